@@ -1,0 +1,1 @@
+//! chatter-harness: scenario → plan → trials → analysis → reports.

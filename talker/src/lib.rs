@@ -1,0 +1,121 @@
+//! The talker: publishes `Hello World: <seq>` (with chatter metadata) on `/chatter` at a fixed
+//! rate and reports what it did as JSON-line records.
+
+pub mod cli;
+
+use std::future::Future;
+use std::io::Write;
+use std::time::Duration;
+
+use chatter::{payload, JsonLines, Qos, Record, Role, StartInfo};
+use chatter_transport::{Endpoint, Publisher, TransportError, TransportKind};
+
+/// What the talker does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub id: String,
+    pub topic: String,
+    pub domain: u16,
+    pub qos: Qos,
+    pub transport: TransportKind,
+    /// Messages per second.
+    pub rate_hz: f64,
+    /// Stop after this many messages.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Pad each message to at least this many bytes.
+    pub payload_bytes: usize,
+    /// Emit a `sent` record per message (otherwise only the total in `stop`).
+    pub log_sent: bool,
+    /// Stay on the network this long after the last message so reliable retransmissions can
+    /// complete before the participant leaves.
+    pub linger: Duration,
+}
+
+/// Talker failures.
+#[derive(Debug, thiserror::Error)]
+pub enum TalkerError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("could not write records: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs the talker until its count or duration is reached or `shutdown` resolves (with the
+/// signal's name). Returns the number of messages published.
+pub async fn run<W: Write>(
+    config: &Config,
+    out: W,
+    shutdown: impl Future<Output = &'static str>,
+) -> Result<u64, TalkerError> {
+    if !(config.rate_hz.is_finite() && config.rate_hz > 0.0) {
+        return Err(TalkerError::Config(format!("rate must be a positive number of Hz, got {}", config.rate_hz)));
+    }
+    let mut out = JsonLines::new(out);
+    let id = chatter::sanitize_id(&config.id);
+    let endpoint = Endpoint {
+        node_name: chatter_transport::ros_node_name("talker", &id),
+        topic: config.topic.clone(),
+        domain: config.domain,
+        qos: config.qos,
+    };
+    let host = chatter_transport::hostname();
+    let info = StartInfo {
+        host: &host,
+        pid: std::process::id(),
+        transport: config.transport.name(),
+        domain: u32::from(config.domain),
+        topic: &config.topic,
+        qos: config.qos,
+    };
+    out.write(&Record::start(chatter::now_ns(), &id, Role::Talker, &info))?;
+    let mut publisher = Publisher::open(config.transport, &endpoint)?;
+
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
+    // Catch up after a stall so the achieved rate is the requested one.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let deadline = async {
+        match config.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline, shutdown);
+    let mut buf = String::new();
+    let mut sent = 0u64;
+    let reason = loop {
+        if config.count.is_some_and(|c| sent >= c) {
+            break "count";
+        }
+        tokio::select! {
+            biased;
+            signal = &mut shutdown => break signal,
+            _ = &mut deadline => break "duration",
+            peers = publisher.matched_changed() => {
+                out.write(&Record::matched(chatter::now_ns(), &id, Role::Talker, peers?))?;
+            }
+            _ = ticker.tick() => {
+                let seq = sent + 1;
+                let now = chatter::now_ns();
+                payload::encode_into(&mut buf, seq, &id, now, config.payload_bytes);
+                publisher.publish(buf.clone()).await?;
+                sent = seq;
+                if config.log_sent {
+                    out.write(&Record::sent(now, &id, seq))?;
+                }
+            }
+        }
+    };
+    if reason != "SIGINT" && reason != "SIGTERM" && !config.linger.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(config.linger) => {}
+            _ = &mut shutdown => {}
+        }
+    }
+    out.write(&Record::talker_stop(chatter::now_ns(), &id, sent, reason))?;
+    drop(publisher);
+    Ok(sent)
+}

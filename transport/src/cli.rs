@@ -1,0 +1,85 @@
+//! Command-line pieces shared by the talker and listener binaries (the edge: the only code
+//! that knows about clap).
+
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+/// QoS flags shared with the listener.
+#[derive(Debug, clap::Args)]
+pub struct QosArgs {
+    #[arg(long, value_enum, default_value_t = ReliabilityArg::Reliable)]
+    pub reliability: ReliabilityArg,
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Volatile)]
+    pub durability: DurabilityArg,
+    /// Keep-last history depth.
+    #[arg(long, default_value_t = 10)]
+    pub depth: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReliabilityArg {
+    Reliable,
+    BestEffort,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DurabilityArg {
+    Volatile,
+    TransientLocal,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TransportArg {
+    /// Pure Rust (ros2-client on RustDDS).
+    Rustdds,
+    /// r2r on the installed ROS 2 (builds with `--features ros`).
+    Ros,
+}
+
+impl From<ReliabilityArg> for chatter::Reliability {
+    fn from(a: ReliabilityArg) -> Self {
+        match a {
+            ReliabilityArg::Reliable => chatter::Reliability::Reliable,
+            ReliabilityArg::BestEffort => chatter::Reliability::BestEffort,
+        }
+    }
+}
+
+impl From<DurabilityArg> for chatter::Durability {
+    fn from(a: DurabilityArg) -> Self {
+        match a {
+            DurabilityArg::Volatile => chatter::Durability::Volatile,
+            DurabilityArg::TransientLocal => chatter::Durability::TransientLocal,
+        }
+    }
+}
+
+impl From<TransportArg> for crate::TransportKind {
+    fn from(a: TransportArg) -> Self {
+        match a {
+            TransportArg::Rustdds => crate::TransportKind::Rustdds,
+            TransportArg::Ros => crate::TransportKind::Ros,
+        }
+    }
+}
+
+impl From<&QosArgs> for chatter::Qos {
+    fn from(a: &QosArgs) -> Self {
+        chatter::Qos { reliability: a.reliability.into(), durability: a.durability.into(), depth: a.depth }
+    }
+}
+
+/// Parses seconds given on the command line.
+pub fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| anyhow::anyhow!("--{flag} must be a non-negative number of seconds, got {s}"))
+}
+
+/// Logs go to stderr (stdout carries records), filtered by `RUST_LOG`. By default: our warnings,
+/// and nothing from ros2-client/RustDDS, which log routine discovery bookkeeping (unmatched
+/// endpoint look-ups, teardown races) at error level.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ros2_client=off,rustdds=off"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
