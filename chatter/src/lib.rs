@@ -10,7 +10,10 @@ pub mod record;
 
 pub use payload::Payload;
 pub use qos::{Durability, Qos, Reliability};
-pub use record::{JsonLines, ListenerTotals, PayloadKind, Record, RecordKind, RecordRow, Role, StartInfo, SCHEMA_VERSION};
+pub use record::{
+    JsonLines, ListenerTotals, PayloadKind, Record, RecordKind, RecordRow, Role, StartInfo,
+    SCHEMA_VERSION,
+};
 
 /// Topic the demo nodes use; its DDS name is `rt/chatter`.
 pub const DEFAULT_TOPIC: &str = "/chatter";
@@ -31,7 +34,13 @@ pub fn now_ns() -> u64 {
 pub fn sanitize_id(raw: &str) -> String {
     let id: String = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if id.is_empty() {
         "node".to_owned()

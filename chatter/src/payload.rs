@@ -112,10 +112,17 @@ mod tests {
     #[test]
     fn chatter_payload_parses() {
         let s = encode(3, "pi-talker", 1_700_000_000_000_000_123, 0);
-        assert_eq!(s, "Hello World: 3 #chatter id=pi-talker ns=1700000000000000123");
+        assert_eq!(
+            s,
+            "Hello World: 3 #chatter id=pi-talker ns=1700000000000000123"
+        );
         assert_eq!(
             Payload::parse(&s),
-            Payload::Chatter { seq: 3, talker: "pi-talker", sent_ns: 1_700_000_000_000_000_123 }
+            Payload::Chatter {
+                seq: 3,
+                talker: "pi-talker",
+                sent_ns: 1_700_000_000_000_000_123
+            }
         );
     }
 
@@ -123,7 +130,14 @@ mod tests {
     fn padding_reaches_requested_size_and_still_parses() {
         let s = encode(9, "t", 5, 256);
         assert_eq!(s.len(), 256);
-        assert_eq!(Payload::parse(&s), Payload::Chatter { seq: 9, talker: "t", sent_ns: 5 });
+        assert_eq!(
+            Payload::parse(&s),
+            Payload::Chatter {
+                seq: 9,
+                talker: "t",
+                sent_ns: 5
+            }
+        );
     }
 
     #[test]

@@ -196,7 +196,11 @@ impl Record {
             ..Record::base(RecordKind::Recv, recv_ns, node, Role::Listener)
         };
         match Payload::parse(data) {
-            Payload::Chatter { seq, talker, sent_ns } => Record {
+            Payload::Chatter {
+                seq,
+                talker,
+                sent_ns,
+            } => Record {
                 payload: Some(PayloadKind::Chatter),
                 talker: Some(talker.to_owned()),
                 seq: Some(seq),
@@ -255,7 +259,9 @@ pub enum ParseError {
 pub fn parse_line(line: &str) -> Result<Record, ParseError> {
     let record: Record = serde_json::from_str(line)?;
     if record.schema != SCHEMA_VERSION {
-        return Err(ParseError::Schema { found: record.schema });
+        return Err(ParseError::Schema {
+            found: record.schema,
+        });
     }
     Ok(record)
 }
@@ -272,7 +278,10 @@ mod tests {
         assert_eq!((r.seq, r.sent_ns), (Some(4), Some(7)));
 
         let r = Record::recv(10, "l", "Hello World: 4");
-        assert_eq!((r.payload, r.talker.as_deref(), r.seq), (Some(PayloadKind::Demo), None, Some(4)));
+        assert_eq!(
+            (r.payload, r.talker.as_deref(), r.seq),
+            (Some(PayloadKind::Demo), None, Some(4))
+        );
 
         let r = Record::recv(10, "l", "bonjour");
         assert_eq!((r.payload, r.seq), (Some(PayloadKind::Foreign), None));
@@ -290,7 +299,14 @@ mod tests {
     }
 
     fn full_record() -> Record {
-        let info = StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 3, topic: "/chatter", qos: Qos::default() };
+        let info = StartInfo {
+            host: "h",
+            pid: 1,
+            transport: "rustdds",
+            domain: 3,
+            topic: "/chatter",
+            qos: Qos::default(),
+        };
         let mut r = Record::start(1, "n", Role::Listener, &info);
         r.peers = Some(1);
         r.payload = Some(PayloadKind::Demo);
@@ -319,10 +335,15 @@ mod tests {
     #[test]
     fn json_lines_flush_each_record() {
         let mut w = JsonLines::new(Vec::new());
-        w.write(&Record::matched(1, "n", Role::Talker, 2)).expect("write");
-        w.write(&Record::talker_stop(2, "n", 9, "count")).expect("write");
+        w.write(&Record::matched(1, "n", Role::Talker, 2))
+            .expect("write");
+        w.write(&Record::talker_stop(2, "n", 9, "count"))
+            .expect("write");
         let text = String::from_utf8(w.into_inner()).expect("utf8");
-        let lines: Vec<_> = text.lines().map(|l| parse_line(l).expect("record")).collect();
+        let lines: Vec<_> = text
+            .lines()
+            .map(|l| parse_line(l).expect("record"))
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].count, Some(9));
     }
@@ -345,7 +366,10 @@ pub struct JsonLines<W: std::io::Write> {
 
 impl<W: std::io::Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
-        JsonLines { out, line: Vec::with_capacity(256) }
+        JsonLines {
+            out,
+            line: Vec::with_capacity(256),
+        }
     }
 
     pub fn write(&mut self, record: &Record) -> std::io::Result<()> {
@@ -398,7 +422,12 @@ pub struct RecordRow {
 }
 
 impl RecordRow {
-    pub fn new(trial: Option<u32>, pod: Option<&str>, container: Option<&str>, r: &Record) -> RecordRow {
+    pub fn new(
+        trial: Option<u32>,
+        pod: Option<&str>,
+        container: Option<&str>,
+        r: &Record,
+    ) -> RecordRow {
         let r = r.clone();
         RecordRow {
             trial,

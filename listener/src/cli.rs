@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
 use chatter_transport::cli::{seconds, QosArgs, TransportArg};
+use clap::Parser;
 
 use crate::{Config, ListenerError};
 
@@ -61,17 +61,24 @@ pub fn main() -> std::process::ExitCode {
     chatter_transport::cli::init_tracing();
     let args = Args::parse();
     let result = args.into_config().and_then(|config| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         rt.block_on(async {
             let shutdown = chatter_transport::shutdown_signal()?;
-            crate::run(&config, std::io::stdout().lock(), shutdown).await.map_err(anyhow::Error::from)
+            crate::run(&config, std::io::stdout().lock(), shutdown)
+                .await
+                .map_err(anyhow::Error::from)
         })
     });
     match result {
         Ok(_) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("listener: error: {e:#}");
-            let missing = matches!(e.downcast_ref::<ListenerError>(), Some(ListenerError::MissingTalkers { .. }));
+            let missing = matches!(
+                e.downcast_ref::<ListenerError>(),
+                Some(ListenerError::MissingTalkers { .. })
+            );
             std::process::ExitCode::from(if missing { 1 } else { 2 })
         }
     }

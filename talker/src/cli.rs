@@ -1,6 +1,5 @@
 //! Command line of the talker binary (the only place that knows about clap).
 
-
 use chatter_transport::cli::{seconds, QosArgs, TransportArg};
 use clap::Parser;
 
@@ -67,10 +66,14 @@ pub fn main() -> std::process::ExitCode {
     chatter_transport::cli::init_tracing();
     let args = Args::parse();
     let result = args.into_config().and_then(|config| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         rt.block_on(async {
             let shutdown = chatter_transport::shutdown_signal()?;
-            crate::run(&config, std::io::stdout().lock(), shutdown).await.map_err(anyhow::Error::from)
+            crate::run(&config, std::io::stdout().lock(), shutdown)
+                .await
+                .map_err(anyhow::Error::from)
         })
     });
     match result {

@@ -66,13 +66,18 @@ impl From<TransportArg> for crate::TransportKind {
 
 impl From<&QosArgs> for chatter::Qos {
     fn from(a: &QosArgs) -> Self {
-        chatter::Qos { reliability: a.reliability.into(), durability: a.durability.into(), depth: a.depth }
+        chatter::Qos {
+            reliability: a.reliability.into(),
+            durability: a.durability.into(),
+            depth: a.depth,
+        }
     }
 }
 
 /// Parses seconds given on the command line.
 pub fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| anyhow::anyhow!("--{flag} must be a non-negative number of seconds, got {s}"))
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| anyhow::anyhow!("--{flag} must be a non-negative number of seconds, got {s}"))
 }
 
 /// Logs go to stderr (stdout carries records), filtered by `RUST_LOG`. By default: our warnings,
@@ -81,5 +86,8 @@ pub fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ros2_client=off,rustdds=off"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need on a fresh Debian 12 machine (idempotent).
+# Root is needed for apt; the Python venv with Cyclone DDS goes to .venv in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for pkg in iproute2 nftables util-linux python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
+  have "$pkg" || need_apt+=("$pkg")
+done
+
+# qemu-user >= 8 for arm64 binaries (Debian 12's 7.2 fails IP_MULTICAST_IF): bookworm-backports.
+qemu_ok() { command -v qemu-aarch64 >/dev/null && [ "$(qemu-aarch64 --version | sed -n 's/.*version \([0-9]*\).*/\1/p' | head -1)" -ge 8 ]; }
+
+if [ ${#need_apt[@]} -gt 0 ] || ! qemu_ok; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install: ${need_apt[*]} qemu-user (run: sudo bash scripts/setup.sh)" >&2
+    exit 1
+  fi
+  src=/etc/apt/sources.list.d/debian.sources
+  if ! qemu_ok && [ -f "$src" ] && ! grep -q 'bookworm-backports' "$src"; then
+    # Add the backports suite to the existing entry (same mirror, nothing new written).
+    sed -i -E '0,/^Suites: (.*bookworm-updates.*)$/s//Suites: \1 bookworm-backports/' "$src"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  [ ${#need_apt[@]} -eq 0 ] || apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  qemu_ok || apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
+fi
+
+if command -v rustup >/dev/null; then
+  rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import cyclonedds' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check cyclonedds==11.0.1
+fi
+echo "setup: ok"
