@@ -63,8 +63,22 @@ impl Args {
 
 /// Entry point of the binary: parse, run, map the outcome to an exit code.
 pub fn main() -> std::process::ExitCode {
+    main_from(std::env::args_os())
+}
+
+/// [`main`] with explicit arguments (the first is the program name), so another binary can
+/// embed this node.
+pub fn main_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(
+    argv: I,
+) -> std::process::ExitCode {
     chatter_transport::cli::init_tracing();
-    let args = Args::parse();
+    let args = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
     let result = args.into_config().and_then(|config| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,0 +1,131 @@
+//! Analysis: from records to delivery facts. Pure and synchronous; it streams (memory grows
+//! with talker×listener pairs and trials, never with records), so `harness report` can
+//! re-analyse any `records.csv` and the benchmark can push millions of records through it.
+//!
+//! - [`trial`]: one trial's records → [`TrialReport`] (per-pair delivery, per-node facts).
+//! - [`run`]: trial reports → outcome distribution, Wilson intervals, verdict.
+//! - [`pair`]: the constant-memory per-pair accumulator.
+
+#[cfg(test)]
+pub(crate) mod fixture;
+pub mod pair;
+pub mod run;
+pub mod trial;
+
+use serde::{Deserialize, Serialize};
+
+pub use run::{RunAnalyzer, RunReport};
+pub use trial::{TrialAnalyzer, TrialReport};
+
+/// Name used for talkers that send stock `demo_nodes_cpp` payloads (no id).
+pub const ANONYMOUS: &str = "(anonymous)";
+
+/// Fraction of expected messages at or above which a pair counts as delivered.
+pub const DELIVERED_RATIO: f64 = 0.95;
+
+/// A talker or listener the plan started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Record id (`<pod>.<container>`).
+    pub id: String,
+    pub pod: String,
+    pub node: String,
+}
+
+/// Who was supposed to take part: every planned talker and listener, so one that never printed
+/// a record still shows up (as a pair that delivered nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub talkers: Vec<Member>,
+    pub listeners: Vec<Member>,
+}
+
+impl Roster {
+    pub fn from_plan(plan: &crate::placement::Plan) -> Roster {
+        let mut r = Roster::default();
+        for (pod, c) in plan.containers() {
+            let m = Member {
+                id: c.id.clone(),
+                pod: pod.name.clone(),
+                node: pod.node.clone(),
+            };
+            match c.role {
+                crate::spec::ContainerRole::Talker => r.talkers.push(m),
+                crate::spec::ContainerRole::Listener => r.listeners.push(m),
+            }
+        }
+        r
+    }
+
+    fn find(&self, id: &str) -> Option<&Member> {
+        self.talkers
+            .iter()
+            .chain(&self.listeners)
+            .find(|m| m.id == id)
+    }
+}
+
+/// Where a talker and a listener sit relative to each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Relation {
+    SamePod,
+    SameNode,
+    CrossNode,
+    /// A talker outside the plan (e.g. an anonymous demo talker).
+    Unknown,
+}
+
+impl Relation {
+    pub fn between(roster: &Roster, talker: &str, listener: &str) -> Relation {
+        match (roster.find(talker), roster.find(listener)) {
+            (Some(t), Some(l)) if t.pod == l.pod => Relation::SamePod,
+            (Some(t), Some(l)) if t.node == l.node => Relation::SameNode,
+            (Some(_), Some(_)) => Relation::CrossNode,
+            _ => Relation::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::SamePod => "same pod",
+            Relation::SameNode => "same node",
+            Relation::CrossNode => "cross node",
+            Relation::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a pair did in one trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Delivered,
+    Partial,
+    None,
+}
+
+impl Delivery {
+    pub fn classify(received: u64, expected: u64) -> Delivery {
+        if received == 0 {
+            Delivery::None
+        } else if expected == 0 || received as f64 >= DELIVERED_RATIO * expected as f64 {
+            Delivery::Delivered
+        } else {
+            Delivery::Partial
+        }
+    }
+}
+
+/// The timing facts of one trial the backend reports alongside its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialMeta {
+    /// 1-based.
+    pub trial: u32,
+    pub start_ns: u64,
+    /// Messages sent before this are warm-up and not expected.
+    pub window_start_ns: u64,
+    pub end_ns: u64,
+    /// The trial was cut short (Ctrl-C).
+    pub interrupted: bool,
+}

@@ -1,0 +1,99 @@
+//! Backends execute a [`Plan`]; they decide nothing about placement or analysis. Each trial
+//! starts every container fresh, forwards every stdout line it prints, and stops it cleanly.
+
+pub mod local;
+pub mod process;
+
+use std::path::PathBuf;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::analysis::TrialMeta;
+use crate::placement::{Node, Plan};
+use crate::spec::Scenario;
+
+/// One line a container printed, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub pod: String,
+    pub container: String,
+    pub text: String,
+}
+
+/// When a trial starts, as the runner decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialStart {
+    pub trial: u32,
+    pub start_ns: u64,
+    pub window_start_ns: u64,
+}
+
+/// Backend failures.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Sandbox(#[from] chatter_sandbox::SandboxError),
+    #[error("could not start {what}: {source}")]
+    Spawn {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("node binary not found: {} (pass --node-bin-dir, or run the harness binary itself)", .0.display())]
+    MissingBinary(PathBuf),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// How a backend runs node processes: which program, with which leading arguments, for a role
+/// (`talker`/`listener`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeCommand {
+    /// This harness binary's hidden `node` subcommand (`harness node talker …`).
+    SelfExe(PathBuf),
+    /// Separate `talker` and `listener` binaries in a directory.
+    BinDir(PathBuf),
+}
+
+impl NodeCommand {
+    /// Program and leading arguments for `binary` (`talker` or `listener`).
+    pub fn resolve(&self, binary: &str) -> Result<(PathBuf, Vec<String>), BackendError> {
+        match self {
+            NodeCommand::SelfExe(exe) => Ok((exe.clone(), vec!["node".into(), binary.into()])),
+            NodeCommand::BinDir(dir) => {
+                let path = dir.join(binary);
+                if path.is_file() {
+                    Ok((path, Vec::new()))
+                } else {
+                    Err(BackendError::MissingBinary(path))
+                }
+            }
+        }
+    }
+}
+
+/// A way to run trials.
+#[allow(async_fn_in_trait)] // used generically within this crate, never as a trait object
+pub trait Backend {
+    fn name(&self) -> &'static str;
+
+    /// What a reader of the report must know about this backend's fidelity.
+    fn note(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The nodes placement may use.
+    async fn nodes(&mut self, scenario: &Scenario) -> Result<Vec<Node>, BackendError>;
+
+    /// Runs one trial of `plan`, sending every line the containers print to `lines`. Returns
+    /// early, with `interrupted` set, when `stop` becomes true.
+    async fn run_trial(
+        &mut self,
+        plan: &Plan,
+        start: TrialStart,
+        lines: mpsc::UnboundedSender<Line>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<TrialMeta, BackendError>;
+
+    /// Removes whatever the backend created. Called at the end, after errors and after Ctrl-C.
+    async fn cleanup(&mut self) -> Result<(), BackendError>;
+}

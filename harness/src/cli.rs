@@ -1,0 +1,249 @@
+//! The command line (the only module that knows about clap) and the mapping of outcomes to
+//! exit codes.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio::sync::watch;
+
+use crate::backend::local::LocalBackend;
+use crate::backend::NodeCommand;
+use crate::runner::{self, RunOptions};
+use crate::{report, spec};
+
+/// Exit codes.
+pub mod exit {
+    /// Ran, and every expectation held.
+    pub const OK: u8 = 0;
+    /// Ran, but an `expect` threshold failed.
+    pub const EXPECTATIONS_FAILED: u8 = 1;
+    /// Bad command line or scenario.
+    pub const USAGE: u8 = 2;
+    /// The backend (or the results directory) failed.
+    pub const BACKEND: u8 = 3;
+    /// Interrupted by Ctrl-C; results so far were written.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Turns "ROS 2 chatter sometimes doesn't cross between my nodes" into a measured experiment.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario's trials and write reports to results/<run-id>/.
+    Run {
+        /// Scenario file (YAML).
+        scenario: PathBuf,
+        /// Where the experiment runs.
+        #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+        backend: BackendArg,
+        /// Number of trials (overrides the scenario's trials.count).
+        #[arg(long)]
+        trials: Option<u32>,
+        /// Directory that receives the run directory.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Run separate `talker`/`listener` binaries from this directory instead of this
+        /// binary's built-in nodes.
+        #[arg(long)]
+        node_bin_dir: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Re-analyse a run directory (from its records.csv) and rewrite its reports.
+    Report {
+        /// A run directory, e.g. results/20261123T104500Z-seed.
+        dir: PathBuf,
+    },
+    /// Check a scenario and show where its pods would run.
+    Validate { scenario: PathBuf },
+    /// Run a built-in node: `harness node talker --help`.
+    #[command(hide = true)]
+    Node {
+        #[arg(value_enum)]
+        role: NodeRole,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Processes on this machine, in a private network namespace.
+    Local,
+    /// A simulated cluster of network namespaces.
+    Netns,
+    /// A real Kubernetes cluster.
+    Kube,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NodeRole {
+    Talker,
+    Listener,
+}
+
+/// Parses the command line and runs it; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Node { role, args } = cli.command {
+        let argv = std::iter::once(OsString::from(
+            format!("harness node {role:?}").to_lowercase(),
+        ))
+        .chain(args);
+        return match role {
+            NodeRole::Talker => talker::cli::main_from(argv),
+            NodeRole::Listener => listener::cli::main_from(argv),
+        };
+    }
+    init_tracing();
+    ExitCode::from(dispatch(cli.command))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn fail(code: u8, e: impl std::fmt::Display) -> u8 {
+    eprintln!("harness: error: {e}");
+    code
+}
+
+fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Validate { scenario } => match spec::load(&scenario) {
+            Ok(s) => {
+                let nodes = crate::placement::declared_nodes(&s);
+                match crate::placement::place(&s, &nodes) {
+                    Ok(plan) => {
+                        println!(
+                            "{}: ok ({} pod(s), {} trial(s))",
+                            scenario.display(),
+                            plan.pods.len(),
+                            s.trials.count
+                        );
+                        for p in &plan.pods {
+                            let cs: Vec<String> = p
+                                .containers
+                                .iter()
+                                .map(|c| format!("{} ({:?})", c.name, c.role).to_lowercase())
+                                .collect();
+                            println!(
+                                "  {} → node {}{}: {}",
+                                p.name,
+                                p.node,
+                                if p.host_network { " [hostNetwork]" } else { "" },
+                                cs.join(", ")
+                            );
+                        }
+                        exit::OK
+                    }
+                    Err(e) => fail(exit::USAGE, format!("{}: {e}", scenario.display())),
+                }
+            }
+            Err(e) => fail(exit::USAGE, e),
+        },
+        Command::Report { dir } => match runner::reanalyze(&dir) {
+            Ok(r) => {
+                print!("{}", report::console(&r));
+                println!("reports: {}", dir.display());
+                if r.expectations_met() {
+                    exit::OK
+                } else {
+                    exit::EXPECTATIONS_FAILED
+                }
+            }
+            Err(e) => fail(exit::USAGE, e),
+        },
+        Command::Run {
+            scenario,
+            backend,
+            trials,
+            out,
+            node_bin_dir,
+            no_progress,
+        } => {
+            let s = match spec::load(&scenario) {
+                Ok(s) => s,
+                Err(e) => return fail(exit::USAGE, e),
+            };
+            if trials == Some(0) {
+                return fail(exit::USAGE, "--trials must be at least 1");
+            }
+            let nodes = match node_bin_dir {
+                Some(dir) => NodeCommand::BinDir(dir),
+                None => match std::env::current_exe() {
+                    Ok(exe) => NodeCommand::SelfExe(exe),
+                    Err(e) => {
+                        return fail(exit::BACKEND, format!("cannot locate this binary: {e}"))
+                    }
+                },
+            };
+            let opts = RunOptions {
+                results_root: out,
+                trials,
+                progress: !no_progress,
+            };
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return fail(exit::BACKEND, e),
+            };
+            rt.block_on(async move {
+                let (stop_tx, stop) = watch::channel(false);
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("harness: interrupted; stopping the trial and writing results");
+                        let _ = stop_tx.send(true);
+                    }
+                });
+                let outcome = match backend {
+                    BackendArg::Local => {
+                        runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await
+                    }
+                    BackendArg::Netns | BackendArg::Kube => {
+                        return fail(
+                            exit::BACKEND,
+                            format!("the {backend:?} backend is not in this build yet")
+                                .to_lowercase(),
+                        );
+                    }
+                };
+                match outcome {
+                    Ok(o) => {
+                        print!("{}", report::console(&o.report));
+                        println!("reports: {}", o.dir.display());
+                        if o.interrupted {
+                            exit::INTERRUPTED
+                        } else if o.report.expectations_met() {
+                            exit::OK
+                        } else {
+                            exit::EXPECTATIONS_FAILED
+                        }
+                    }
+                    Err(runner::RunError::Placement(e)) => {
+                        fail(exit::USAGE, format!("{}: {e}", scenario.display()))
+                    }
+                    Err(e) => fail(exit::BACKEND, e),
+                }
+            })
+        }
+        Command::Node { .. } => exit::USAGE,
+    }
+}

@@ -1,0 +1,339 @@
+//! Placement: which pod runs on which node, and with which arguments. A pure function of the
+//! scenario and the cluster's nodes; backends only execute its [`Plan`].
+//!
+//! Node selection follows Kubernetes: a pod fits a node when every `nodeSelector` label is on
+//! the node with the same value. Among fitting nodes the one with the fewest pods placed so far
+//! wins, ties going to the earlier node — deterministic, roughly what the default scheduler's
+//! spreading does.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{ContainerRole, Scenario};
+
+/// Label every node carries (Kubernetes sets it to the node name).
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+/// Architecture label (`amd64`, `arm64`).
+pub const ARCH_LABEL: &str = "kubernetes.io/arch";
+
+/// A cluster node as placement sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The architecture of this machine in Kubernetes' words.
+pub fn local_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// The simulated nodes a scenario declares, with `kubernetes.io/hostname` filled in; a
+/// scenario with no nodes gets one node named `local` of this machine's architecture.
+pub fn declared_nodes(scenario: &Scenario) -> Vec<Node> {
+    if scenario.nodes.is_empty() {
+        let labels = BTreeMap::from([
+            (HOSTNAME_LABEL.to_owned(), "local".to_owned()),
+            (ARCH_LABEL.to_owned(), local_arch().to_owned()),
+        ]);
+        return vec![Node {
+            name: "local".into(),
+            labels,
+        }];
+    }
+    scenario
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut labels = n.labels.clone();
+            labels
+                .entry(HOSTNAME_LABEL.to_owned())
+                .or_insert_with(|| n.name.clone());
+            Node {
+                name: n.name.clone(),
+                labels,
+            }
+        })
+        .collect()
+}
+
+/// What to run for one container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedContainer {
+    pub name: String,
+    /// Id the node reports in its records: `<pod>.<container>`.
+    pub id: String,
+    pub role: ContainerRole,
+    /// Arguments for the `talker` / `listener` binary.
+    pub args: Vec<String>,
+    pub start_delay: Duration,
+}
+
+impl PlannedContainer {
+    /// Name of the binary this container runs.
+    pub fn binary(&self) -> &'static str {
+        match self.role {
+            ContainerRole::Talker => "talker",
+            ContainerRole::Listener => "listener",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacedPod {
+    pub name: String,
+    pub node: String,
+    pub host_network: bool,
+    pub containers: Vec<PlannedContainer>,
+}
+
+/// Timing of every trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrialTiming {
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub drain: Duration,
+}
+
+/// Everything a backend needs to run the trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub scenario: String,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<PlacedPod>,
+    pub timing: TrialTiming,
+}
+
+impl Plan {
+    pub fn containers(&self) -> impl Iterator<Item = (&PlacedPod, &PlannedContainer)> {
+        self.pods
+            .iter()
+            .flat_map(|p| p.containers.iter().map(move |c| (p, c)))
+    }
+
+    /// The node a container id runs on.
+    pub fn node_of(&self, id: &str) -> Option<&str> {
+        self.containers()
+            .find(|(_, c)| c.id == id)
+            .map(|(p, _)| p.node.as_str())
+    }
+}
+
+/// A pod that fits no node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pod `{pod}` fits no node: nodeSelector {selector} — {why}")]
+pub struct PlacementError {
+    pub pod: String,
+    pub selector: String,
+    pub why: String,
+}
+
+/// Ok when every selector label is on the node; otherwise what differs, e.g.
+/// `pi has kubernetes.io/arch=arm64, no label gpu`.
+fn fits(selector: &BTreeMap<String, String>, node: &Node) -> Result<(), String> {
+    let misses: Vec<String> = selector
+        .iter()
+        .filter_map(|(k, v)| match node.labels.get(k) {
+            Some(have) if have == v => None,
+            Some(have) => Some(format!("{k}={have}")),
+            None => Some(format!("no label {k}")),
+        })
+        .collect();
+    if misses.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} has {}", node.name, misses.join(", ")))
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{}", d.as_secs_f64())
+}
+
+/// Places every pod of `scenario` on one of `nodes` and works out each container's arguments.
+pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError> {
+    let t = &scenario.trials;
+    let timing = TrialTiming {
+        warmup: Duration::from_secs_f64(t.warmup_s.0),
+        duration: Duration::from_secs_f64(t.duration_s.0),
+        drain: Duration::from_secs_f64(t.drain_s.0),
+    };
+    let talk_for = timing.warmup + timing.duration;
+    let mut load: BTreeMap<&str, usize> = nodes.iter().map(|n| (n.name.as_str(), 0)).collect();
+    let mut pods = Vec::with_capacity(scenario.pods.len());
+    for pod in &scenario.pods {
+        let mut why = Vec::new();
+        let candidates: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| fits(&pod.node_selector, n).map_err(|e| why.push(e)).is_ok())
+            .collect();
+        let node = candidates
+            .iter()
+            .min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0))
+            .ok_or_else(|| PlacementError {
+                pod: pod.name.clone(),
+                selector: format!("{:?}", pod.node_selector),
+                why: if nodes.is_empty() {
+                    "the cluster has no nodes".into()
+                } else {
+                    why.join("; ")
+                },
+            })?;
+        *load.entry(node.name.as_str()).or_default() += 1;
+
+        let containers = pod
+            .containers
+            .iter()
+            .map(|c| {
+                let id = format!("{}.{}", pod.name, c.name);
+                let delay = Duration::from_secs_f64(c.start_delay_s.map_or(0.0, |d| d.0));
+                let dds = &scenario.dds;
+                let mut args = vec![
+                    "--id".into(),
+                    id.clone(),
+                    "--domain".into(),
+                    c.domain.unwrap_or(dds.domain).to_string(),
+                    "--reliability".into(),
+                    c.reliability.unwrap_or(dds.reliability).to_string(),
+                    "--durability".into(),
+                    dds.durability.to_string(),
+                    "--depth".into(),
+                    dds.depth.to_string(),
+                    "--transport".into(),
+                    dds.transport.as_str().into(),
+                ];
+                match c.role {
+                    ContainerRole::Talker => {
+                        args.extend([
+                            "--rate-hz".into(),
+                            c.rate_hz.unwrap_or(t.rate_hz).0.to_string(),
+                            "--duration".into(),
+                            secs(talk_for.saturating_sub(delay)),
+                            "--log-sent".into(),
+                            "--linger".into(),
+                            secs(timing.drain.min(Duration::from_secs(1))),
+                        ]);
+                        if let Some(b) = c.payload_bytes {
+                            args.extend(["--payload-bytes".into(), b.to_string()]);
+                        }
+                    }
+                    ContainerRole::Listener => {
+                        // The harness stops listeners; this bound only ends an orphan.
+                        args.extend([
+                            "--duration".into(),
+                            secs(talk_for + timing.drain + Duration::from_secs(60)),
+                        ]);
+                    }
+                }
+                PlannedContainer {
+                    name: c.name.clone(),
+                    id,
+                    role: c.role,
+                    args,
+                    start_delay: delay,
+                }
+            })
+            .collect();
+        pods.push(PlacedPod {
+            name: pod.name.clone(),
+            node: node.name.clone(),
+            host_network: pod.host_network,
+            containers,
+        });
+    }
+    Ok(Plan {
+        scenario: scenario.name.clone(),
+        nodes: nodes.to_vec(),
+        pods,
+        timing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn scenario(pods: &str) -> Scenario {
+        let text = format!(
+            "name: t\nnodes:\n  - name: master\n    labels: {{kubernetes.io/arch: amd64}}\n  - name: pi\n    labels: {{kubernetes.io/arch: arm64}}\npods:\n{pods}"
+        );
+        crate::spec::parse(&text, Path::new("t.yaml")).expect("valid scenario")
+    }
+
+    const SEED: &str = "  - name: demo-listener
+    containers: [{name: listener, role: listener}]
+  - name: demo-talkerlistener
+    nodeSelector: {kubernetes.io/arch: arm64}
+    containers: [{name: talker, role: talker}, {name: listener, role: listener}]
+  - name: demo-talker
+    containers: [{name: talker, role: talker}]
+";
+
+    #[test]
+    fn selector_and_spreading() {
+        let s = scenario(SEED);
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        let at: Vec<(&str, &str)> = plan
+            .pods
+            .iter()
+            .map(|p| (p.name.as_str(), p.node.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("demo-listener", "master"),
+                ("demo-talkerlistener", "pi"),
+                ("demo-talker", "master")
+            ]
+        );
+        assert_eq!(plan.node_of("demo-talkerlistener.talker"), Some("pi"));
+    }
+
+    #[test]
+    fn hostname_label_is_implicit() {
+        let s = scenario("  - name: a\n    nodeSelector: {kubernetes.io/hostname: pi}\n    containers: [{name: t, role: talker}, {name: l, role: listener}]\n");
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        assert_eq!(plan.pods[0].node, "pi");
+    }
+
+    #[test]
+    fn all_labels_must_match() {
+        let s = scenario("  - name: a\n    nodeSelector: {kubernetes.io/arch: arm64, gpu: \"yes\"}\n    containers: [{name: t, role: talker}, {name: l, role: listener}]\n");
+        let err = place(&s, &declared_nodes(&s)).expect_err("no node has gpu");
+        assert_eq!(err.pod, "a");
+        assert!(err.why.contains("pi has no label gpu"), "{err}");
+        assert!(
+            err.why
+                .contains("master has no label gpu, kubernetes.io/arch=amd64"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn args_carry_overrides() {
+        let s = scenario("  - name: a\n    containers:\n      - {name: t, role: talker, rateHz: 50, payloadBytes: 512, startDelayS: 1}\n      - {name: l, role: listener, domain: 7, reliability: best-effort}\n");
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        let t = &plan.pods[0].containers[0];
+        let joined = t.args.join(" ");
+        assert!(joined.contains("--rate-hz 50 --duration 5 "), "{joined}");
+        assert!(joined.contains("--payload-bytes 512"));
+        assert_eq!(t.start_delay, Duration::from_secs(1));
+        let l = plan.pods[0].containers[1].args.join(" ");
+        assert!(l.contains("--domain 7 --reliability best-effort"), "{l}");
+    }
+
+    #[test]
+    fn no_declared_nodes_means_one_local_node() {
+        let text = "name: t\npods:\n  - name: a\n    nodeSelector: {kubernetes.io/hostname: local}\n    containers: [{name: t, role: talker}, {name: l, role: listener}]\n";
+        let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        assert_eq!(plan.pods[0].node, "local");
+    }
+}

@@ -1,0 +1,226 @@
+//! The run directory: `results/<run-id>/` with `run.json` (what was run: scenario, plan, trial
+//! timings), `records.csv` (every record, appended and flushed as it arrives, so a crash loses
+//! nothing already collected) and the derived reports (replaced atomically after every trial).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chatter::{Record, RecordRow};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::TrialMeta;
+use crate::placement::Plan;
+use crate::spec::Scenario;
+
+/// Version of `run.json`.
+pub const RUN_SCHEMA: u32 = 1;
+
+/// What was run; enough to re-analyse `records.csv` later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub schema: u32,
+    pub run_id: String,
+    pub backend: String,
+    /// The backend's caveats, repeated in every report.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub scenario: Scenario,
+    pub plan: Plan,
+    pub trials: Vec<TrialMeta>,
+}
+
+/// Results-directory failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{path}: {source}", path = path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {source}", path = path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{path}: {source}", path = path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: run.json schema {found} is not supported (this build reads {RUN_SCHEMA})", path = path.display())]
+    Schema { path: PathBuf, found: u32 },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
+    move |source| ResultsError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A run id: UTC timestamp and scenario name, e.g. `20261123T104500Z-seed`.
+pub fn run_id(scenario: &str, now_ns: u64) -> String {
+    let secs = now_ns / 1_000_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z-{}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        chatter::sanitize_id(scenario)
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), ResultsError> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    let result = (|| {
+        let mut f = io::BufWriter::new(File::create(&tmp)?);
+        write(&mut f)?;
+        f.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io_err(path))
+}
+
+/// An open run directory.
+#[derive(Debug)]
+pub struct RunDir {
+    pub path: PathBuf,
+    records: csv::Writer<File>,
+}
+
+impl RunDir {
+    /// Creates `root/<run_id>/` and its `records.csv`.
+    pub fn create(root: &Path, run_id: &str) -> Result<RunDir, ResultsError> {
+        let path = root.join(run_id);
+        fs::create_dir_all(&path).map_err(io_err(&path))?;
+        let csv_path = path.join("records.csv");
+        let file = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(&csv_path)
+            .map_err(io_err(&csv_path))?;
+        Ok(RunDir {
+            path,
+            records: csv::Writer::from_writer(file),
+        })
+    }
+
+    pub fn append(
+        &mut self,
+        trial: u32,
+        pod: &str,
+        container: &str,
+        record: &Record,
+    ) -> Result<(), ResultsError> {
+        let path = self.path.join("records.csv");
+        self.records
+            .serialize(RecordRow::new(
+                Some(trial),
+                Some(pod),
+                Some(container),
+                record,
+            ))
+            .map_err(|source| ResultsError::Csv { path, source })
+    }
+
+    /// Makes everything appended so far durable on disk.
+    pub fn flush(&mut self) -> Result<(), ResultsError> {
+        let path = self.path.join("records.csv");
+        self.records.flush().map_err(io_err(&path))
+    }
+
+    pub fn write_meta(&self, meta: &RunMeta) -> Result<(), ResultsError> {
+        let path = self.path.join("run.json");
+        write_atomic(&path, |w| {
+            serde_json::to_writer_pretty(&mut *w, meta).map_err(io::Error::from)?;
+            w.write_all(b"\n")
+        })
+    }
+}
+
+/// Reads `run.json` of a run directory.
+pub fn read_meta(dir: &Path) -> Result<RunMeta, ResultsError> {
+    let path = dir.join("run.json");
+    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| ResultsError::Json {
+            path: path.clone(),
+            source,
+        })?;
+    let found = value
+        .get("schema")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if found != u64::from(RUN_SCHEMA) {
+        return Err(ResultsError::Schema {
+            path,
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+        });
+    }
+    serde_json::from_value(value).map_err(|source| ResultsError::Json { path, source })
+}
+
+/// Streams the rows of a `records.csv`.
+pub fn read_records(
+    dir: &Path,
+) -> Result<impl Iterator<Item = Result<RecordRow, ResultsError>>, ResultsError> {
+    let path = dir.join("records.csv");
+    let reader = csv::Reader::from_path(&path).map_err(|source| ResultsError::Csv {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(reader.into_deserialize::<RecordRow>().map(move |r| {
+        r.map_err(|source| ResultsError::Csv {
+            path: path.clone(),
+            source,
+        })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_id_is_utc_and_sortable() {
+        // 2026-11-23T10:45:07Z
+        assert_eq!(
+            run_id("seed repro", 1_795_430_707_000_000_000),
+            "20261123T104507Z-seed_repro"
+        );
+        assert_eq!(run_id("x", 0), "19700101T000000Z-x");
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_and_keeps_old_on_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.json");
+        write_atomic(&path, |w| w.write_all(b"one")).expect("write");
+        let err = write_atomic(&path, |_| Err(io::Error::other("boom")));
+        assert!(err.is_err());
+        assert_eq!(fs::read_to_string(&path).expect("read"), "one");
+        assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+}
