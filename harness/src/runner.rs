@@ -108,6 +108,7 @@ pub async fn run<B: Backend>(
         tokio::pin!(trial_run);
         let mut result = None;
         let mut write_error = None;
+        let mut first_message = false;
         // Until the backend is done *and* every line it forwarded has been consumed.
         loop {
             tokio::select! {
@@ -115,6 +116,10 @@ pub async fn run<B: Backend>(
                 line = rx.recv() => match line {
                     Some(line) => match parse_line(&line.text) {
                         Ok(record) => {
+                            if record.kind == chatter::RecordKind::Recv && !first_message {
+                                first_message = true;
+                                tracing::info!(trial, "first message received");
+                            }
                             if let Err(e) = dir.append(trial, &line.pod, &line.container, &record) {
                                 write_error.get_or_insert(e);
                             }
