@@ -14,6 +14,8 @@
 //! | `recv`    | listener          | payload, talker, seq, sent_ns, bytes                           |
 //! | `stop`    | both              | count (sent or received), foreign, reason                      |
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::qos::{Durability, Qos, Reliability};
@@ -246,6 +248,70 @@ impl Record {
     }
 }
 
+/// A borrowed view of the fields analysis reads, deserialised without copying strings (fields
+/// it does not need are skipped). [`parse_line_ref`] makes one from a line, [`Record::view`]
+/// from a record, so every input path feeds analysis the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RecordRef<'a> {
+    pub schema: u32,
+    pub kind: RecordKind,
+    pub t_ns: u64,
+    #[serde(borrow)]
+    pub node: Cow<'a, str>,
+    pub role: Role,
+    #[serde(default)]
+    pub domain: Option<u32>,
+    #[serde(default)]
+    pub reliability: Option<Reliability>,
+    #[serde(default)]
+    pub peers: Option<u32>,
+    #[serde(default)]
+    pub payload: Option<PayloadKind>,
+    #[serde(default, borrow)]
+    pub talker: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub seq: Option<u64>,
+    #[serde(default)]
+    pub sent_ns: Option<u64>,
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default, borrow)]
+    pub reason: Option<Cow<'a, str>>,
+}
+
+impl Record {
+    /// The analysis view of this record.
+    pub fn view(&self) -> RecordRef<'_> {
+        RecordRef {
+            schema: self.schema,
+            kind: self.kind,
+            t_ns: self.t_ns,
+            node: Cow::Borrowed(&self.node),
+            role: self.role,
+            domain: self.domain,
+            reliability: self.reliability,
+            peers: self.peers,
+            payload: self.payload,
+            talker: self.talker.as_deref().map(Cow::Borrowed),
+            seq: self.seq,
+            sent_ns: self.sent_ns,
+            count: self.count,
+            reason: self.reason.as_deref().map(Cow::Borrowed),
+        }
+    }
+}
+
+/// Parses one JSON line into a borrowed view, checking the schema version.
+pub fn parse_line_ref(line: &str) -> Result<RecordRef<'_>, ParseError> {
+    let record: RecordRef<'_> = serde_json::from_str(line)?;
+    if record.schema != SCHEMA_VERSION {
+        return Err(ParseError::Schema {
+            found: record.schema,
+        });
+    }
+    Ok(record)
+}
+
 /// Error from [`parse_line`].
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -330,6 +396,19 @@ mod tests {
             assert!(row.get(key).is_some(), "RecordRow lacks `{key}`");
         }
         assert_eq!(RecordRow::new(None, None, None, &r).into_record(), r);
+    }
+
+    #[test]
+    fn borrowed_view_parses_like_the_record() {
+        let mut records = vec![
+            full_record(),
+            Record::recv(10, "l", "Hello World: 4 #chatter id=t1 ns=7"),
+        ];
+        records.push(Record::talker_stop(3, "t", 5, "count"));
+        for r in records {
+            let line = r.to_json();
+            assert_eq!(parse_line_ref(&line).expect("parses"), r.view(), "{line}");
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub async fn run<B: Backend>(
                             if let Err(e) = dir.append(trial, &line.pod, &line.container, &record) {
                                 write_error.get_or_insert(e);
                             }
-                            acc.push(&record);
+                            acc.push(&record.view());
                         }
                         Err(e) => {
                             tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
@@ -249,7 +249,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         if let Some((_, acc, last)) = current.as_mut() {
             let record = row.into_record();
             *last = (*last).max(record.t_ns);
-            acc.push(&record);
+            acc.push(&record.view());
         }
     }
     if let Some((t, acc, last)) = current.take() {

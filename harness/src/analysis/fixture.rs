@@ -55,13 +55,13 @@ pub fn report() -> RunReport {
             } else {
                 Role::Listener
             };
-            acc.push(&start(&m.id, role, t0));
-            acc.push(&Record::matched(t0 + S / 4, &m.id, role, 1));
+            acc.push(&(start(&m.id, role, t0)).view());
+            acc.push(&(Record::matched(t0 + S / 4, &m.id, role, 1)).view());
         }
         for seq in 1..=20u64 {
             let sent = t0 + seq * S / 10;
             for t in &roster.talkers {
-                acc.push(&Record::sent(sent, &t.id, seq));
+                acc.push(&(Record::sent(sent, &t.id, seq)).view());
                 for l in &roster.listeners {
                     let cut = trial == 2 && t.node == "pi" && l.node == "master";
                     let lost = t.node != l.node && seq == 15;
@@ -71,12 +71,12 @@ pub fn report() -> RunReport {
                     let latency =
                         300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
                     let data = chatter::payload::encode(seq, &t.id, sent, 0);
-                    acc.push(&Record::recv(sent + latency, &l.id, &data));
+                    acc.push(&(Record::recv(sent + latency, &l.id, &data)).view());
                 }
             }
         }
         for t in &roster.talkers {
-            acc.push(&Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration"));
+            acc.push(&(Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration")).view());
         }
         let meta = TrialMeta {
             trial,

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use chatter::{PayloadKind, Record, RecordKind, Reliability, Role};
+use chatter::record::RecordRef;
+use chatter::{PayloadKind, RecordKind, Reliability, Role};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
@@ -158,15 +159,15 @@ impl<'r> TrialAnalyzer<'r> {
         self.stray += 1;
     }
 
-    pub fn push(&mut self, r: &Record) {
+    pub fn push(&mut self, r: &RecordRef<'_>) {
         match r.role {
             Role::Talker => self.push_talker(r),
             Role::Listener => self.push_listener(r),
         }
     }
 
-    fn push_talker(&mut self, r: &Record) {
-        let Some(t) = self.talkers.get_mut(r.node.as_str()) else {
+    fn push_talker(&mut self, r: &RecordRef<'_>) {
+        let Some(t) = self.talkers.get_mut(r.node.as_ref()) else {
             self.stray += 1;
             return;
         };
@@ -200,14 +201,14 @@ impl<'r> TrialAnalyzer<'r> {
                     t.last_seq = count;
                 }
                 t.sent = t.sent.max(count);
-                t.stop_reason.clone_from(&r.reason);
+                t.stop_reason = r.reason.as_deref().map(str::to_owned);
             }
             RecordKind::Recv => self.stray += 1,
         }
     }
 
-    fn push_listener(&mut self, r: &Record) {
-        let Some(l) = self.listeners.get_mut(r.node.as_str()) else {
+    fn push_listener(&mut self, r: &RecordRef<'_>) {
+        let Some(l) = self.listeners.get_mut(r.node.as_ref()) else {
             self.stray += 1;
             return;
         };
@@ -234,9 +235,9 @@ impl<'r> TrialAnalyzer<'r> {
                     return;
                 };
                 let talker = r.talker.as_deref().unwrap_or(ANONYMOUS);
-                let by_talker = match self.pairs.get_mut(r.node.as_str()) {
+                let by_talker = match self.pairs.get_mut(r.node.as_ref()) {
                     Some(m) => m,
-                    None => self.pairs.entry(r.node.clone()).or_default(),
+                    None => self.pairs.entry(r.node.clone().into_owned()).or_default(),
                 };
                 let acc = match by_talker.get_mut(talker) {
                     Some(a) => a,
@@ -248,7 +249,7 @@ impl<'r> TrialAnalyzer<'r> {
                     acc.arrive(seq, r.t_ns, r.sent_ns);
                 }
             }
-            RecordKind::Stop => l.stop_reason.clone_from(&r.reason),
+            RecordKind::Stop => l.stop_reason = r.reason.as_deref().map(str::to_owned),
             RecordKind::Sent => self.stray += 1,
         }
     }
