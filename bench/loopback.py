@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Loopback benchmarks of the talker/listener, side by side with Cyclone DDS's ddsperf, all in
+one private network namespace created here (nothing multicasts on a real interface).
+
+  sudo python3 bench/loopback.py [--runs 15] [--duration 3] [--rates 1000,2000,5000,10000]
+
+Measures
+  1. time from start to first received message (talker and listener started together),
+     median over --runs fresh pairs;
+  2. a rate sweep: per rate, messages sent by the talker vs received by the listener (reliable,
+     keep-last 10); the highest rate with zero loss is the lossless rate;
+  3. ddsperf pub/sub at the same rates and unthrottled (reliable), in the same namespace.
+
+Needs release builds: cargo build --release -p talker -p listener
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CYCLONE_LO = ('<CycloneDDS><Domain><General><Interfaces>'
+              '<NetworkInterface name="lo" multicast="true"/>'
+              '</Interfaces></General></Domain></CycloneDDS>')
+
+
+def enter_namespace():
+    """Re-executes this script inside a new network namespace with a multicast loopback."""
+    if os.environ.get("CHATTER_BENCH_NS") == "1":
+        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "link", "set", "lo", "multicast", "on"],
+                    ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"]):
+            subprocess.run(cmd, check=True)
+        return
+    os.environ["CHATTER_BENCH_NS"] = "1"
+    unshare = ["unshare", "--net"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--net"]
+    os.execvp("unshare", unshare + ["--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def records(proc):
+    for line in proc.stdout:
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            continue
+
+
+class Drain:
+    """Reads a process's JSON-line records on a thread so its stdout never blocks."""
+
+    def __init__(self, proc):
+        import threading
+        self.records = []
+        self.thread = threading.Thread(target=lambda: self.records.extend(records(proc)), daemon=True)
+        self.thread.start()
+
+    def join(self):
+        self.thread.join(timeout=30)
+        return self.records
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=10)
+
+
+def first_message(bin_dir, runs):
+    times = []
+    for i in range(runs):
+        domain = str(i % 200)  # a fresh domain per run: no stale participant can help
+        listener = subprocess.Popen([f"{bin_dir}/listener", "--id", "l", "--count", "1", "--domain", domain],
+                                    stdout=subprocess.PIPE, text=True)
+        talker = subprocess.Popen([f"{bin_dir}/talker", "--id", "t", "--rate-hz", "100", "--domain", domain],
+                                  stdout=subprocess.PIPE, text=True)
+        starts, first = [], None
+        for r in records(listener):
+            if r["kind"] == "start":
+                starts.append(r["t_ns"])
+            elif r["kind"] == "recv":
+                first = r["t_ns"]
+        stop(talker)
+        talker_start = next(r["t_ns"] for r in records(talker) if r["kind"] == "start")
+        starts.append(talker_start)
+        times.append((first - min(starts)) / 1e6)
+    return times
+
+
+def sweep(bin_dir, rates, duration):
+    rows = []
+    for rate in rates:
+        listener = subprocess.Popen([f"{bin_dir}/listener", "--id", "l"], stdout=subprocess.PIPE, text=True)
+        first = listener.stdout.readline()  # the start record: the listener is up
+        assert '"start"' in first, first
+        drain = Drain(listener)
+        t0 = time.monotonic()
+        talker = subprocess.run([f"{bin_dir}/talker", "--id", "t", "--rate-hz", str(rate), "--duration",
+                                 str(duration), "--linger", "1"], stdout=subprocess.PIPE, text=True, check=True)
+        elapsed = time.monotonic() - t0
+        stop(listener)
+        got = [r for r in drain.join() if r["kind"] == "recv"]
+        sent = next(json.loads(l) for l in talker.stdout.splitlines() if '"stop"' in l)["count"]
+        seqs = {r["seq"] for r in got}
+        received = len(seqs)
+        # Messages published before discovery matched are not deliverable (volatile QoS); loss
+        # counts from the first delivered sequence number on.
+        first = min(seqs) if seqs else sent + 1
+        deliverable = sent - (first - 1)
+        lat = sorted(r["t_ns"] - r["sent_ns"] for r in got)
+        p50 = lat[len(lat) // 2] / 1e3 if lat else float("nan")
+        p99 = lat[int(len(lat) * 0.99)] / 1e3 if lat else float("nan")
+        rows.append({"rate": rate, "sent": sent, "received": received, "lost": deliverable - received,
+                     "before_match": first - 1,
+                     "achieved": sent / duration, "p50_us": p50, "p99_us": p99, "wall_s": elapsed})
+    return rows
+
+
+def ddsperf(rate, duration):
+    env = dict(os.environ, CYCLONEDDS_URI=CYCLONE_LO)
+    sub = subprocess.Popen(["ddsperf", "-D", str(duration + 2), "sub"], stdout=subprocess.PIPE, text=True, env=env)
+    spec = [] if rate is None else [f"{rate}Hz"]
+    subprocess.run(["ddsperf", "-D", str(duration), "pub"] + spec + ["size", "52"],
+                   stdout=subprocess.DEVNULL, check=True, env=env)
+    out = sub.communicate(timeout=duration + 10)[0]
+    totals = re.findall(r"total (\d+) lost (\d+)", out)
+    total, lost = (int(x) for x in totals[-1]) if totals else (0, 0)
+    return {"rate": rate or "max", "received": total, "lost": lost, "achieved": total / duration}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--duration", type=int, default=3)
+    ap.add_argument("--rates", default="1000,5000,10000,20000,50000,100000")
+    ap.add_argument("--bin-dir", default=os.path.join(ROOT, "target", "release"))
+    args = ap.parse_args()
+    enter_namespace()
+    rates = [int(r) for r in args.rates.split(",")]
+
+    times = first_message(args.bin_dir, args.runs)
+    print(f"## Time to first message ({args.runs} runs, talker at 100 Hz)\n")
+    print(f"median {statistics.median(times):.1f} ms, min {min(times):.1f} ms, max {max(times):.1f} ms\n")
+
+    print(f"## Rate sweep, reliable keep-last 10, {args.duration} s per rate\n")
+    print("| requested Hz | chatter sent/s | sent before match | chatter lost after match | p50 µs | p99 µs "
+          "| ddsperf recv/s | ddsperf lost |")
+    print("|---|---|---|---|---|---|---|---|")
+    lossless = 0
+    have_ddsperf = shutil.which("ddsperf") is not None
+    for row in sweep(args.bin_dir, rates, args.duration):
+        d = ddsperf(row["rate"], args.duration) if have_ddsperf else {"achieved": float("nan"), "lost": "n/a"}
+        if row["lost"] == 0:
+            lossless = max(lossless, row["rate"])
+        print(f"| {row['rate']} | {row['achieved']:.0f} | {row['before_match']} | {row['lost']} | {row['p50_us']:.0f} | {row['p99_us']:.0f} "
+              f"| {d['achieved']:.0f} | {d['lost']} |")
+    if have_ddsperf:
+        d = ddsperf(None, args.duration)
+        print(f"| unthrottled | – | – | – | – | – | {d['achieved']:.0f} | {d['lost']} |")
+    print(f"\nhighest lossless chatter rate: {lossless} Hz")
+
+
+if __name__ == "__main__":
+    main()
