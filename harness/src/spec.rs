@@ -27,8 +27,92 @@ pub struct Scenario {
     pub trials: TrialSpec,
     #[serde(default)]
     pub dds: DdsSpec,
+    /// Simulated pod network (netns backend).
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// Faults to inject (netns backend).
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub expect: Option<ExpectSpec>,
+}
+
+/// How the simulated cluster network behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkSpec {
+    /// Let multicast cross between nodes' pod networks (flannel VXLAN does not).
+    #[serde(default)]
+    pub multicast_between_nodes: bool,
+}
+
+/// A fault injected during every trial (times are seconds from the trial's start).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum FaultSpec {
+    /// Drop this percentage of packets arriving at `node` from the other nodes.
+    #[serde(rename_all = "camelCase")]
+    Loss { node: String, percent: Fraction100 },
+    /// Delay (and jitter) packets leaving `node` (needs `tc netem` in the kernel).
+    #[serde(rename_all = "camelCase")]
+    Delay {
+        node: String,
+        ms: PositiveF64,
+        #[serde(default)]
+        jitter_ms: Option<NonNegativeF64>,
+    },
+    /// Cut all traffic between two nodes from `fromS` to `toS`.
+    #[serde(rename_all = "camelCase")]
+    Partition {
+        between: [String; 2],
+        from_s: NonNegativeF64,
+        to_s: PositiveF64,
+    },
+    /// SIGKILL one container at `atS`.
+    #[serde(rename_all = "camelCase")]
+    Kill {
+        pod: String,
+        container: String,
+        at_s: NonNegativeF64,
+    },
+}
+
+impl FaultSpec {
+    /// One line a report reader understands.
+    pub fn describe(&self) -> String {
+        match self {
+            FaultSpec::Loss { node, percent } => format!(
+                "{} % packet loss into node {node} from other nodes",
+                percent.0
+            ),
+            FaultSpec::Delay {
+                node,
+                ms,
+                jitter_ms,
+            } => {
+                format!(
+                    "{} ms delay (± {} ms) on packets leaving node {node}",
+                    ms.0,
+                    jitter_ms.map_or(0.0, |j| j.0)
+                )
+            }
+            FaultSpec::Partition {
+                between,
+                from_s,
+                to_s,
+            } => {
+                format!(
+                    "partition between {} and {} from {} s to {} s",
+                    between[0], between[1], from_s.0, to_s.0
+                )
+            }
+            FaultSpec::Kill {
+                pod,
+                container,
+                at_s,
+            } => format!("SIGKILL {pod}/{container} at {} s", at_s.0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +299,11 @@ macro_rules! checked_f64 {
 checked_f64!(PositiveF64, |v| v > 0.0, "a positive number");
 checked_f64!(NonNegativeF64, |v| v >= 0.0, "zero or more");
 checked_f64!(Fraction, |v| (0.0..=1.0).contains(&v), "between 0 and 1");
+checked_f64!(
+    Fraction100,
+    |v| (0.0..=100.0).contains(&v),
+    "a percentage between 0 and 100"
+);
 
 /// Where in a file something is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,6 +557,58 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
     if talkers == 0 || listeners == 0 {
         return Err(violation("pods".into(), format!("an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} listener(s))"), vec!["pods:".into()]));
     }
+    let node_known = |n: &str| s.nodes.iter().any(|d| d.name == n);
+    for (i, f) in s.faults.iter().enumerate() {
+        let field = format!("faults[{i}]");
+        let anchor = vec!["faults:".into(), "kind:".into()];
+        let unknown = |n: &str| {
+            violation(
+                field.clone(),
+                format!("node `{n}` is not declared under nodes"),
+                anchor.clone(),
+            )
+        };
+        match f {
+            FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
+                return Err(unknown(node))
+            }
+            FaultSpec::Partition {
+                between,
+                from_s,
+                to_s,
+            } => {
+                if let Some(n) = between.iter().find(|n| !node_known(n)) {
+                    return Err(unknown(n));
+                }
+                if between[0] == between[1] {
+                    return Err(violation(
+                        field,
+                        "a partition needs two different nodes".into(),
+                        anchor,
+                    ));
+                }
+                if to_s.0 <= from_s.0 {
+                    return Err(violation(
+                        field,
+                        format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0),
+                        anchor,
+                    ));
+                }
+            }
+            FaultSpec::Kill { pod, container, .. }
+                if !s.pods.iter().any(|p| {
+                    &p.name == pod && p.containers.iter().any(|c| &c.name == container)
+                }) =>
+            {
+                return Err(violation(
+                    field,
+                    format!("no container `{container}` in a pod `{pod}`"),
+                    anchor,
+                ));
+            }
+            _ => {}
+        }
+    }
     if s.trials.count == 0 {
         return Err(violation(
             "trials.count".into(),
@@ -553,6 +694,41 @@ pods:
                 .contains("at least one talker and one listener"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn faults_parse_and_reference_known_nodes() {
+        let text = format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 30}}\n  - {{kind: partition, between: [master, pi], fromS: 1, toS: 2}}\n  - {{kind: kill, pod: a, container: talker, atS: 1}}\n");
+        let s = parse(&text, Path::new("s.yaml")).expect("valid");
+        assert_eq!(s.faults.len(), 3);
+        assert_eq!(
+            s.faults[0].describe(),
+            "30 % packet loss into node pi from other nodes"
+        );
+        let e = err(&format!(
+            "{OK}faults:\n  - {{kind: loss, node: moon, percent: 30}}\n"
+        ));
+        assert!(
+            e.to_string()
+                .contains("faults[0]: node `moon` is not declared"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{OK}faults:\n  - {{kind: loss, node: pi, percent: 130}}\n"
+        ));
+        assert!(
+            e.to_string().contains("percentage between 0 and 100"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{OK}faults:\n  - {{kind: partition, between: [pi, master], fromS: 3, toS: 2}}\n"
+        ));
+        assert!(
+            e.to_string().contains("toS (2) must be after fromS (3)"),
+            "{e}"
+        );
+        let e = err(&format!("{OK}faults:\n  - {{kind: flood, node: pi}}\n"));
+        assert!(e.to_string().contains("unknown variant `flood`"), "{e}");
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub struct RunAnalyzer {
 }
 
 impl RunAnalyzer {
-    pub fn add(&mut self, trial: TrialReport, hists: Vec<((String, String), Histogram<u64>)>) {
+    pub fn add(&mut self, trial: TrialReport, hists: super::trial::PairLatencies) {
         for (key, h) in hists {
             let acc = self.latency.entry(key).or_insert_with(latency_histogram);
             // Same bounds on both sides, so adding cannot fail.

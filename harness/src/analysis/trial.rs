@@ -103,6 +103,9 @@ pub struct TrialReport {
     pub stray: u64,
 }
 
+/// Each pair's latency histogram of one trial, keyed by (talker, listener).
+pub type PairLatencies = Vec<((String, String), Histogram<u64>)>;
+
 /// Accumulates one trial.
 #[derive(Debug)]
 pub struct TrialAnalyzer<'r> {
@@ -255,10 +258,7 @@ impl<'r> TrialAnalyzer<'r> {
     }
 
     /// Closes the trial: its report, and each pair's latency histogram for run-level merging.
-    pub fn finish(
-        mut self,
-        meta: TrialMeta,
-    ) -> (TrialReport, Vec<((String, String), Histogram<u64>)>) {
+    pub fn finish(mut self, meta: TrialMeta) -> (TrialReport, PairLatencies) {
         let mut talker_ids: Vec<String> =
             self.roster.talkers.iter().map(|m| m.id.clone()).collect();
         // Talkers heard but not planned (anonymous demo talkers, strays) get pairs too.

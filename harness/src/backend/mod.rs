@@ -1,6 +1,7 @@
 //! Backends execute a [`Plan`]; they decide nothing about placement or analysis. Each trial
 //! starts every container fresh, forwards every stdout line it prints, and stops it cleanly.
 
+pub mod drive;
 pub mod local;
 pub mod process;
 

@@ -86,6 +86,11 @@ impl NodeProcess {
         let _ = self.child.wait().await;
     }
 
+    /// SIGKILL now (a fault), keeping its output readers so nothing printed is lost.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Whether it has exited.
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))

@@ -1,0 +1,141 @@
+//! One trial's process choreography, shared by the process-based backends: start every
+//! container (honouring start delays), fire timed events (kills, partitions), wait until the
+//! talkers stop by themselves, give messages in flight the drain period, stop the listeners.
+
+use std::time::Duration;
+
+use tokio::process::Command;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::process::NodeProcess;
+use super::{BackendError, Line, TrialStart};
+use crate::analysis::TrialMeta;
+use crate::placement::{PlacedPod, Plan, PlannedContainer};
+use crate::spec::ContainerRole;
+
+/// Extra time talkers get beyond their own duration before the harness stops them.
+const TALKER_SLACK: Duration = Duration::from_secs(10);
+
+/// Something that happens at a time during the trial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// SIGKILL a container.
+    Kill { pod: String, container: String },
+    /// Backend-specific (e.g. partition on/off), handled by the backend's callback.
+    Backend(String),
+}
+
+/// Resolves when `stop` is (or becomes) true; never if its sender is gone.
+pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+enum Step<'p> {
+    Start(&'p PlacedPod, &'p PlannedContainer),
+    Fire(Event),
+}
+
+/// Runs one trial: `command` builds the command for a container, `on_event` handles
+/// [`Event::Backend`] events.
+pub async fn drive(
+    plan: &Plan,
+    start: TrialStart,
+    lines: &mpsc::UnboundedSender<Line>,
+    mut stop: watch::Receiver<bool>,
+    mut command: impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
+    events: Vec<(Duration, Event)>,
+    mut on_event: impl FnMut(&str) -> Result<(), BackendError>,
+) -> Result<TrialMeta, BackendError> {
+    let t0 = Instant::now();
+    let mut steps: Vec<(Duration, Step<'_>)> = plan
+        .containers()
+        .map(|(p, c)| (c.start_delay, Step::Start(p, c)))
+        .collect();
+    steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
+    steps.sort_by_key(|(at, _)| *at);
+
+    let mut procs: Vec<NodeProcess> = Vec::new();
+    let mut interrupted = false;
+    let talk_until = t0 + plan.timing.warmup + plan.timing.duration + TALKER_SLACK;
+    let mut talkers_to_start = plan
+        .containers()
+        .filter(|(_, c)| c.role == ContainerRole::Talker)
+        .count();
+    let mut pending = steps.into_iter().peekable();
+    // Until the talkers are done: run the timeline, and watch for the talkers to finish.
+    loop {
+        let next_at = pending.peek().map(|(at, _)| t0 + *at);
+        tokio::select! {
+            _ = async { tokio::time::sleep_until(next_at.unwrap_or(t0)).await }, if next_at.is_some() => {
+                if let Some((_, step)) = pending.next() {
+                    match step {
+                        Step::Start(pod, c) => {
+                            if c.role == ContainerRole::Talker {
+                                talkers_to_start -= 1;
+                            }
+                            let cmd = command(pod, c)?;
+                            procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, lines)?);
+                        }
+                        Step::Fire(Event::Kill { pod, container }) => {
+                            if let Some(p) = procs.iter_mut().find(|p| p.pod == pod && p.container == container) {
+                                p.kill().await;
+                            }
+                        }
+                        Step::Fire(Event::Backend(what)) => on_event(&what)?,
+                    }
+                }
+            }
+            _ = wait_talkers(&mut procs), if talkers_to_start == 0 => break,
+            _ = tokio::time::sleep_until(talk_until) => {
+                tracing::warn!("talkers overran their duration; stopping them");
+                break;
+            }
+            _ = stopped(&mut stop) => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    // Events still due (e.g. a partition's end) must not be left half-applied.
+    for (_, step) in pending {
+        if let Step::Fire(Event::Backend(what)) = step {
+            on_event(&what)?;
+        }
+    }
+    let (talkers, listeners): (Vec<_>, Vec<_>) = procs
+        .into_iter()
+        .partition(|p| p.role == ContainerRole::Talker);
+    for p in talkers {
+        p.stop().await;
+    }
+    if !interrupted {
+        tokio::select! {
+            _ = tokio::time::sleep(plan.timing.drain) => {}
+            _ = stopped(&mut stop) => interrupted = true,
+        }
+    }
+    let handles: Vec<_> = listeners
+        .into_iter()
+        .map(|p| tokio::spawn(p.stop()))
+        .collect();
+    for h in handles {
+        let _ = h.await;
+    }
+    Ok(TrialMeta {
+        trial: start.trial,
+        start_ns: start.start_ns,
+        window_start_ns: start.window_start_ns,
+        end_ns: chatter::now_ns(),
+        interrupted,
+    })
+}
+
+/// Resolves when every started talker has exited by itself.
+async fn wait_talkers(procs: &mut [NodeProcess]) {
+    for p in procs.iter_mut().filter(|p| p.role == ContainerRole::Talker) {
+        p.wait().await;
+    }
+}
