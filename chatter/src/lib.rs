@@ -11,8 +11,7 @@ pub mod record;
 pub use payload::Payload;
 pub use qos::{Durability, Qos, Reliability};
 pub use record::{
-    JsonLines, ListenerTotals, PayloadKind, Record, RecordKind, RecordRow, Role, StartInfo,
-    SCHEMA_VERSION,
+    JsonLines, ListenerTotals, PayloadKind, Record, RecordKind, RecordRow, Role, StartInfo, SCHEMA_VERSION,
 };
 
 /// Topic the demo nodes use; its DDS name is `rt/chatter`.
@@ -32,16 +31,8 @@ pub fn now_ns() -> u64 {
 /// Makes an identifier safe to embed in a payload and in file names: anything outside
 /// `[A-Za-z0-9._-]` becomes `_`, and an empty id becomes `node`.
 pub fn sanitize_id(raw: &str) -> String {
-    let id: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let id: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
     if id.is_empty() {
         "node".to_owned()
     } else {

@@ -19,11 +19,7 @@ const PAD: &str = " ~";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload<'a> {
     /// Sent by a chatter-harness talker.
-    Chatter {
-        seq: u64,
-        talker: &'a str,
-        sent_ns: u64,
-    },
+    Chatter { seq: u64, talker: &'a str, sent_ns: u64 },
     /// Stock `demo_nodes_cpp` form: a sequence number and nothing else.
     Demo { seq: u64 },
     /// Anything else on the topic.
@@ -70,11 +66,7 @@ fn parse_known(data: &str) -> Option<Payload<'_>> {
             _ => return None,
         }
     }
-    Some(Payload::Chatter {
-        seq,
-        talker: talker?,
-        sent_ns: sent_ns?,
-    })
+    Some(Payload::Chatter { seq, talker: talker?, sent_ns: sent_ns? })
 }
 
 /// Encodes a chatter payload into `buf` (cleared first), padding it with `~x…` up to
@@ -112,17 +104,10 @@ mod tests {
     #[test]
     fn chatter_payload_parses() {
         let s = encode(3, "pi-talker", 1_700_000_000_000_000_123, 0);
-        assert_eq!(
-            s,
-            "Hello World: 3 #chatter id=pi-talker ns=1700000000000000123"
-        );
+        assert_eq!(s, "Hello World: 3 #chatter id=pi-talker ns=1700000000000000123");
         assert_eq!(
             Payload::parse(&s),
-            Payload::Chatter {
-                seq: 3,
-                talker: "pi-talker",
-                sent_ns: 1_700_000_000_000_000_123
-            }
+            Payload::Chatter { seq: 3, talker: "pi-talker", sent_ns: 1_700_000_000_000_000_123 }
         );
     }
 
@@ -130,14 +115,7 @@ mod tests {
     fn padding_reaches_requested_size_and_still_parses() {
         let s = encode(9, "t", 5, 256);
         assert_eq!(s.len(), 256);
-        assert_eq!(
-            Payload::parse(&s),
-            Payload::Chatter {
-                seq: 9,
-                talker: "t",
-                sent_ns: 5
-            }
-        );
+        assert_eq!(Payload::parse(&s), Payload::Chatter { seq: 9, talker: "t", sent_ns: 5 });
     }
 
     #[test]

@@ -39,11 +39,7 @@ fn default_depth() -> u32 {
 
 impl Default for Qos {
     fn default() -> Self {
-        Qos {
-            reliability: Reliability::default(),
-            durability: Durability::default(),
-            depth: default_depth(),
-        }
+        Qos { reliability: Reliability::default(), durability: Durability::default(), depth: default_depth() }
     }
 }
 

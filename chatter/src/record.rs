@@ -178,17 +178,11 @@ impl Record {
     }
 
     pub fn matched(t_ns: u64, node: &str, role: Role, peers: u32) -> Record {
-        Record {
-            peers: Some(peers),
-            ..Record::base(RecordKind::Matched, t_ns, node, role)
-        }
+        Record { peers: Some(peers), ..Record::base(RecordKind::Matched, t_ns, node, role) }
     }
 
     pub fn sent(t_ns: u64, node: &str, seq: u64) -> Record {
-        Record {
-            seq: Some(seq),
-            ..Record::base(RecordKind::Sent, t_ns, node, Role::Talker)
-        }
+        Record { seq: Some(seq), ..Record::base(RecordKind::Sent, t_ns, node, Role::Talker) }
     }
 
     /// A `recv` record for message `data` received at `recv_ns` by listener `node`.
@@ -198,26 +192,15 @@ impl Record {
             ..Record::base(RecordKind::Recv, recv_ns, node, Role::Listener)
         };
         match Payload::parse(data) {
-            Payload::Chatter {
-                seq,
-                talker,
-                sent_ns,
-            } => Record {
+            Payload::Chatter { seq, talker, sent_ns } => Record {
                 payload: Some(PayloadKind::Chatter),
                 talker: Some(talker.to_owned()),
                 seq: Some(seq),
                 sent_ns: Some(sent_ns),
                 ..base
             },
-            Payload::Demo { seq } => Record {
-                payload: Some(PayloadKind::Demo),
-                seq: Some(seq),
-                ..base
-            },
-            Payload::Foreign => Record {
-                payload: Some(PayloadKind::Foreign),
-                ..base
-            },
+            Payload::Demo { seq } => Record { payload: Some(PayloadKind::Demo), seq: Some(seq), ..base },
+            Payload::Foreign => Record { payload: Some(PayloadKind::Foreign), ..base },
         }
     }
 
@@ -305,9 +288,7 @@ impl Record {
 pub fn parse_line_ref(line: &str) -> Result<RecordRef<'_>, ParseError> {
     let record: RecordRef<'_> = serde_json::from_str(line)?;
     if record.schema != SCHEMA_VERSION {
-        return Err(ParseError::Schema {
-            found: record.schema,
-        });
+        return Err(ParseError::Schema { found: record.schema });
     }
     Ok(record)
 }
@@ -325,9 +306,7 @@ pub enum ParseError {
 pub fn parse_line(line: &str) -> Result<Record, ParseError> {
     let record: Record = serde_json::from_str(line)?;
     if record.schema != SCHEMA_VERSION {
-        return Err(ParseError::Schema {
-            found: record.schema,
-        });
+        return Err(ParseError::Schema { found: record.schema });
     }
     Ok(record)
 }
@@ -344,10 +323,7 @@ mod tests {
         assert_eq!((r.seq, r.sent_ns), (Some(4), Some(7)));
 
         let r = Record::recv(10, "l", "Hello World: 4");
-        assert_eq!(
-            (r.payload, r.talker.as_deref(), r.seq),
-            (Some(PayloadKind::Demo), None, Some(4))
-        );
+        assert_eq!((r.payload, r.talker.as_deref(), r.seq), (Some(PayloadKind::Demo), None, Some(4)));
 
         let r = Record::recv(10, "l", "bonjour");
         assert_eq!((r.payload, r.seq), (Some(PayloadKind::Foreign), None));
@@ -365,14 +341,8 @@ mod tests {
     }
 
     fn full_record() -> Record {
-        let info = StartInfo {
-            host: "h",
-            pid: 1,
-            transport: "rustdds",
-            domain: 3,
-            topic: "/chatter",
-            qos: Qos::default(),
-        };
+        let info =
+            StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 3, topic: "/chatter", qos: Qos::default() };
         let mut r = Record::start(1, "n", Role::Listener, &info);
         r.peers = Some(1);
         r.payload = Some(PayloadKind::Demo);
@@ -400,10 +370,7 @@ mod tests {
 
     #[test]
     fn borrowed_view_parses_like_the_record() {
-        let mut records = vec![
-            full_record(),
-            Record::recv(10, "l", "Hello World: 4 #chatter id=t1 ns=7"),
-        ];
+        let mut records = vec![full_record(), Record::recv(10, "l", "Hello World: 4 #chatter id=t1 ns=7")];
         records.push(Record::talker_stop(3, "t", 5, "count"));
         for r in records {
             let line = r.to_json();
@@ -414,23 +381,18 @@ mod tests {
     #[test]
     fn json_lines_flush_each_record() {
         let mut w = JsonLines::new(Vec::new());
-        w.write(&Record::matched(1, "n", Role::Talker, 2))
-            .expect("write");
-        w.write(&Record::talker_stop(2, "n", 9, "count"))
-            .expect("write");
+        w.write(&Record::matched(1, "n", Role::Talker, 2)).expect("write");
+        w.write(&Record::talker_stop(2, "n", 9, "count")).expect("write");
         let text = String::from_utf8(w.into_inner()).expect("utf8");
-        let lines: Vec<_> = text
-            .lines()
-            .map(|l| parse_line(l).expect("record"))
-            .collect();
+        let lines: Vec<_> = text.lines().map(|l| parse_line(l).expect("record")).collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].count, Some(9));
     }
 
     #[test]
     fn other_schema_is_rejected() {
-        let err = parse_line(r#"{"schema":99,"kind":"stop","t_ns":1,"node":"x","role":"talker"}"#)
-            .expect_err("schema 99");
+        let err =
+            parse_line(r#"{"schema":99,"kind":"stop","t_ns":1,"node":"x","role":"talker"}"#).expect_err("schema 99");
         assert!(err.to_string().contains("schema 99"), "{err}");
     }
 }
@@ -445,10 +407,7 @@ pub struct JsonLines<W: std::io::Write> {
 
 impl<W: std::io::Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
-        JsonLines {
-            out,
-            line: Vec::with_capacity(256),
-        }
+        JsonLines { out, line: Vec::with_capacity(256) }
     }
 
     pub fn write(&mut self, record: &Record) -> std::io::Result<()> {
@@ -501,12 +460,7 @@ pub struct RecordRow {
 }
 
 impl RecordRow {
-    pub fn new(
-        trial: Option<u32>,
-        pod: Option<&str>,
-        container: Option<&str>,
-        r: &Record,
-    ) -> RecordRow {
+    pub fn new(trial: Option<u32>, pod: Option<&str>, container: Option<&str>, r: &Record) -> RecordRow {
         let r = r.clone();
         RecordRow {
             trial,

@@ -19,43 +19,23 @@ const TALKERS: usize = 2;
 const LISTENERS: usize = 5;
 
 fn roster() -> Roster {
-    let m = |id: String| Member {
-        pod: id.clone(),
-        id,
-        node: "n".into(),
-    };
+    let m = |id: String| Member { pod: id.clone(), id, node: "n".into() };
     Roster {
-        talkers: (0..TALKERS)
-            .map(|i| m(format!("talker-{i}.talker")))
-            .collect(),
-        listeners: (0..LISTENERS)
-            .map(|i| m(format!("listener-{i}.listener")))
-            .collect(),
+        talkers: (0..TALKERS).map(|i| m(format!("talker-{i}.talker"))).collect(),
+        listeners: (0..LISTENERS).map(|i| m(format!("listener-{i}.listener"))).collect(),
     }
 }
 
 /// Writes about `n` records: per message, one `sent` and one `recv` per listener (1 % lost).
 fn generate(path: &Path, n: u64) {
     let roster = roster();
-    let mut out = JsonLines::new(BufWriter::with_capacity(
-        1 << 20,
-        File::create(path).unwrap(),
-    ));
-    let info = StartInfo {
-        host: "h",
-        pid: 1,
-        transport: "rustdds",
-        domain: 0,
-        topic: "/chatter",
-        qos: Qos::default(),
-    };
+    let mut out = JsonLines::new(BufWriter::with_capacity(1 << 20, File::create(path).unwrap()));
+    let info = StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 0, topic: "/chatter", qos: Qos::default() };
     for m in &roster.talkers {
-        out.write(&Record::start(0, &m.id, Role::Talker, &info))
-            .unwrap();
+        out.write(&Record::start(0, &m.id, Role::Talker, &info)).unwrap();
     }
     for m in &roster.listeners {
-        out.write(&Record::start(0, &m.id, Role::Listener, &info))
-            .unwrap();
+        out.write(&Record::start(0, &m.id, Role::Listener, &info)).unwrap();
     }
     let mut written = 0u64;
     let mut seq = 0u64;
@@ -68,8 +48,7 @@ fn generate(path: &Path, n: u64) {
             chatter::payload::encode_into(&mut buf, seq, &t.id, sent, 0);
             for l in &roster.listeners {
                 if (seq + l.id.len() as u64) % 100 != 0 {
-                    out.write(&Record::recv(sent + 250_000 + seq % 1000, &l.id, &buf))
-                        .unwrap();
+                    out.write(&Record::recv(sent + 250_000 + seq % 1000, &l.id, &buf)).unwrap();
                     written += 1;
                 }
             }
@@ -104,13 +83,7 @@ fn analyse(path: &Path) {
         records += 1;
         line.clear();
     }
-    let meta = TrialMeta {
-        trial: 1,
-        start_ns: 0,
-        window_start_ns: 0,
-        end_ns: 1,
-        interrupted: false,
-    };
+    let meta = TrialMeta { trial: 1, start_ns: 0, window_start_ns: 0, end_ns: 1, interrupted: false };
     let (report, _) = acc.finish(meta);
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(report.pairs.len(), TALKERS * LISTENERS);
@@ -130,24 +103,14 @@ fn main() {
     };
     let dir = tempfile::tempdir().unwrap();
     println!("analysis benchmark: {TALKERS} talkers x {LISTENERS} listeners, one thread");
-    println!(
-        "{:>12} {:>10} {:>14} {:>12} {:>12}",
-        "records", "file MiB", "records/s", "seconds", "peak RSS MiB"
-    );
+    println!("{:>12} {:>10} {:>14} {:>12} {:>12}", "records", "file MiB", "records/s", "seconds", "peak RSS MiB");
     for n in sizes {
         let path = dir.path().join(format!("{n}.jsonl"));
         generate(&path, n);
         let mib = std::fs::metadata(&path).unwrap().len() as f64 / (1 << 20) as f64;
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .arg("--child")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out =
+            std::process::Command::new(std::env::current_exe().unwrap()).arg("--child").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8(out.stdout).unwrap();
         let mut f = text.split_whitespace();
         let (records, secs, kib): (f64, f64, f64) = (
@@ -155,14 +118,7 @@ fn main() {
             f.next().unwrap().parse().unwrap(),
             f.next().unwrap().parse().unwrap(),
         );
-        println!(
-            "{:>12} {:>10.0} {:>14.0} {:>12.2} {:>12.1}",
-            records,
-            mib,
-            records / secs,
-            secs,
-            kib / 1024.0
-        );
+        println!("{:>12} {:>10.0} {:>14.0} {:>12.2} {:>12.1}", records, mib, records / secs, secs, kib / 1024.0);
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio::sync::watch;
 
 use crate::backend::local::LocalBackend;
+use crate::backend::netns::{Arm64, NetnsBackend};
 use crate::backend::NodeCommand;
 use crate::runner::{self, RunOptions};
 use crate::{report, spec};
@@ -57,6 +58,18 @@ pub enum Command {
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
+        /// [default: target/aarch64-unknown-linux-gnu/release beside this binary's target dir].
+        #[arg(long)]
+        arm64_bin_dir: Option<PathBuf>,
+        /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
+        #[arg(long, conflicts_with = "arm64_bin_dir")]
+        arm64_as_amd64: bool,
+    },
+    /// Manage the netns backend's namespaces.
+    Netns {
+        #[command(subcommand)]
+        action: NetnsAction,
     },
     /// Re-analyse a run directory (from its records.csv) and rewrite its reports.
     Report {
@@ -73,6 +86,12 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetnsAction {
+    /// Remove every namespace (and its processes) left by a crashed netns run.
+    Cleanup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,10 +114,7 @@ pub enum NodeRole {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Node { role, args } = cli.command {
-        let argv = std::iter::once(OsString::from(
-            format!("harness node {role:?}").to_lowercase(),
-        ))
-        .chain(args);
+        let argv = std::iter::once(OsString::from(format!("harness node {role:?}").to_lowercase())).chain(args);
         return match role {
             NodeRole::Talker => talker::cli::main_from(argv),
             NodeRole::Listener => listener::cli::main_from(argv),
@@ -108,13 +124,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(dispatch(cli.command))
 }
 
+/// `target/<profile>/harness` → `target/aarch64-unknown-linux-gnu/<profile>`.
+fn default_arm64_dir(exe: &std::path::Path) -> PathBuf {
+    let profile_dir = exe.parent().unwrap_or(exe);
+    let profile = profile_dir.file_name().map(PathBuf::from).unwrap_or_else(|| "release".into());
+    profile_dir.parent().unwrap_or(profile_dir).join("aarch64-unknown-linux-gnu").join(profile)
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 fn fail(code: u8, e: impl std::fmt::Display) -> u8 {
@@ -168,14 +188,16 @@ fn dispatch(command: Command) -> u8 {
             }
             Err(e) => fail(exit::USAGE, e),
         },
-        Command::Run {
-            scenario,
-            backend,
-            trials,
-            out,
-            node_bin_dir,
-            no_progress,
-        } => {
+        Command::Netns { action: NetnsAction::Cleanup } => {
+            let removed = crate::backend::netns::remove_namespaces(crate::backend::netns::topology::PREFIX);
+            if removed.is_empty() {
+                println!("removed 0 namespaces");
+            } else {
+                println!("removed {} namespace(s): {}", removed.len(), removed.join(" "));
+            }
+            exit::OK
+        }
+        Command::Run { scenario, backend, trials, out, node_bin_dir, no_progress, arm64_bin_dir, arm64_as_amd64 } => {
             let s = match spec::load(&scenario) {
                 Ok(s) => s,
                 Err(e) => return fail(exit::USAGE, e),
@@ -183,25 +205,21 @@ fn dispatch(command: Command) -> u8 {
             if trials == Some(0) {
                 return fail(exit::USAGE, "--trials must be at least 1");
             }
+            let exe = match std::env::current_exe() {
+                Ok(exe) => exe,
+                Err(e) => return fail(exit::BACKEND, format!("cannot locate this binary: {e}")),
+            };
+            let arm64 = if arm64_as_amd64 {
+                Arm64::Native
+            } else {
+                Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
+            };
             let nodes = match node_bin_dir {
                 Some(dir) => NodeCommand::BinDir(dir),
-                None => match std::env::current_exe() {
-                    Ok(exe) => NodeCommand::SelfExe(exe),
-                    Err(e) => {
-                        return fail(exit::BACKEND, format!("cannot locate this binary: {e}"))
-                    }
-                },
+                None => NodeCommand::SelfExe(exe),
             };
-            let opts = RunOptions {
-                results_root: out,
-                trials,
-                progress: !no_progress,
-            };
-            let rt = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
+            let opts = RunOptions { results_root: out, trials, progress: !no_progress };
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => return fail(exit::BACKEND, e),
             };
@@ -214,14 +232,12 @@ fn dispatch(command: Command) -> u8 {
                     }
                 });
                 let outcome = match backend {
-                    BackendArg::Local => {
-                        runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await
-                    }
-                    BackendArg::Netns | BackendArg::Kube => {
+                    BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
+                    BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
+                    BackendArg::Kube => {
                         return fail(
                             exit::BACKEND,
-                            format!("the {backend:?} backend is not in this build yet")
-                                .to_lowercase(),
+                            format!("the {backend:?} backend is not in this build yet").to_lowercase(),
                         );
                     }
                 };
@@ -237,9 +253,7 @@ fn dispatch(command: Command) -> u8 {
                             exit::EXPECTATIONS_FAILED
                         }
                     }
-                    Err(runner::RunError::Placement(e)) => {
-                        fail(exit::USAGE, format!("{}: {e}", scenario.display()))
-                    }
+                    Err(runner::RunError::Placement(e)) => fail(exit::USAGE, format!("{}: {e}", scenario.display())),
                     Err(e) => fail(exit::BACKEND, e),
                 }
             })

@@ -51,16 +51,8 @@ pub const RULES: &[(&str, Rule)] = &[
     ("no-discovery", no_discovery),
 ];
 
-fn explain(
-    cause: impl Into<String>,
-    evidence: Vec<String>,
-    advice: impl Into<String>,
-) -> Option<Explanation> {
-    Some(Explanation {
-        cause: cause.into(),
-        evidence,
-        advice: advice.into(),
-    })
+fn explain(cause: impl Into<String>, evidence: Vec<String>, advice: impl Into<String>) -> Option<Explanation> {
+    Some(Explanation { cause: cause.into(), evidence, advice: advice.into() })
 }
 
 pub fn listener_not_started(c: &Context<'_>) -> Option<Explanation> {
@@ -77,14 +69,8 @@ pub fn listener_not_started(c: &Context<'_>) -> Option<Explanation> {
 pub fn talker_not_started(c: &Context<'_>) -> Option<Explanation> {
     match c.talker {
         Some(t) if !t.started => explain(
-            format!(
-                "talker `{}` never started (it printed no start record)",
-                c.pair.talker
-            ),
-            vec![format!(
-                "trial {}: no records from {}",
-                c.trial.meta.trial, c.pair.talker
-            )],
+            format!("talker `{}` never started (it printed no start record)", c.pair.talker),
+            vec![format!("trial {}: no records from {}", c.trial.meta.trial, c.pair.talker)],
             "check the talker container's command and args (see listener-not-started)",
         ),
         _ => None,
@@ -104,12 +90,8 @@ pub fn qos_incompatible(c: &Context<'_>) -> Option<Explanation> {
     use chatter::Reliability::{BestEffort, Reliable};
     let (t, l) = (c.talker?.reliability?, c.listener?.reliability?);
     (t == BestEffort && l == Reliable).then(|| Explanation {
-        cause: "incompatible QoS: a best-effort publisher cannot serve a reliable subscription"
-            .into(),
-        evidence: vec![format!(
-            "{} is best-effort, {} requests reliable",
-            c.pair.talker, c.pair.listener
-        )],
+        cause: "incompatible QoS: a best-effort publisher cannot serve a reliable subscription".into(),
+        evidence: vec![format!("{} is best-effort, {} requests reliable", c.pair.talker, c.pair.listener)],
         advice: "make the listener best-effort or the talker reliable".into(),
     })
 }
@@ -118,10 +100,7 @@ pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Explanation> {
     let t = c.talker?;
     (t.sent == 0).then(|| Explanation {
         cause: format!("talker `{}` published nothing", c.pair.talker),
-        evidence: vec![format!(
-            "trial {}: sent 0, stop reason {:?}",
-            c.trial.meta.trial, t.stop_reason
-        )],
+        evidence: vec![format!("trial {}: sent 0, stop reason {:?}", c.trial.meta.trial, t.stop_reason)],
         advice: "check the talker's logs; it started but did not publish".into(),
     })
 }
@@ -154,10 +133,7 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Explanation> {
         ),
     ];
     if let (Some(t), Some(l)) = (c.talker, c.listener) {
-        evidence.push(format!(
-            "matched peers: talker max {}, listener max {}",
-            t.max_peers, l.max_peers
-        ));
+        evidence.push(format!("matched peers: talker max {}, listener max {}", t.max_peers, l.max_peers));
     }
     explain(
         "no discovery across nodes while same-node delivery works: SPDP multicast (239.255.0.1) does not cross nodes (flannel VXLAN drops multicast)",
@@ -197,11 +173,7 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary]) -> Vec<Finding> 
         let Some((trial, pair)) = trials.iter().find_map(|t| {
             t.pairs
                 .iter()
-                .find(|p| {
-                    p.talker == summary.talker
-                        && p.listener == summary.listener
-                        && p.delivery == Delivery::None
-                })
+                .find(|p| p.talker == summary.talker && p.listener == summary.listener && p.delivery == Delivery::None)
                 .map(|p| (*t, p))
         }) else {
             continue;
@@ -212,10 +184,7 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary]) -> Vec<Finding> 
             listener: trial.listeners.iter().find(|l| l.id == pair.listener),
             trial,
         };
-        if let Some((rule, e)) = RULES
-            .iter()
-            .find_map(|(id, rule)| rule(&ctx).map(|e| (*id, e)))
-        {
+        if let Some((rule, e)) = RULES.iter().find_map(|(id, rule)| rule(&ctx).map(|e| (*id, e))) {
             findings.push(Finding {
                 rule: rule.into(),
                 talker: pair.talker.clone(),
@@ -280,26 +249,9 @@ mod tests {
         }
     }
 
-    fn trial(
-        pairs: Vec<PairReport>,
-        talkers: Vec<TalkerFacts>,
-        listeners: Vec<ListenerFacts>,
-    ) -> TrialReport {
-        let meta = TrialMeta {
-            trial: 1,
-            start_ns: 0,
-            window_start_ns: 0,
-            end_ns: 1,
-            interrupted: false,
-        };
-        TrialReport {
-            meta,
-            talkers,
-            listeners,
-            pairs,
-            outcome: String::new(),
-            stray: 0,
-        }
+    fn trial(pairs: Vec<PairReport>, talkers: Vec<TalkerFacts>, listeners: Vec<ListenerFacts>) -> TrialReport {
+        let meta = TrialMeta { trial: 1, start_ns: 0, window_start_ns: 0, end_ns: 1, interrupted: false };
+        TrialReport { meta, talkers, listeners, pairs, outcome: String::new(), stray: 0 }
     }
 
     fn first_rule(t: &TrialReport) -> Option<&'static str> {
@@ -318,10 +270,7 @@ mod tests {
         let t = trial(
             vec![pair("t", "l", Relation::SameNode, 0)],
             vec![talker("t")],
-            vec![ListenerFacts {
-                id: "l".into(),
-                ..Default::default()
-            }],
+            vec![ListenerFacts { id: "l".into(), ..Default::default() }],
         );
         assert_eq!(first_rule(&t), Some("listener-not-started"));
     }
@@ -330,10 +279,7 @@ mod tests {
     fn talker_that_never_started() {
         let t = trial(
             vec![pair("t", "l", Relation::SameNode, 0)],
-            vec![TalkerFacts {
-                id: "t".into(),
-                ..Default::default()
-            }],
+            vec![TalkerFacts { id: "t".into(), ..Default::default() }],
             vec![listener("l")],
         );
         assert_eq!(first_rule(&t), Some("talker-not-started"));
@@ -343,11 +289,7 @@ mod tests {
     fn domains_differ() {
         let mut l = listener("l");
         l.domain = Some(7);
-        let t = trial(
-            vec![pair("t", "l", Relation::SameNode, 0)],
-            vec![talker("t")],
-            vec![l],
-        );
+        let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![talker("t")], vec![l]);
         assert_eq!(first_rule(&t), Some("domain-mismatch"));
     }
 
@@ -355,11 +297,7 @@ mod tests {
     fn best_effort_talker_reliable_listener() {
         let mut tk = talker("t");
         tk.reliability = Some(chatter::Reliability::BestEffort);
-        let t = trial(
-            vec![pair("t", "l", Relation::SameNode, 0)],
-            vec![tk],
-            vec![listener("l")],
-        );
+        let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![tk], vec![listener("l")]);
         assert_eq!(first_rule(&t), Some("qos-incompatible"));
     }
 
@@ -367,11 +305,7 @@ mod tests {
     fn silent_talker() {
         let mut tk = talker("t");
         tk.sent = 0;
-        let t = trial(
-            vec![pair("t", "l", Relation::SameNode, 0)],
-            vec![tk],
-            vec![listener("l")],
-        );
+        let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![tk], vec![listener("l")]);
         assert_eq!(first_rule(&t), Some("talker-sent-nothing"));
     }
 
@@ -381,11 +315,7 @@ mod tests {
             pair("pi.t", "master.l", Relation::CrossNode, 0),
             pair("master.t", "master.l", Relation::SameNode, 50),
         ];
-        let t = trial(
-            pairs,
-            vec![talker("pi.t"), talker("master.t")],
-            vec![listener("master.l")],
-        );
+        let t = trial(pairs, vec![talker("pi.t"), talker("master.t")], vec![listener("master.l")]);
         assert_eq!(first_rule(&t), Some("no-discovery-across-nodes"));
     }
 
@@ -393,21 +323,13 @@ mod tests {
     fn cross_node_without_local_reference_is_not_blamed_on_multicast() {
         let mut l = listener("master.l");
         l.max_peers = 0;
-        let t = trial(
-            vec![pair("pi.t", "master.l", Relation::CrossNode, 0)],
-            vec![talker("pi.t")],
-            vec![l],
-        );
+        let t = trial(vec![pair("pi.t", "master.l", Relation::CrossNode, 0)], vec![talker("pi.t")], vec![l]);
         assert_eq!(first_rule(&t), Some("no-discovery"));
     }
 
     #[test]
     fn matched_without_data() {
-        let t = trial(
-            vec![pair("t", "l", Relation::SameNode, 0)],
-            vec![talker("t")],
-            vec![listener("l")],
-        );
+        let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![talker("t")], vec![listener("l")]);
         assert_eq!(first_rule(&t), Some("matched-but-no-data"));
     }
 }

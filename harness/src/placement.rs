@@ -42,23 +42,15 @@ pub fn declared_nodes(scenario: &Scenario) -> Vec<Node> {
             (HOSTNAME_LABEL.to_owned(), "local".to_owned()),
             (ARCH_LABEL.to_owned(), local_arch().to_owned()),
         ]);
-        return vec![Node {
-            name: "local".into(),
-            labels,
-        }];
+        return vec![Node { name: "local".into(), labels }];
     }
     scenario
         .nodes
         .iter()
         .map(|n| {
             let mut labels = n.labels.clone();
-            labels
-                .entry(HOSTNAME_LABEL.to_owned())
-                .or_insert_with(|| n.name.clone());
-            Node {
-                name: n.name.clone(),
-                labels,
-            }
+            labels.entry(HOSTNAME_LABEL.to_owned()).or_insert_with(|| n.name.clone());
+            Node { name: n.name.clone(), labels }
         })
         .collect()
 }
@@ -112,16 +104,12 @@ pub struct Plan {
 
 impl Plan {
     pub fn containers(&self) -> impl Iterator<Item = (&PlacedPod, &PlannedContainer)> {
-        self.pods
-            .iter()
-            .flat_map(|p| p.containers.iter().map(move |c| (p, c)))
+        self.pods.iter().flat_map(|p| p.containers.iter().map(move |c| (p, c)))
     }
 
     /// The node a container id runs on.
     pub fn node_of(&self, id: &str) -> Option<&str> {
-        self.containers()
-            .find(|(_, c)| c.id == id)
-            .map(|(p, _)| p.node.as_str())
+        self.containers().find(|(_, c)| c.id == id).map(|(p, _)| p.node.as_str())
     }
 }
 
@@ -169,21 +157,15 @@ pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError
     let mut pods = Vec::with_capacity(scenario.pods.len());
     for pod in &scenario.pods {
         let mut why = Vec::new();
-        let candidates: Vec<&Node> = nodes
-            .iter()
-            .filter(|n| fits(&pod.node_selector, n).map_err(|e| why.push(e)).is_ok())
-            .collect();
-        let node = candidates
-            .iter()
-            .min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0))
-            .ok_or_else(|| PlacementError {
-                pod: pod.name.clone(),
-                selector: format!("{:?}", pod.node_selector),
-                why: if nodes.is_empty() {
-                    "the cluster has no nodes".into()
-                } else {
-                    why.join("; ")
-                },
+        let candidates: Vec<&Node> =
+            nodes.iter().filter(|n| fits(&pod.node_selector, n).map_err(|e| why.push(e)).is_ok()).collect();
+        let node =
+            candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)).ok_or_else(|| {
+                PlacementError {
+                    pod: pod.name.clone(),
+                    selector: format!("{:?}", pod.node_selector),
+                    why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
+                }
             })?;
         *load.entry(node.name.as_str()).or_default() += 1;
 
@@ -225,19 +207,10 @@ pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError
                     }
                     ContainerRole::Listener => {
                         // The harness stops listeners; this bound only ends an orphan.
-                        args.extend([
-                            "--duration".into(),
-                            secs(talk_for + timing.drain + Duration::from_secs(60)),
-                        ]);
+                        args.extend(["--duration".into(), secs(talk_for + timing.drain + Duration::from_secs(60))]);
                     }
                 }
-                PlannedContainer {
-                    name: c.name.clone(),
-                    id,
-                    role: c.role,
-                    args,
-                    start_delay: delay,
-                }
+                PlannedContainer { name: c.name.clone(), id, role: c.role, args, start_delay: delay }
             })
             .collect();
         pods.push(PlacedPod {
@@ -247,12 +220,7 @@ pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError
             containers,
         });
     }
-    Ok(Plan {
-        scenario: scenario.name.clone(),
-        nodes: nodes.to_vec(),
-        pods,
-        timing,
-    })
+    Ok(Plan { scenario: scenario.name.clone(), nodes: nodes.to_vec(), pods, timing })
 }
 
 #[cfg(test)]
@@ -280,19 +248,8 @@ mod tests {
     fn selector_and_spreading() {
         let s = scenario(SEED);
         let plan = place(&s, &declared_nodes(&s)).expect("placeable");
-        let at: Vec<(&str, &str)> = plan
-            .pods
-            .iter()
-            .map(|p| (p.name.as_str(), p.node.as_str()))
-            .collect();
-        assert_eq!(
-            at,
-            [
-                ("demo-listener", "master"),
-                ("demo-talkerlistener", "pi"),
-                ("demo-talker", "master")
-            ]
-        );
+        let at: Vec<(&str, &str)> = plan.pods.iter().map(|p| (p.name.as_str(), p.node.as_str())).collect();
+        assert_eq!(at, [("demo-listener", "master"), ("demo-talkerlistener", "pi"), ("demo-talker", "master")]);
         assert_eq!(plan.node_of("demo-talkerlistener.talker"), Some("pi"));
     }
 
@@ -309,11 +266,7 @@ mod tests {
         let err = place(&s, &declared_nodes(&s)).expect_err("no node has gpu");
         assert_eq!(err.pod, "a");
         assert!(err.why.contains("pi has no label gpu"), "{err}");
-        assert!(
-            err.why
-                .contains("master has no label gpu, kubernetes.io/arch=amd64"),
-            "{err}"
-        );
+        assert!(err.why.contains("master has no label gpu, kubernetes.io/arch=amd64"), "{err}");
     }
 
     #[test]

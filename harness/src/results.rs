@@ -38,19 +38,13 @@ pub enum ResultsError {
     #[error("{path}: {source}", path = path.display())]
     Csv { path: PathBuf, source: csv::Error },
     #[error("{path}: {source}", path = path.display())]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: serde_json::Error },
     #[error("{path}: run.json schema {found} is not supported (this build reads {RUN_SCHEMA})", path = path.display())]
     Schema { path: PathBuf, found: u32 },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
-    move |source| ResultsError::Io {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| ResultsError::Io { path: path.to_owned(), source }
 }
 
 /// A run id: UTC timestamp and scenario name, e.g. `20261123T104500Z-seed`.
@@ -81,20 +75,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), ResultsError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), ResultsError> {
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     let result = (|| {
         let mut f = io::BufWriter::new(File::create(&tmp)?);
         write(&mut f)?;
-        f.into_inner()
-            .map_err(io::IntoInnerError::into_error)?
-            .sync_all()?;
+        f.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -116,32 +102,14 @@ impl RunDir {
         let path = root.join(run_id);
         fs::create_dir_all(&path).map_err(io_err(&path))?;
         let csv_path = path.join("records.csv");
-        let file = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&csv_path)
-            .map_err(io_err(&csv_path))?;
-        Ok(RunDir {
-            path,
-            records: csv::Writer::from_writer(file),
-        })
+        let file = OpenOptions::new().create_new(true).write(true).open(&csv_path).map_err(io_err(&csv_path))?;
+        Ok(RunDir { path, records: csv::Writer::from_writer(file) })
     }
 
-    pub fn append(
-        &mut self,
-        trial: u32,
-        pod: &str,
-        container: &str,
-        record: &Record,
-    ) -> Result<(), ResultsError> {
+    pub fn append(&mut self, trial: u32, pod: &str, container: &str, record: &Record) -> Result<(), ResultsError> {
         let path = self.path.join("records.csv");
         self.records
-            .serialize(RecordRow::new(
-                Some(trial),
-                Some(pod),
-                Some(container),
-                record,
-            ))
+            .serialize(RecordRow::new(Some(trial), Some(pod), Some(container), record))
             .map_err(|source| ResultsError::Csv { path, source })
     }
 
@@ -165,38 +133,21 @@ pub fn read_meta(dir: &Path) -> Result<RunMeta, ResultsError> {
     let path = dir.join("run.json");
     let text = fs::read_to_string(&path).map_err(io_err(&path))?;
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| ResultsError::Json {
-            path: path.clone(),
-            source,
-        })?;
-    let found = value
-        .get("schema")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
+        serde_json::from_str(&text).map_err(|source| ResultsError::Json { path: path.clone(), source })?;
+    let found = value.get("schema").and_then(serde_json::Value::as_u64).unwrap_or(0);
     if found != u64::from(RUN_SCHEMA) {
-        return Err(ResultsError::Schema {
-            path,
-            found: u32::try_from(found).unwrap_or(u32::MAX),
-        });
+        return Err(ResultsError::Schema { path, found: u32::try_from(found).unwrap_or(u32::MAX) });
     }
     serde_json::from_value(value).map_err(|source| ResultsError::Json { path, source })
 }
 
 /// Streams the rows of a `records.csv`.
-pub fn read_records(
-    dir: &Path,
-) -> Result<impl Iterator<Item = Result<RecordRow, ResultsError>>, ResultsError> {
+pub fn read_records(dir: &Path) -> Result<impl Iterator<Item = Result<RecordRow, ResultsError>>, ResultsError> {
     let path = dir.join("records.csv");
-    let reader = csv::Reader::from_path(&path).map_err(|source| ResultsError::Csv {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(reader.into_deserialize::<RecordRow>().map(move |r| {
-        r.map_err(|source| ResultsError::Csv {
-            path: path.clone(),
-            source,
-        })
-    }))
+    let reader = csv::Reader::from_path(&path).map_err(|source| ResultsError::Csv { path: path.clone(), source })?;
+    Ok(reader
+        .into_deserialize::<RecordRow>()
+        .map(move |r| r.map_err(|source| ResultsError::Csv { path: path.clone(), source })))
 }
 
 #[cfg(test)]
@@ -206,10 +157,7 @@ mod tests {
     #[test]
     fn run_id_is_utc_and_sortable() {
         // 2026-11-23T10:45:07Z
-        assert_eq!(
-            run_id("seed repro", 1_795_430_707_000_000_000),
-            "20261123T104507Z-seed_repro"
-        );
+        assert_eq!(run_id("seed repro", 1_795_430_707_000_000_000), "20261123T104507Z-seed_repro");
         assert_eq!(run_id("x", 0), "19700101T000000Z-x");
     }
 

@@ -38,11 +38,7 @@ pub enum RunError {
     #[error(transparent)]
     Placement(#[from] PlacementError),
     #[error("backend `{backend}` failed{}: {source}", dir.as_ref().map(|d| format!(" (results so far in {})", d.display())).unwrap_or_default())]
-    Backend {
-        backend: &'static str,
-        dir: Option<PathBuf>,
-        source: BackendError,
-    },
+    Backend { backend: &'static str, dir: Option<PathBuf>, source: BackendError },
     #[error(transparent)]
     Results(#[from] ResultsError),
 }
@@ -56,18 +52,42 @@ pub async fn run<B: Backend>(
     stop: watch::Receiver<bool>,
 ) -> Result<RunOutcome, RunError> {
     let backend_name = backend.name();
-    let note = backend.note();
+
     let backend_err = |dir: Option<&Path>| {
         let backend = backend_name;
         let dir = dir.map(Path::to_owned);
-        move |source| RunError::Backend {
-            backend,
-            dir,
-            source,
-        }
+        move |source| RunError::Backend { backend, dir, source }
     };
     let nodes = backend.nodes(scenario).await.map_err(backend_err(None))?;
     let plan = place(scenario, &nodes)?;
+    if let Err(e) = backend.prepare(scenario, &plan).await {
+        let _ = backend.cleanup().await;
+        return Err(backend_err(None)(e));
+    }
+    let notes = backend.notes();
+    let result = run_trials(scenario, backend, &plan, &notes, opts, stop).await;
+    // Whatever happened, remove what the backend created.
+    let cleanup = backend.cleanup().await;
+    let (outcome, failure) = result?;
+    if let Some(source) = failure {
+        return Err(backend_err(Some(&outcome.dir))(source));
+    }
+    cleanup.map_err(backend_err(Some(&outcome.dir)))?;
+    Ok(outcome)
+}
+
+/// The trials of a prepared run. A backend failure during a trial ends the run with the
+/// results so far written; it is returned beside the outcome.
+async fn run_trials<B: Backend>(
+    scenario: &Scenario,
+    backend: &mut B,
+    plan: &crate::placement::Plan,
+    notes: &[String],
+    opts: &RunOptions,
+    stop: watch::Receiver<bool>,
+) -> Result<(RunOutcome, Option<BackendError>), RunError> {
+    let backend_name = backend.name();
+    let plan = plan.clone();
     let roster = Roster::from_plan(&plan);
     let run_id = results::run_id(&scenario.name, chatter::now_ns());
     let mut dir = RunDir::create(&opts.results_root, &run_id)?;
@@ -75,7 +95,7 @@ pub async fn run<B: Backend>(
         schema: RUN_SCHEMA,
         run_id: run_id.clone(),
         backend: backend_name.to_owned(),
-        notes: note.iter().map(|n| (*n).to_owned()).collect(),
+        notes: notes.to_vec(),
         scenario: scenario.clone(),
         plan: plan.clone(),
         trials: Vec::new(),
@@ -95,13 +115,8 @@ pub async fn run<B: Backend>(
         }
         bar.set_message(format!("trial {trial}/{count}"));
         let start_ns = chatter::now_ns();
-        let window_start_ns =
-            start_ns + u64::try_from(plan.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
-        let start = TrialStart {
-            trial,
-            start_ns,
-            window_start_ns,
-        };
+        let window_start_ns = start_ns + u64::try_from(plan.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
+        let start = TrialStart { trial, start_ns, window_start_ns };
         let mut acc = TrialAnalyzer::new(&roster, window_start_ns);
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
         let trial_run = backend.run_trial(&plan, start, tx, stop.clone());
@@ -146,27 +161,15 @@ pub async fn run<B: Backend>(
             Ok(m) => m,
             Err(e) => {
                 failure = Some(e);
-                TrialMeta {
-                    trial,
-                    start_ns,
-                    window_start_ns,
-                    end_ns: chatter::now_ns(),
-                    interrupted: true,
-                }
+                TrialMeta { trial, start_ns, window_start_ns, end_ns: chatter::now_ns(), interrupted: true }
             }
         };
         let (trial_report, hists) = acc.finish(trial_meta);
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
         dir.write_meta(&meta)?;
-        let mut report = analyzer.report(
-            &run_id,
-            &scenario.name,
-            backend_name,
-            &roster,
-            scenario.expect.as_ref(),
-        );
-        report.notes.extend(note.map(str::to_owned));
+        let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
+        report.notes = notes.to_vec();
         report::write_all(&dir.path, &report)?;
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
@@ -175,24 +178,9 @@ pub async fn run<B: Backend>(
         }
     }
     bar.finish_and_clear();
-    let cleanup = backend.cleanup().await;
-    if let Some(source) = failure {
-        return Err(backend_err(Some(&dir.path))(source));
-    }
-    cleanup.map_err(backend_err(Some(&dir.path)))?;
-    let mut report = analyzer.report(
-        &run_id,
-        &scenario.name,
-        backend_name,
-        &roster,
-        scenario.expect.as_ref(),
-    );
-    report.notes.extend(note.map(str::to_owned));
-    Ok(RunOutcome {
-        report,
-        dir: dir.path,
-        interrupted,
-    })
+    let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
+    report.notes = notes.to_vec();
+    Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
 }
 
 fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
@@ -200,9 +188,9 @@ fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(u64::from(trials));
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+    {
         bar.set_style(style);
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -218,24 +206,15 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let mut analyzer = RunAnalyzer::default();
     let mut current: Option<(u32, TrialAnalyzer<'_>, u64)> = None;
     let meta_of = |trial: u32, last_ns: u64| {
-        meta.trials
-            .iter()
-            .find(|m| m.trial == trial)
-            .copied()
-            .unwrap_or(TrialMeta {
-                trial,
-                start_ns: 0,
-                window_start_ns: 0,
-                end_ns: last_ns,
-                interrupted: true,
-            })
+        meta.trials.iter().find(|m| m.trial == trial).copied().unwrap_or(TrialMeta {
+            trial,
+            start_ns: 0,
+            window_start_ns: 0,
+            end_ns: last_ns,
+            interrupted: true,
+        })
     };
-    let window = |trial: u32| {
-        meta.trials
-            .iter()
-            .find(|m| m.trial == trial)
-            .map_or(0, |m| m.window_start_ns)
-    };
+    let window = |trial: u32| meta.trials.iter().find(|m| m.trial == trial).map_or(0, |m| m.window_start_ns);
     for row in results::read_records(dir)? {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
@@ -262,13 +241,8 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let (r, h) = TrialAnalyzer::new(&roster, m.window_start_ns).finish(*m);
         analyzer.add(r, h);
     }
-    let mut report = analyzer.report(
-        &meta.run_id,
-        &meta.scenario.name,
-        &meta.backend,
-        &roster,
-        meta.scenario.expect.as_ref(),
-    );
+    let mut report =
+        analyzer.report(&meta.run_id, &meta.scenario.name, &meta.backend, &roster, meta.scenario.expect.as_ref());
     report.notes.clone_from(&meta.notes);
     report::write_all(dir, &report)?;
     Ok(report)

@@ -63,54 +63,26 @@ pub enum FaultSpec {
     },
     /// Cut all traffic between two nodes from `fromS` to `toS`.
     #[serde(rename_all = "camelCase")]
-    Partition {
-        between: [String; 2],
-        from_s: NonNegativeF64,
-        to_s: PositiveF64,
-    },
+    Partition { between: [String; 2], from_s: NonNegativeF64, to_s: PositiveF64 },
     /// SIGKILL one container at `atS`.
     #[serde(rename_all = "camelCase")]
-    Kill {
-        pod: String,
-        container: String,
-        at_s: NonNegativeF64,
-    },
+    Kill { pod: String, container: String, at_s: NonNegativeF64 },
 }
 
 impl FaultSpec {
     /// One line a report reader understands.
     pub fn describe(&self) -> String {
         match self {
-            FaultSpec::Loss { node, percent } => format!(
-                "{} % packet loss into node {node} from other nodes",
-                percent.0
-            ),
-            FaultSpec::Delay {
-                node,
-                ms,
-                jitter_ms,
-            } => {
-                format!(
-                    "{} ms delay (± {} ms) on packets leaving node {node}",
-                    ms.0,
-                    jitter_ms.map_or(0.0, |j| j.0)
-                )
+            FaultSpec::Loss { node, percent } => {
+                format!("{} % packet loss into node {node} from other nodes", percent.0)
             }
-            FaultSpec::Partition {
-                between,
-                from_s,
-                to_s,
-            } => {
-                format!(
-                    "partition between {} and {} from {} s to {} s",
-                    between[0], between[1], from_s.0, to_s.0
-                )
+            FaultSpec::Delay { node, ms, jitter_ms } => {
+                format!("{} ms delay (± {} ms) on packets leaving node {node}", ms.0, jitter_ms.map_or(0.0, |j| j.0))
             }
-            FaultSpec::Kill {
-                pod,
-                container,
-                at_s,
-            } => format!("SIGKILL {pod}/{container} at {} s", at_s.0),
+            FaultSpec::Partition { between, from_s, to_s } => {
+                format!("partition between {} and {} from {} s to {} s", between[0], between[1], from_s.0, to_s.0)
+            }
+            FaultSpec::Kill { pod, container, at_s } => format!("SIGKILL {pod}/{container} at {} s", at_s.0),
         }
     }
 }
@@ -299,11 +271,7 @@ macro_rules! checked_f64 {
 checked_f64!(PositiveF64, |v| v > 0.0, "a positive number");
 checked_f64!(NonNegativeF64, |v| v >= 0.0, "zero or more");
 checked_f64!(Fraction, |v| (0.0..=1.0).contains(&v), "between 0 and 1");
-checked_f64!(
-    Fraction100,
-    |v| (0.0..=100.0).contains(&v),
-    "a percentage between 0 and 100"
-);
+checked_f64!(Fraction100, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100");
 
 /// Where in a file something is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,18 +298,11 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("{path}: cannot read scenario: {source}", path = path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{at}: {message}")]
     Syntax { at: Location, message: String },
     #[error("{at}: {field}: {message}")]
-    Invalid {
-        at: Location,
-        field: String,
-        message: String,
-    },
+    Invalid { at: Location, field: String, message: String },
 }
 
 impl SpecError {
@@ -355,10 +316,7 @@ impl SpecError {
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
     parse(&text, path)
 }
 
@@ -372,12 +330,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
                 line: loc.as_ref().map(|l| l.line()),
                 column: loc.as_ref().map(|l| l.column()),
             },
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
         }
     })?;
     validate(&scenario).map_err(|v| SpecError::Invalid {
@@ -403,11 +356,7 @@ pub struct Violation {
 }
 
 fn violation(field: String, message: String, anchor: Vec<String>) -> Violation {
-    Violation {
-        field,
-        message,
-        anchor,
-    }
+    Violation { field, message, anchor }
 }
 
 /// Finds `needle` at or after `from`, not followed by more of a name (so `name: a` does not
@@ -440,16 +389,13 @@ fn locate(text: &str, anchor: &[String]) -> Option<(usize, usize)> {
 
 /// Anchor for the `(earlier + 1)`-th `name: <name>` after `section`.
 fn nth_anchor(section: &str, name: &str, earlier: usize) -> Vec<String> {
-    std::iter::once(section.to_owned())
-        .chain(std::iter::repeat_n(format!("name: {name}"), earlier + 1))
-        .collect()
+    std::iter::once(section.to_owned()).chain(std::iter::repeat_n(format!("name: {name}"), earlier + 1)).collect()
 }
 
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -457,61 +403,35 @@ fn is_dns_label(s: &str) -> bool {
 /// Checks what the types cannot: names, uniqueness, references, roles.
 pub fn validate(s: &Scenario) -> Result<(), Violation> {
     if s.pods.is_empty() {
-        return Err(violation(
-            "pods".into(),
-            "a scenario needs at least one pod".into(),
-            vec!["pods:".into()],
-        ));
+        return Err(violation("pods".into(), "a scenario needs at least one pod".into(), vec!["pods:".into()]));
     }
     let mut node_names = HashSet::new();
     for (i, n) in s.nodes.iter().enumerate() {
-        let anchor = nth_anchor(
-            "nodes:",
-            &n.name,
-            s.nodes[..i].iter().filter(|m| m.name == n.name).count(),
-        );
+        let anchor = nth_anchor("nodes:", &n.name, s.nodes[..i].iter().filter(|m| m.name == n.name).count());
         if !is_dns_label(&n.name) {
             return Err(violation(
                 format!("nodes[{i}].name"),
-                format!(
-                    "`{}` is not a DNS label (lowercase letters, digits, '-')",
-                    n.name
-                ),
+                format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name),
                 anchor,
             ));
         }
         if !node_names.insert(&n.name) {
-            return Err(violation(
-                format!("nodes[{i}].name"),
-                format!("node `{}` is declared twice", n.name),
-                anchor,
-            ));
+            return Err(violation(format!("nodes[{i}].name"), format!("node `{}` is declared twice", n.name), anchor));
         }
     }
     let mut pod_names = HashSet::new();
     let (mut talkers, mut listeners) = (0, 0);
     for (i, p) in s.pods.iter().enumerate() {
-        let anchor = nth_anchor(
-            "pods:",
-            &p.name,
-            s.pods[..i].iter().filter(|q| q.name == p.name).count(),
-        );
+        let anchor = nth_anchor("pods:", &p.name, s.pods[..i].iter().filter(|q| q.name == p.name).count());
         if !is_dns_label(&p.name) {
             return Err(violation(
                 format!("pods[{i}].name"),
-                format!(
-                    "`{}` is not a DNS label (lowercase letters, digits, '-')",
-                    p.name
-                ),
+                format!("`{}` is not a DNS label (lowercase letters, digits, '-')", p.name),
                 anchor,
             ));
         }
         if !pod_names.insert(&p.name) {
-            return Err(violation(
-                format!("pods[{i}].name"),
-                format!("pod `{}` is declared twice", p.name),
-                anchor,
-            ));
+            return Err(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name), anchor));
         }
         if p.containers.is_empty() {
             return Err(violation(
@@ -526,11 +446,7 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             anchor.push(format!("name: {}", c.name));
             let field = format!("pods[{i}].containers[{j}]");
             if !is_dns_label(&c.name) {
-                return Err(violation(
-                    format!("{field}.name"),
-                    format!("`{}` is not a DNS label", c.name),
-                    anchor,
-                ));
+                return Err(violation(format!("{field}.name"), format!("`{}` is not a DNS label", c.name), anchor));
             }
             if !container_names.insert(&c.name) {
                 return Err(violation(
@@ -544,11 +460,7 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
                 ContainerRole::Listener => {
                     listeners += 1;
                     if c.rate_hz.is_some() || c.payload_bytes.is_some() {
-                        return Err(violation(
-                            field,
-                            "rateHz and payloadBytes apply to talkers only".into(),
-                            anchor,
-                        ));
+                        return Err(violation(field, "rateHz and payloadBytes apply to talkers only".into(), anchor));
                     }
                 }
             }
@@ -561,31 +473,18 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
     for (i, f) in s.faults.iter().enumerate() {
         let field = format!("faults[{i}]");
         let anchor = vec!["faults:".into(), "kind:".into()];
-        let unknown = |n: &str| {
-            violation(
-                field.clone(),
-                format!("node `{n}` is not declared under nodes"),
-                anchor.clone(),
-            )
-        };
+        let unknown =
+            |n: &str| violation(field.clone(), format!("node `{n}` is not declared under nodes"), anchor.clone());
         match f {
             FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
                 return Err(unknown(node))
             }
-            FaultSpec::Partition {
-                between,
-                from_s,
-                to_s,
-            } => {
+            FaultSpec::Partition { between, from_s, to_s } => {
                 if let Some(n) = between.iter().find(|n| !node_known(n)) {
                     return Err(unknown(n));
                 }
                 if between[0] == between[1] {
-                    return Err(violation(
-                        field,
-                        "a partition needs two different nodes".into(),
-                        anchor,
-                    ));
+                    return Err(violation(field, "a partition needs two different nodes".into(), anchor));
                 }
                 if to_s.0 <= from_s.0 {
                     return Err(violation(
@@ -596,15 +495,9 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
                 }
             }
             FaultSpec::Kill { pod, container, .. }
-                if !s.pods.iter().any(|p| {
-                    &p.name == pod && p.containers.iter().any(|c| &c.name == container)
-                }) =>
+                if !s.pods.iter().any(|p| &p.name == pod && p.containers.iter().any(|c| &c.name == container)) =>
             {
-                return Err(violation(
-                    field,
-                    format!("no container `{container}` in a pod `{pod}`"),
-                    anchor,
-                ));
+                return Err(violation(field, format!("no container `{container}` in a pod `{pod}`"), anchor));
             }
             _ => {}
         }
@@ -652,25 +545,14 @@ pods:
     #[test]
     fn unknown_field_has_line_and_column() {
         let e = err(&OK.replace("    nodeSelector:", "    nodeSelectr:"));
-        assert_eq!(
-            e.location().map(|l| (l.line, l.column)),
-            Some((Some(8), Some(5))),
-            "{e}"
-        );
-        assert!(
-            e.to_string()
-                .starts_with("s.yaml:8:5: pods[0]: unknown field `nodeSelectr`"),
-            "{e}"
-        );
+        assert_eq!(e.location().map(|l| (l.line, l.column)), Some((Some(8), Some(5))), "{e}");
+        assert!(e.to_string().starts_with("s.yaml:8:5: pods[0]: unknown field `nodeSelectr`"), "{e}");
     }
 
     #[test]
     fn bad_value_is_located() {
         let e = err(&format!("{OK}trials: {{rateHz: -3}}\n"));
-        assert!(
-            e.to_string().contains("must be a positive number, got -3"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("must be a positive number, got -3"), "{e}");
         assert_eq!(e.location().and_then(|l| l.line), Some(12));
     }
 
@@ -678,10 +560,7 @@ pods:
     fn duplicate_pod_points_at_second_declaration() {
         let text = format!("{OK}  - name: a\n    containers: [{{name: l, role: listener}}]\n");
         let e = err(&text);
-        assert!(
-            matches!(e, SpecError::Invalid { ref field, .. } if field == "pods[1].name"),
-            "{e}"
-        );
+        assert!(matches!(e, SpecError::Invalid { ref field, .. } if field == "pods[1].name"), "{e}");
         assert!(e.to_string().contains("pod `a` is declared twice"));
         assert_eq!(e.location().and_then(|l| l.line), Some(12));
     }
@@ -689,11 +568,7 @@ pods:
     #[test]
     fn needs_talker_and_listener() {
         let e = err(&OK.replace("      - {name: listener, role: listener}\n", ""));
-        assert!(
-            e.to_string()
-                .contains("at least one talker and one listener"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("at least one talker and one listener"), "{e}");
     }
 
     #[test]
@@ -701,32 +576,13 @@ pods:
         let text = format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 30}}\n  - {{kind: partition, between: [master, pi], fromS: 1, toS: 2}}\n  - {{kind: kill, pod: a, container: talker, atS: 1}}\n");
         let s = parse(&text, Path::new("s.yaml")).expect("valid");
         assert_eq!(s.faults.len(), 3);
-        assert_eq!(
-            s.faults[0].describe(),
-            "30 % packet loss into node pi from other nodes"
-        );
-        let e = err(&format!(
-            "{OK}faults:\n  - {{kind: loss, node: moon, percent: 30}}\n"
-        ));
-        assert!(
-            e.to_string()
-                .contains("faults[0]: node `moon` is not declared"),
-            "{e}"
-        );
-        let e = err(&format!(
-            "{OK}faults:\n  - {{kind: loss, node: pi, percent: 130}}\n"
-        ));
-        assert!(
-            e.to_string().contains("percentage between 0 and 100"),
-            "{e}"
-        );
-        let e = err(&format!(
-            "{OK}faults:\n  - {{kind: partition, between: [pi, master], fromS: 3, toS: 2}}\n"
-        ));
-        assert!(
-            e.to_string().contains("toS (2) must be after fromS (3)"),
-            "{e}"
-        );
+        assert_eq!(s.faults[0].describe(), "30 % packet loss into node pi from other nodes");
+        let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: moon, percent: 30}}\n"));
+        assert!(e.to_string().contains("faults[0]: node `moon` is not declared"), "{e}");
+        let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 130}}\n"));
+        assert!(e.to_string().contains("percentage between 0 and 100"), "{e}");
+        let e = err(&format!("{OK}faults:\n  - {{kind: partition, between: [pi, master], fromS: 3, toS: 2}}\n"));
+        assert!(e.to_string().contains("toS (2) must be after fromS (3)"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: flood, node: pi}}\n"));
         assert!(e.to_string().contains("unknown variant `flood`"), "{e}");
     }
@@ -734,11 +590,7 @@ pods:
     #[test]
     fn invalid_names_rejected() {
         let e = err(&OK.replace("name: pi", "name: Pi_4"));
-        assert!(
-            e.to_string()
-                .contains("nodes[1].name: `Pi_4` is not a DNS label"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("nodes[1].name: `Pi_4` is not a DNS label"), "{e}");
         assert_eq!(e.location().and_then(|l| l.line), Some(4));
     }
 }

@@ -55,12 +55,8 @@ impl<W: Write> Sinks<W> {
     fn write(&mut self, record: &Record) -> Result<(), ListenerError> {
         self.json.write(record)?;
         if let Some((path, csv)) = &mut self.csv {
-            let err = |source| ListenerError::Csv {
-                path: path.clone(),
-                source,
-            };
-            csv.serialize(RecordRow::new(None, None, None, record))
-                .map_err(err)?;
+            let err = |source| ListenerError::Csv { path: path.clone(), source };
+            csv.serialize(RecordRow::new(None, None, None, record)).map_err(err)?;
             csv.flush().map_err(|e| err(e.into()))?;
         }
         Ok(())
@@ -76,18 +72,12 @@ pub async fn run<W: Write>(
 ) -> Result<ListenerTotals, ListenerError> {
     let csv = match &config.csv {
         Some(path) => {
-            let w = csv::Writer::from_path(path).map_err(|source| ListenerError::Csv {
-                path: path.clone(),
-                source,
-            })?;
+            let w = csv::Writer::from_path(path).map_err(|source| ListenerError::Csv { path: path.clone(), source })?;
             Some((path.clone(), w))
         }
         None => None,
     };
-    let mut sinks = Sinks {
-        json: JsonLines::new(out),
-        csv,
-    };
+    let mut sinks = Sinks { json: JsonLines::new(out), csv };
     let id = chatter::sanitize_id(&config.id);
     let endpoint = Endpoint {
         node_name: chatter_transport::ros_node_name("listener", &id),
@@ -104,12 +94,7 @@ pub async fn run<W: Write>(
         topic: &config.topic,
         qos: config.qos,
     };
-    sinks.write(&Record::start(
-        chatter::now_ns(),
-        &id,
-        Role::Listener,
-        &info,
-    ))?;
+    sinks.write(&Record::start(chatter::now_ns(), &id, Role::Listener, &info))?;
     let mut subscriber = Subscriber::open(config.transport, &endpoint)?;
 
     let deadline = async {
@@ -146,21 +131,11 @@ pub async fn run<W: Write>(
             }
         }
     };
-    sinks.write(&Record::listener_stop(
-        chatter::now_ns(),
-        &id,
-        &totals,
-        reason,
-    ))?;
+    sinks.write(&Record::listener_stop(chatter::now_ns(), &id, &totals, reason))?;
     drop(subscriber);
     match config.expect_talkers {
-        Some(expected)
-            if reason != "SIGINT" && reason != "SIGTERM" && totals.talkers < expected =>
-        {
-            Err(ListenerError::MissingTalkers {
-                heard: totals.talkers,
-                expected,
-            })
+        Some(expected) if reason != "SIGINT" && reason != "SIGTERM" && totals.talkers < expected => {
+            Err(ListenerError::MissingTalkers { heard: totals.talkers, expected })
         }
         _ => Ok(totals),
     }

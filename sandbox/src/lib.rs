@@ -45,20 +45,14 @@ pub struct Sandbox {
 
 /// Whether this process runs as root (effective uid 0).
 pub fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 impl Sandbox {
     /// Creates the namespace and waits until its loopback is configured.
     pub fn new() -> Result<Sandbox, SandboxError> {
         let user_ns = !is_root();
-        let how = if user_ns {
-            "unshare --user --map-root-user --net"
-        } else {
-            "unshare --net"
-        };
+        let how = if user_ns { "unshare --user --map-root-user --net" } else { "unshare --net" };
         let mut cmd = Command::new("unshare");
         if user_ns {
             cmd.args(["--user", "--map-root-user"]);
@@ -77,19 +71,13 @@ impl Sandbox {
         if line.trim() != "ready" {
             let _ = holder.kill();
             let output = holder.wait_with_output();
-            let detail = output
-                .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned())
-                .unwrap_or_else(|e| e.to_string());
+            let detail =
+                output.map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned()).unwrap_or_else(|e| e.to_string());
             return Err(SandboxError::Setup { how, detail });
         }
         let pid = holder.id();
         tracing::debug!(pid, user_ns, "network sandbox ready");
-        Ok(Sandbox {
-            holder,
-            stdin,
-            pid,
-            user_ns,
-        })
+        Ok(Sandbox { holder, stdin, pid, user_ns })
     }
 
     /// A command that runs `program` inside the namespace.
@@ -130,16 +118,8 @@ mod tests {
     use super::*;
 
     fn ip_addr_in(sb: &Sandbox) -> String {
-        let out = sb
-            .command("ip")
-            .args(["-o", "link"])
-            .output()
-            .expect("run ip");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = sb.command("ip").args(["-o", "link"]).output().expect("run ip");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -148,15 +128,8 @@ mod tests {
         let sb = Sandbox::new().expect("sandbox");
         let links = ip_addr_in(&sb);
         assert_eq!(links.lines().count(), 1, "only lo expected: {links}");
-        assert!(
-            links.contains("lo:") && links.contains("MULTICAST") && links.contains("UP"),
-            "{links}"
-        );
-        let route = sb
-            .command("ip")
-            .args(["route", "show", "224.0.0.0/4"])
-            .output()
-            .expect("ip route");
+        assert!(links.contains("lo:") && links.contains("MULTICAST") && links.contains("UP"), "{links}");
+        let route = sb.command("ip").args(["route", "show", "224.0.0.0/4"]).output().expect("ip route");
         assert!(String::from_utf8_lossy(&route.stdout).contains("dev lo"));
     }
 
@@ -166,11 +139,6 @@ mod tests {
         let path = sb.netns_path();
         let inode = std::fs::read_link(&path).expect("ns link");
         drop(sb);
-        assert!(
-            std::fs::read_link(&path)
-                .map(|l| l != inode)
-                .unwrap_or(true),
-            "holder still alive"
-        );
+        assert!(std::fs::read_link(&path).map(|l| l != inode).unwrap_or(true), "holder still alive");
     }
 }

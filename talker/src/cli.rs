@@ -68,9 +68,7 @@ pub fn main() -> std::process::ExitCode {
 
 /// [`main`] with explicit arguments (the first is the program name), so another binary can
 /// embed this node.
-pub fn main_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(
-    argv: I,
-) -> std::process::ExitCode {
+pub fn main_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(argv: I) -> std::process::ExitCode {
     chatter_transport::cli::init_tracing();
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
@@ -80,14 +78,10 @@ pub fn main_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>
         }
     };
     let result = args.into_config().and_then(|config| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         rt.block_on(async {
             let shutdown = chatter_transport::shutdown_signal()?;
-            crate::run(&config, std::io::stdout().lock(), shutdown)
-                .await
-                .map_err(anyhow::Error::from)
+            crate::run(&config, std::io::stdout().lock(), shutdown).await.map_err(anyhow::Error::from)
         })
     });
     match result {

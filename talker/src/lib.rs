@@ -52,10 +52,7 @@ pub async fn run<W: Write>(
     shutdown: impl Future<Output = &'static str>,
 ) -> Result<u64, TalkerError> {
     if !(config.rate_hz.is_finite() && config.rate_hz > 0.0) {
-        return Err(TalkerError::Config(format!(
-            "rate must be a positive number of Hz, got {}",
-            config.rate_hz
-        )));
+        return Err(TalkerError::Config(format!("rate must be a positive number of Hz, got {}", config.rate_hz)));
     }
     let mut out = JsonLines::new(out);
     let id = chatter::sanitize_id(&config.id);

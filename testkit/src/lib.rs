@@ -16,10 +16,7 @@ use chatter::Record;
 
 /// Root of the workspace.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// Path of a workspace binary, built (debug) on first use so tests of one crate can run
@@ -29,9 +26,7 @@ pub fn cargo_bin(name: &str) -> PathBuf {
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args([
-                "build", "--quiet", "-p", "talker", "-p", "listener", "-p", "harness",
-            ])
+            .args(["build", "--quiet", "-p", "talker", "-p", "listener", "-p", "harness"])
             .current_dir(workspace_root())
             .status()
             .expect("run cargo build");
@@ -76,11 +71,8 @@ pub struct Proc {
 impl Proc {
     /// Spawns `cmd` with stdout piped (stderr inherited, so failures show in test output).
     pub fn spawn(name: &str, mut cmd: Command) -> Proc {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        let mut child =
+            cmd.stdout(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("spawn {name}: {e}"));
         let out = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -91,12 +83,7 @@ impl Proc {
                 }
             }
         });
-        Proc {
-            name: name.to_owned(),
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+        Proc { name: name.to_owned(), child, lines, seen: Vec::new() }
     }
 
     /// Waits for a line satisfying `pred`; panics after `limit` (a hang guard, not a sleep).
@@ -112,18 +99,10 @@ impl Proc {
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "{}: no matching line within {limit:?}; saw:\n{}",
-                        self.name,
-                        self.seen.join("\n")
-                    )
+                    panic!("{}: no matching line within {limit:?}; saw:\n{}", self.name, self.seen.join("\n"))
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    panic!(
-                        "{}: exited before a matching line; saw:\n{}",
-                        self.name,
-                        self.seen.join("\n")
-                    )
+                    panic!("{}: exited before a matching line; saw:\n{}", self.name, self.seen.join("\n"))
                 }
             }
         }
@@ -139,20 +118,12 @@ impl Proc {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     let _ = self.child.kill();
-                    panic!(
-                        "{}: did not exit within {limit:?}; saw:\n{}",
-                        self.name,
-                        self.seen.join("\n")
-                    );
+                    panic!("{}: did not exit within {limit:?}; saw:\n{}", self.name, self.seen.join("\n"));
                 }
             }
         }
         let status = self.child.wait().unwrap();
-        let records = self
-            .seen
-            .iter()
-            .filter_map(|l| parse_line(l).ok())
-            .collect();
+        let records = self.seen.iter().filter_map(|l| parse_line(l).ok()).collect();
         (status, records)
     }
 
@@ -176,10 +147,7 @@ impl Drop for Proc {
 
 /// Sends a signal with kill(1) (no unsafe code needed).
 pub fn signal(child: &Child, sig: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(child.id().to_string())
-        .status();
+    let _ = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status();
 }
 
 pub use chatter_sandbox::Sandbox;

@@ -66,11 +66,7 @@ impl From<TransportArg> for crate::TransportKind {
 
 impl From<&QosArgs> for chatter::Qos {
     fn from(a: &QosArgs) -> Self {
-        chatter::Qos {
-            reliability: a.reliability.into(),
-            durability: a.durability.into(),
-            depth: a.depth,
-        }
+        chatter::Qos { reliability: a.reliability.into(), durability: a.durability.into(), depth: a.depth }
     }
 }
 
@@ -86,8 +82,5 @@ pub fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ros2_client=off,rustdds=off"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -81,9 +81,7 @@ pub enum Subscriber {
 impl Subscriber {
     pub fn open(kind: TransportKind, endpoint: &Endpoint) -> Result<Subscriber, TransportError> {
         match kind {
-            TransportKind::Rustdds => {
-                rustdds_impl::RustddsSubscriber::open(endpoint).map(Subscriber::Rustdds)
-            }
+            TransportKind::Rustdds => rustdds_impl::RustddsSubscriber::open(endpoint).map(Subscriber::Rustdds),
             #[cfg(feature = "ros")]
             TransportKind::Ros => ros_impl::RosSubscriber::open(endpoint).map(Subscriber::Ros),
             #[cfg(not(feature = "ros"))]
@@ -112,9 +110,7 @@ pub enum Publisher {
 impl Publisher {
     pub fn open(kind: TransportKind, endpoint: &Endpoint) -> Result<Publisher, TransportError> {
         match kind {
-            TransportKind::Rustdds => {
-                rustdds_impl::RustddsPublisher::open(endpoint).map(Publisher::Rustdds)
-            }
+            TransportKind::Rustdds => rustdds_impl::RustddsPublisher::open(endpoint).map(Publisher::Rustdds),
             #[cfg(feature = "ros")]
             TransportKind::Ros => ros_impl::RosPublisher::open(endpoint).map(Publisher::Ros),
             #[cfg(not(feature = "ros"))]
@@ -169,9 +165,6 @@ pub fn hostname() -> String {
 /// A valid, process-unique ROS node name for a node with this id (ROS names allow only
 /// `[A-Za-z0-9_]` and must not start with a digit).
 pub fn ros_node_name(role: &str, id: &str) -> String {
-    let id: String = id
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let id: String = id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     format!("{role}_{id}_{}", std::process::id())
 }

@@ -20,10 +20,7 @@ const MATCH_POLL: Duration = Duration::from_millis(50);
 const SPIN_TIMEOUT: Duration = Duration::from_millis(10);
 
 fn create(what: &'static str) -> impl Fn(r2r::Error) -> TransportError {
-    move |e| TransportError::Create {
-        what,
-        reason: e.to_string(),
-    }
+    move |e| TransportError::Create { what, reason: e.to_string() }
 }
 
 /// A node with a thread spinning it; the thread stops when the session drops.
@@ -36,10 +33,7 @@ struct Session {
 impl Session {
     fn open(endpoint: &Endpoint) -> Result<(Session, r2r::QosProfile), TransportError> {
         // rcl reads ROS_DOMAIN_ID itself; refuse a mismatch rather than silently ignore it.
-        let env_domain = std::env::var("ROS_DOMAIN_ID")
-            .ok()
-            .and_then(|v| v.parse::<u16>().ok())
-            .unwrap_or(0);
+        let env_domain = std::env::var("ROS_DOMAIN_ID").ok().and_then(|v| v.parse::<u16>().ok()).unwrap_or(0);
         if env_domain != endpoint.domain {
             return Err(TransportError::Create {
                 what: "ROS context",
@@ -72,21 +66,11 @@ impl Session {
             Durability::Volatile => qos.volatile(),
             Durability::TransientLocal => qos.transient_local(),
         };
-        Ok((
-            Session {
-                node,
-                stop,
-                topic: endpoint.topic.clone(),
-            },
-            qos,
-        ))
+        Ok((Session { node, stop, topic: endpoint.topic.clone() }, qos))
     }
 
     fn with_node<T>(&self, f: impl FnOnce(&mut r2r::Node) -> T) -> Result<T, TransportError> {
-        let mut node = self
-            .node
-            .lock()
-            .map_err(|_| TransportError::Receive("node lock poisoned".into()))?;
+        let mut node = self.node.lock().map_err(|_| TransportError::Receive("node lock poisoned".into()))?;
         Ok(f(&mut node))
     }
 }
@@ -99,9 +83,7 @@ impl Drop for Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("topic", &self.topic)
-            .finish()
+        f.debug_struct("Session").field("topic", &self.topic).finish()
     }
 }
 
@@ -116,25 +98,16 @@ pub struct RosSubscriber {
 
 impl fmt::Debug for RosSubscriber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RosSubscriber")
-            .field("peers", &self.peers)
-            .field("session", &self.session)
-            .finish()
+        f.debug_struct("RosSubscriber").field("peers", &self.peers).field("session", &self.session).finish()
     }
 }
 
 impl RosSubscriber {
     pub fn open(endpoint: &Endpoint) -> Result<Self, TransportError> {
         let (session, qos) = Session::open(endpoint)?;
-        let stream = session
-            .with_node(|n| n.subscribe::<RosString>(&endpoint.topic, qos))?
-            .map_err(create("subscription"))?;
-        Ok(RosSubscriber {
-            stream: Box::pin(stream),
-            peers: 0,
-            poll: tokio::time::interval(MATCH_POLL),
-            session,
-        })
+        let stream =
+            session.with_node(|n| n.subscribe::<RosString>(&endpoint.topic, qos))?.map_err(create("subscription"))?;
+        Ok(RosSubscriber { stream: Box::pin(stream), peers: 0, poll: tokio::time::interval(MATCH_POLL), session })
     }
 
     pub async fn next(&mut self) -> Result<Event, TransportError> {
@@ -172,9 +145,7 @@ pub struct RosPublisher {
 
 impl fmt::Debug for RosPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RosPublisher")
-            .field("peers", &self.peers)
-            .finish()
+        f.debug_struct("RosPublisher").field("peers", &self.peers).finish()
     }
 }
 
@@ -184,18 +155,11 @@ impl RosPublisher {
         let publisher = session
             .with_node(|n| n.create_publisher::<RosString>(&endpoint.topic, qos))?
             .map_err(create("publisher"))?;
-        Ok(RosPublisher {
-            publisher,
-            peers: 0,
-            poll: tokio::time::interval(MATCH_POLL),
-            _session: session,
-        })
+        Ok(RosPublisher { publisher, peers: 0, poll: tokio::time::interval(MATCH_POLL), _session: session })
     }
 
     pub fn publish(&mut self, data: String) -> Result<(), TransportError> {
-        self.publisher
-            .publish(&RosString { data })
-            .map_err(|e| TransportError::Publish(e.to_string()))
+        self.publisher.publish(&RosString { data }).map_err(|e| TransportError::Publish(e.to_string()))
     }
 
     pub async fn matched_changed(&mut self) -> Result<u32, TransportError> {

@@ -8,8 +8,7 @@ use chatter::{Durability, Reliability};
 use ros2_client::{
     dds::rustdds::Topic,
     qos::{self, History, WhenFull},
-    Context, ContextOptions, MessageTypeName, Name, Node, NodeEvent, NodeName, NodeOptions,
-    QosProfile,
+    Context, ContextOptions, MessageTypeName, Name, Node, NodeEvent, NodeName, NodeOptions, QosProfile,
 };
 
 use crate::{Endpoint, Event, TransportError};
@@ -36,50 +35,30 @@ struct Session {
 
 impl Session {
     fn open(endpoint: &Endpoint) -> Result<(Session, Topic, QosProfile), TransportError> {
-        let create = |what: &'static str| {
-            move |e: &dyn fmt::Debug| TransportError::Create {
-                what,
-                reason: format!("{e:?}"),
-            }
-        };
+        let create =
+            |what: &'static str| move |e: &dyn fmt::Debug| TransportError::Create { what, reason: format!("{e:?}") };
         let context = Context::with_options(ContextOptions::new().domain_id(endpoint.domain))
             .map_err(|e| create("DDS participant")(&e))?;
-        let node_name =
-            NodeName::new("/", &endpoint.node_name).map_err(|e| create("ROS node name")(&e))?;
-        let mut node = context
-            .new_node(node_name, NodeOptions::new().enable_rosout(false))
-            .map_err(|e| create("ROS node")(&e))?;
+        let node_name = NodeName::new("/", &endpoint.node_name).map_err(|e| create("ROS node name")(&e))?;
+        let mut node =
+            context.new_node(node_name, NodeOptions::new().enable_rosout(false)).map_err(|e| create("ROS node")(&e))?;
         let spinner = node.spinner().map_err(|e| create("node spinner")(&e))?;
         tokio::spawn(async move {
             if let Err(e) = spinner.spin().await {
                 tracing::warn!("ros2-client spinner ended: {e:?}");
             }
         });
-        let status = node.status_receiver().ok_or(TransportError::Create {
-            what: "status receiver",
-            reason: "node has no spinner".into(),
-        })?;
+        let status = node
+            .status_receiver()
+            .ok_or(TransportError::Create { what: "status receiver", reason: "node has no spinner".into() })?;
         let qos = profile(&endpoint.qos);
         let topic_name = Name::parse(&endpoint.topic).map_err(|e| create("topic name")(&e))?;
         let topic = node
-            .create_topic(
-                &topic_name,
-                MessageTypeName::new("std_msgs", "String"),
-                &qos,
-            )
+            .create_topic(&topic_name, MessageTypeName::new("std_msgs", "String"), &qos)
             .map_err(|e| create("topic")(&e))?;
         let mut recheck = tokio::time::interval(MATCH_RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Ok((
-            Session {
-                status,
-                recheck,
-                node,
-                context,
-            },
-            topic,
-            qos,
-        ))
+        Ok((Session { status, recheck, node, context }, topic, qos))
     }
 }
 
@@ -113,20 +92,14 @@ impl fmt::Debug for Session {
 fn profile(q: &chatter::Qos) -> QosProfile {
     let base = QosProfile::publisher_default();
     let reliability = match q.reliability {
-        Reliability::Reliable => qos::Reliability::Reliable {
-            when_full: WhenFull::Wait(RELIABLE_WAIT),
-        },
+        Reliability::Reliable => qos::Reliability::Reliable { when_full: WhenFull::Wait(RELIABLE_WAIT) },
         Reliability::BestEffort => qos::Reliability::BestEffort,
     };
     let durability = match q.durability {
         Durability::Volatile => qos::Durability::Volatile,
         Durability::TransientLocal => qos::Durability::TransientLocal,
     };
-    base.reliability(reliability)
-        .durability(durability)
-        .history(History::KeepLast {
-            depth: q.depth.max(1) as usize,
-        })
+    base.reliability(reliability).durability(durability).history(History::KeepLast { depth: q.depth.max(1) as usize })
 }
 
 fn count(n: usize) -> u32 {
@@ -143,10 +116,7 @@ pub struct RustddsSubscriber {
 
 impl fmt::Debug for RustddsSubscriber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustddsSubscriber")
-            .field("peers", &self.peers)
-            .field("session", &self.session)
-            .finish()
+        f.debug_struct("RustddsSubscriber").field("peers", &self.peers).field("session", &self.session).finish()
     }
 }
 
@@ -156,16 +126,8 @@ impl RustddsSubscriber {
         let subscription = session
             .node
             .create_subscription::<String>(&topic, Some(qos))
-            .map_err(|e| TransportError::Create {
-                what: "subscription",
-                reason: format!("{e:?}"),
-            })?;
-        Ok(RustddsSubscriber {
-            subscription,
-            peers: 0,
-            held: None,
-            session,
-        })
+            .map_err(|e| TransportError::Create { what: "subscription", reason: format!("{e:?}") })?;
+        Ok(RustddsSubscriber { subscription, peers: 0, held: None, session })
     }
 
     pub async fn next(&mut self) -> Result<Event, TransportError> {
@@ -209,10 +171,7 @@ pub struct RustddsPublisher {
 
 impl fmt::Debug for RustddsPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustddsPublisher")
-            .field("peers", &self.peers)
-            .field("session", &self.session)
-            .finish()
+        f.debug_struct("RustddsPublisher").field("peers", &self.peers).field("session", &self.session).finish()
     }
 }
 
@@ -222,22 +181,12 @@ impl RustddsPublisher {
         let publisher = session
             .node
             .create_publisher::<String>(&topic, Some(qos))
-            .map_err(|e| TransportError::Create {
-                what: "publisher",
-                reason: format!("{e:?}"),
-            })?;
-        Ok(RustddsPublisher {
-            publisher,
-            peers: 0,
-            session,
-        })
+            .map_err(|e| TransportError::Create { what: "publisher", reason: format!("{e:?}") })?;
+        Ok(RustddsPublisher { publisher, peers: 0, session })
     }
 
     pub async fn publish(&mut self, data: String) -> Result<(), TransportError> {
-        self.publisher
-            .async_publish(data)
-            .await
-            .map_err(|e| TransportError::Publish(format!("{e:?}")))
+        self.publisher.async_publish(data).await.map_err(|e| TransportError::Publish(format!("{e:?}")))
     }
 
     pub async fn matched_changed(&mut self) -> Result<u32, TransportError> {

@@ -9,35 +9,18 @@ use super::{Member, Roster, RunAnalyzer, RunReport, TrialAnalyzer, TrialMeta};
 const S: u64 = 1_000_000_000;
 
 fn member(id: &str, node: &str) -> Member {
-    Member {
-        id: id.into(),
-        pod: id.split('.').next().unwrap_or(id).into(),
-        node: node.into(),
-    }
+    Member { id: id.into(), pod: id.split('.').next().unwrap_or(id).into(), node: node.into() }
 }
 
 pub fn roster() -> Roster {
     Roster {
-        talkers: vec![
-            member("pi-pod.talker", "pi"),
-            member("master-talker.talker", "master"),
-        ],
-        listeners: vec![
-            member("pi-pod.listener", "pi"),
-            member("master-listener.listener", "master"),
-        ],
+        talkers: vec![member("pi-pod.talker", "pi"), member("master-talker.talker", "master")],
+        listeners: vec![member("pi-pod.listener", "pi"), member("master-listener.listener", "master")],
     }
 }
 
 fn start(id: &str, role: Role, t: u64) -> Record {
-    let info = StartInfo {
-        host: "h",
-        pid: 1,
-        transport: "rustdds",
-        domain: 0,
-        topic: "/chatter",
-        qos: Qos::default(),
-    };
+    let info = StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 0, topic: "/chatter", qos: Qos::default() };
     Record::start(t, id, role, &info)
 }
 
@@ -50,11 +33,7 @@ pub fn report() -> RunReport {
         let window = t0 + S;
         let mut acc = TrialAnalyzer::new(&roster, window);
         for m in roster.talkers.iter().chain(&roster.listeners) {
-            let role = if m.id.ends_with("talker") {
-                Role::Talker
-            } else {
-                Role::Listener
-            };
+            let role = if m.id.ends_with("talker") { Role::Talker } else { Role::Listener };
             acc.push(&(start(&m.id, role, t0)).view());
             acc.push(&(Record::matched(t0 + S / 4, &m.id, role, 1)).view());
         }
@@ -68,8 +47,7 @@ pub fn report() -> RunReport {
                     if cut || lost {
                         continue;
                     }
-                    let latency =
-                        300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
+                    let latency = 300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
                     let data = chatter::payload::encode(seq, &t.id, sent, 0);
                     acc.push(&(Record::recv(sent + latency, &l.id, &data)).view());
                 }
@@ -78,25 +56,10 @@ pub fn report() -> RunReport {
         for t in &roster.talkers {
             acc.push(&(Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration")).view());
         }
-        let meta = TrialMeta {
-            trial,
-            start_ns: t0,
-            window_start_ns: window,
-            end_ns: t0 + 4 * S,
-            interrupted: false,
-        };
+        let meta = TrialMeta { trial, start_ns: t0, window_start_ns: window, end_ns: t0 + 4 * S, interrupted: false };
         let (r, h) = acc.finish(meta);
         run.add(r, h);
     }
-    let expect = crate::spec::ExpectSpec {
-        min_delivery: Some(crate::spec::Fraction(0.9)),
-        max_p99_latency_ms: None,
-    };
-    run.report(
-        "20261123T000000Z-fixture",
-        "fixture",
-        "test",
-        &roster,
-        Some(&expect),
-    )
+    let expect = crate::spec::ExpectSpec { min_delivery: Some(crate::spec::Fraction(0.9)), max_p99_latency_ms: None };
+    run.report("20261123T000000Z-fixture", "fixture", "test", &roster, Some(&expect))
 }

@@ -44,11 +44,7 @@ impl Roster {
     pub fn from_plan(plan: &crate::placement::Plan) -> Roster {
         let mut r = Roster::default();
         for (pod, c) in plan.containers() {
-            let m = Member {
-                id: c.id.clone(),
-                pod: pod.name.clone(),
-                node: pod.node.clone(),
-            };
+            let m = Member { id: c.id.clone(), pod: pod.name.clone(), node: pod.node.clone() };
             match c.role {
                 crate::spec::ContainerRole::Talker => r.talkers.push(m),
                 crate::spec::ContainerRole::Listener => r.listeners.push(m),
@@ -58,10 +54,7 @@ impl Roster {
     }
 
     fn find(&self, id: &str) -> Option<&Member> {
-        self.talkers
-            .iter()
-            .chain(&self.listeners)
-            .find(|m| m.id == id)
+        self.talkers.iter().chain(&self.listeners).find(|m| m.id == id)
     }
 }
 

@@ -17,8 +17,7 @@ pub const MAX_LATENCY_US: u64 = 600_000_000;
 /// New latency histogram (µs, 2 significant figures: ~50 KiB, O(1) per pair).
 pub fn latency_histogram() -> Histogram<u64> {
     // Bounds are constants that hdrhistogram accepts.
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 2)
-        .unwrap_or_else(|_| unreachable!("valid histogram bounds"))
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 2).unwrap_or_else(|_| unreachable!("valid histogram bounds"))
 }
 
 /// Accumulated delivery of one pair.
@@ -126,14 +125,8 @@ impl PairAcc {
         for i in (0..WORDS).rev() {
             let src = i.checked_sub(words);
             let hi = src.map_or(0, |s| self.seen[s]);
-            let lo = src
-                .and_then(|s| s.checked_sub(1))
-                .map_or(0, |s| self.seen[s]);
-            self.seen[i] = if bits == 0 {
-                hi
-            } else {
-                (hi << bits) | (lo >> (64 - bits))
-            };
+            let lo = src.and_then(|s| s.checked_sub(1)).map_or(0, |s| self.seen[s]);
+            self.seen[i] = if bits == 0 { hi } else { (hi << bits) | (lo >> (64 - bits)) };
         }
     }
 }
@@ -154,10 +147,7 @@ mod tests {
     #[test]
     fn in_order_with_a_gap() {
         let p = feed(&[1, 2, 3, 7, 8]);
-        assert_eq!(
-            (p.received, p.duplicates, p.reordered, p.longest_gap),
-            (5, 0, 0, 3)
-        );
+        assert_eq!((p.received, p.duplicates, p.reordered, p.longest_gap), (5, 0, 0, 3));
         assert_eq!(p.first_seq, Some(1));
     }
 

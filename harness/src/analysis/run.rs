@@ -156,8 +156,7 @@ impl RunAnalyzer {
         expect: Option<&ExpectSpec>,
     ) -> RunReport {
         let pairs = self.pair_summaries();
-        let complete: Vec<&TrialReport> =
-            self.trials.iter().filter(|t| !t.meta.interrupted).collect();
+        let complete: Vec<&TrialReport> = self.trials.iter().filter(|t| !t.meta.interrupted).collect();
         let distribution = distribution(&complete);
         let findings = diagnosis::diagnose(&complete, &pairs);
         let verdict = verdict(&complete, &pairs, &distribution, &findings);
@@ -198,12 +197,10 @@ impl RunAnalyzer {
             .into_iter()
             .map(|key| {
                 let ps = &by[&key];
-                let sum =
-                    |f: fn(&super::trial::PairReport) -> u64| ps.iter().map(|p| f(p)).sum::<u64>();
+                let sum = |f: fn(&super::trial::PairReport) -> u64| ps.iter().map(|p| f(p)).sum::<u64>();
                 let (expected, received) = (sum(|p| p.expected), sum(|p| p.received));
-                let count = |d: Delivery| {
-                    u32::try_from(ps.iter().filter(|p| p.delivery == d).count()).unwrap_or(u32::MAX)
-                };
+                let count =
+                    |d: Delivery| u32::try_from(ps.iter().filter(|p| p.delivery == d).count()).unwrap_or(u32::MAX);
                 let mut disc: Vec<f64> = ps.iter().filter_map(|p| p.discovery_ms).collect();
                 disc.sort_by(f64::total_cmp);
                 let h = self.latency.get(&key).filter(|h| !h.is_empty());
@@ -258,11 +255,7 @@ fn distribution(trials: &[&TrialReport]) -> Vec<OutcomeShare> {
             }
         })
         .collect();
-    shares.sort_by(|a, b| {
-        b.trials
-            .cmp(&a.trials)
-            .then_with(|| a.outcome.cmp(&b.outcome))
-    });
+    shares.sort_by(|a, b| b.trials.cmp(&a.trials).then_with(|| a.outcome.cmp(&b.outcome)));
     shares
 }
 
@@ -270,18 +263,10 @@ fn pct(x: f64) -> String {
     format!("{:.0} %", x * 100.0)
 }
 
-fn verdict(
-    trials: &[&TrialReport],
-    pairs: &[PairSummary],
-    dist: &[OutcomeShare],
-    findings: &[Finding],
-) -> Verdict {
+fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeShare], findings: &[Finding]) -> Verdict {
     let n = trials.len();
     if n == 0 {
-        return Verdict {
-            kind: VerdictKind::Inconclusive,
-            evidence: vec!["no trial completed".into()],
-        };
+        return Verdict { kind: VerdictKind::Inconclusive, evidence: vec!["no trial completed".into()] };
     }
     let shares = |d: &[OutcomeShare]| -> Vec<String> {
         d.iter()
@@ -298,15 +283,12 @@ fn verdict(
             .collect()
     };
     if dist.len() > 1 {
-        let mut evidence = vec![format!(
-            "{} different outcomes over {n} trials:",
-            dist.len()
-        )];
+        let mut evidence = vec![format!("{} different outcomes over {n} trials:", dist.len())];
         evidence.extend(shares(dist));
-        for p in pairs.iter().filter(|p| {
-            p.trials_none > 0
-                && p.trials_none < p.trials_delivered + p.trials_partial + p.trials_none
-        }) {
+        for p in pairs
+            .iter()
+            .filter(|p| p.trials_none > 0 && p.trials_none < p.trials_delivered + p.trials_partial + p.trials_none)
+        {
             evidence.push(format!(
                 "{} → {} ({}): delivered in {} trial(s), nothing in {}",
                 p.talker,
@@ -316,15 +298,9 @@ fn verdict(
                 p.trials_none
             ));
         }
-        return Verdict {
-            kind: VerdictKind::Race,
-            evidence,
-        };
+        return Verdict { kind: VerdictKind::Race, evidence };
     }
-    let dead: Vec<&PairSummary> = pairs
-        .iter()
-        .filter(|p| p.trials_none as usize == n)
-        .collect();
+    let dead: Vec<&PairSummary> = pairs.iter().filter(|p| p.trials_none as usize == n).collect();
     if !dead.is_empty() {
         let mut evidence: Vec<String> = dead
             .iter()
@@ -338,20 +314,15 @@ fn verdict(
                 )
             })
             .collect();
-        evidence.extend(
-            findings
-                .iter()
-                .map(|f| format!("likely cause: {}", f.cause)),
-        );
-        return Verdict {
-            kind: VerdictKind::NoDelivery,
-            evidence,
-        };
+        for f in findings {
+            let line = format!("likely cause: {}", f.cause);
+            if !evidence.contains(&line) {
+                evidence.push(line);
+            }
+        }
+        return Verdict { kind: VerdictKind::NoDelivery, evidence };
     }
-    Verdict {
-        kind: VerdictKind::Consistent,
-        evidence: shares(dist),
-    }
+    Verdict { kind: VerdictKind::Consistent, evidence: shares(dist) }
 }
 
 fn check(e: &ExpectSpec, pairs: &[PairSummary]) -> Vec<ExpectationResult> {
@@ -362,33 +333,18 @@ fn check(e: &ExpectSpec, pairs: &[PairSummary]) -> Vec<ExpectationResult> {
             what: format!("every pair delivers ≥ {}", pct(min.0)),
             passed: pairs.iter().all(|p| p.ratio >= min.0),
             detail: worst.map_or("no pairs".into(), |p| {
-                format!(
-                    "worst: {} → {} at {:.1} %",
-                    p.talker,
-                    p.listener,
-                    p.ratio * 100.0
-                )
+                format!("worst: {} → {} at {:.1} %", p.talker, p.listener, p.ratio * 100.0)
             }),
         });
     }
     if let Some(max) = e.max_p99_latency_ms {
         let limit_us = max.0 * 1000.0;
-        let worst = pairs
-            .iter()
-            .filter_map(|p| p.latency_p99_us.map(|v| (p, v)))
-            .max_by_key(|(_, v)| *v);
+        let worst = pairs.iter().filter_map(|p| p.latency_p99_us.map(|v| (p, v))).max_by_key(|(_, v)| *v);
         out.push(ExpectationResult {
             what: format!("every pair's p99 latency < {} ms", max.0),
-            passed: pairs
-                .iter()
-                .all(|p| p.latency_p99_us.is_some_and(|v| (v as f64) < limit_us)),
+            passed: pairs.iter().all(|p| p.latency_p99_us.is_some_and(|v| (v as f64) < limit_us)),
             detail: worst.map_or("no latency measured".into(), |(p, v)| {
-                format!(
-                    "worst: {} → {} at {:.2} ms",
-                    p.talker,
-                    p.listener,
-                    v as f64 / 1000.0
-                )
+                format!("worst: {} → {} at {:.2} ms", p.talker, p.listener, v as f64 / 1000.0)
             }),
         });
     }
@@ -403,10 +359,7 @@ mod tests {
     fn wilson_matches_reference_values() {
         // Reference: 8 of 10 → [0.490, 0.943]; 0 of 5 → [0, 0.434].
         let (lo, hi) = wilson(8, 10);
-        assert!(
-            (lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3,
-            "{lo} {hi}"
-        );
+        assert!((lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3, "{lo} {hi}");
         let (lo, hi) = wilson(0, 5);
         assert!(lo == 0.0 && (hi - 0.4345).abs() < 1e-3, "{hi}");
         assert_eq!(wilson(0, 0), (0.0, 1.0));

@@ -32,8 +32,7 @@ pub struct TalkerFacts {
 impl TalkerFacts {
     /// Messages sent inside the measurement window.
     pub fn expected(&self) -> u64 {
-        self.first_window_seq
-            .map_or(0, |first| (self.last_seq + 1).saturating_sub(first))
+        self.first_window_seq.map_or(0, |first| (self.last_seq + 1).saturating_sub(first))
     }
 }
 
@@ -124,37 +123,14 @@ impl<'r> TrialAnalyzer<'r> {
         let talkers = roster
             .talkers
             .iter()
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    TalkerFacts {
-                        id: m.id.clone(),
-                        ..TalkerFacts::default()
-                    },
-                )
-            })
+            .map(|m| (m.id.clone(), TalkerFacts { id: m.id.clone(), ..TalkerFacts::default() }))
             .collect();
         let listeners = roster
             .listeners
             .iter()
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    ListenerFacts {
-                        id: m.id.clone(),
-                        ..ListenerFacts::default()
-                    },
-                )
-            })
+            .map(|m| (m.id.clone(), ListenerFacts { id: m.id.clone(), ..ListenerFacts::default() }))
             .collect();
-        TrialAnalyzer {
-            roster,
-            window_start_ns,
-            talkers,
-            listeners,
-            pairs: HashMap::new(),
-            stray: 0,
-        }
+        TrialAnalyzer { roster, window_start_ns, talkers, listeners, pairs: HashMap::new(), stray: 0 }
     }
 
     /// Counts a line that was not a record.
@@ -231,9 +207,7 @@ impl<'r> TrialAnalyzer<'r> {
             }
             RecordKind::Recv => {
                 l.received += 1;
-                let (Some(seq), Some(PayloadKind::Chatter | PayloadKind::Demo)) =
-                    (r.seq, r.payload)
-                else {
+                let (Some(seq), Some(PayloadKind::Chatter | PayloadKind::Demo)) = (r.seq, r.payload) else {
                     l.foreign += 1;
                     return;
                 };
@@ -259,16 +233,10 @@ impl<'r> TrialAnalyzer<'r> {
 
     /// Closes the trial: its report, and each pair's latency histogram for run-level merging.
     pub fn finish(mut self, meta: TrialMeta) -> (TrialReport, PairLatencies) {
-        let mut talker_ids: Vec<String> =
-            self.roster.talkers.iter().map(|m| m.id.clone()).collect();
+        let mut talker_ids: Vec<String> = self.roster.talkers.iter().map(|m| m.id.clone()).collect();
         // Talkers heard but not planned (anonymous demo talkers, strays) get pairs too.
-        let mut extra: Vec<String> = self
-            .pairs
-            .values()
-            .flat_map(|m| m.keys())
-            .filter(|t| !talker_ids.contains(t))
-            .cloned()
-            .collect();
+        let mut extra: Vec<String> =
+            self.pairs.values().flat_map(|m| m.keys()).filter(|t| !talker_ids.contains(t)).cloned().collect();
         extra.sort();
         extra.dedup();
         talker_ids.extend(extra);
@@ -282,18 +250,13 @@ impl<'r> TrialAnalyzer<'r> {
                 let talker = self.talkers.get(t);
                 let acc = by_talker.remove(t).unwrap_or_default();
                 let expected = talker.map_or(acc.received, TalkerFacts::expected);
-                let both_up = match (
-                    talker.and_then(|t| t.start_ns),
-                    listener.and_then(|l| l.start_ns),
-                ) {
+                let both_up = match (talker.and_then(|t| t.start_ns), listener.and_then(|l| l.start_ns)) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (None, Some(b)) => Some(b),
                     _ => None,
                 };
-                let discovery_ms = acc
-                    .first_any_ns
-                    .zip(both_up)
-                    .map(|(first, up)| first.saturating_sub(up) as f64 / 1e6);
+                let discovery_ms =
+                    acc.first_any_ns.zip(both_up).map(|(first, up)| first.saturating_sub(up) as f64 / 1e6);
                 let h = &acc.latency_us;
                 let pct = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q));
                 pairs.push(PairReport {
@@ -320,12 +283,7 @@ impl<'r> TrialAnalyzer<'r> {
             }
         }
         let outcome = outcome_label(
-            &self
-                .roster
-                .listeners
-                .iter()
-                .map(|l| l.id.as_str())
-                .collect::<Vec<_>>(),
+            &self.roster.listeners.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
             &talker_ids,
             &pairs,
         );
@@ -333,14 +291,7 @@ impl<'r> TrialAnalyzer<'r> {
         talkers.sort_by(|a, b| a.id.cmp(&b.id));
         let mut listeners: Vec<ListenerFacts> = self.listeners.into_values().collect();
         listeners.sort_by(|a, b| a.id.cmp(&b.id));
-        let report = TrialReport {
-            meta,
-            talkers,
-            listeners,
-            pairs,
-            outcome,
-            stray: self.stray,
-        };
+        let report = TrialReport { meta, talkers, listeners, pairs, outcome, stray: self.stray };
         (report, hists)
     }
 }
@@ -351,11 +302,7 @@ pub fn outcome_label(listeners: &[&str], talkers: &[String], pairs: &[PairReport
     let heard = |l: &str| -> Vec<&str> {
         talkers
             .iter()
-            .filter(|t| {
-                pairs
-                    .iter()
-                    .any(|p| p.listener == l && &p.talker == *t && p.delivery != Delivery::None)
-            })
+            .filter(|t| pairs.iter().any(|p| p.listener == l && &p.talker == *t && p.delivery != Delivery::None))
             .map(String::as_str)
             .collect()
     };

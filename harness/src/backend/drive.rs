@@ -50,20 +50,15 @@ pub async fn drive(
     mut on_event: impl FnMut(&str) -> Result<(), BackendError>,
 ) -> Result<TrialMeta, BackendError> {
     let t0 = Instant::now();
-    let mut steps: Vec<(Duration, Step<'_>)> = plan
-        .containers()
-        .map(|(p, c)| (c.start_delay, Step::Start(p, c)))
-        .collect();
+    let mut steps: Vec<(Duration, Step<'_>)> =
+        plan.containers().map(|(p, c)| (c.start_delay, Step::Start(p, c))).collect();
     steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
     steps.sort_by_key(|(at, _)| *at);
 
     let mut procs: Vec<NodeProcess> = Vec::new();
     let mut interrupted = false;
     let talk_until = t0 + plan.timing.warmup + plan.timing.duration + TALKER_SLACK;
-    let mut talkers_to_start = plan
-        .containers()
-        .filter(|(_, c)| c.role == ContainerRole::Talker)
-        .count();
+    let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
     let mut pending = steps.into_iter().peekable();
     // Until the talkers are done: run the timeline, and watch for the talkers to finish.
     loop {
@@ -105,9 +100,7 @@ pub async fn drive(
             on_event(&what)?;
         }
     }
-    let (talkers, listeners): (Vec<_>, Vec<_>) = procs
-        .into_iter()
-        .partition(|p| p.role == ContainerRole::Talker);
+    let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);
     for p in talkers {
         p.stop().await;
     }
@@ -117,10 +110,7 @@ pub async fn drive(
             _ = stopped(&mut stop) => interrupted = true,
         }
     }
-    let handles: Vec<_> = listeners
-        .into_iter()
-        .map(|p| tokio::spawn(p.stop()))
-        .collect();
+    let handles: Vec<_> = listeners.into_iter().map(|p| tokio::spawn(p.stop())).collect();
     for h in handles {
         let _ = h.await;
     }

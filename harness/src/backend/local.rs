@@ -27,8 +27,18 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn note(&self) -> Option<&'static str> {
-        Some("local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster")
+    fn notes(&self) -> Vec<String> {
+        vec!["local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".into()]
+    }
+
+    async fn prepare(&mut self, scenario: &Scenario, _plan: &Plan) -> Result<(), BackendError> {
+        if let Some(f) = scenario.faults.first() {
+            return Err(BackendError::Unsupported(format!(
+                "the local backend cannot inject faults ({}); use --backend netns",
+                f.describe()
+            )));
+        }
+        Ok(())
     }
 
     async fn nodes(&mut self, scenario: &Scenario) -> Result<Vec<Node>, BackendError> {
@@ -47,10 +57,7 @@ impl Backend for LocalBackend {
         let command = |_: &PlacedPod, c: &PlannedContainer| {
             let (program, lead) = nodes.resolve(c.binary())?;
             let mut cmd = tokio::process::Command::new("nsenter");
-            cmd.args(sandbox.nsenter_args())
-                .arg(program)
-                .args(lead)
-                .args(&c.args);
+            cmd.args(sandbox.nsenter_args()).arg(program).args(lead).args(&c.args);
             Ok(cmd)
         };
         let meta = drive(plan, start, &lines, stop, command, Vec::new(), |_| Ok(())).await;

@@ -3,6 +3,7 @@
 
 pub mod drive;
 pub mod local;
+pub mod netns;
 pub mod process;
 
 use std::path::PathBuf;
@@ -35,14 +36,14 @@ pub enum BackendError {
     #[error(transparent)]
     Sandbox(#[from] chatter_sandbox::SandboxError),
     #[error("could not start {what}: {source}")]
-    Spawn {
-        what: String,
-        source: std::io::Error,
-    },
+    Spawn { what: String, source: std::io::Error },
     #[error("node binary not found: {} (pass --node-bin-dir, or run the harness binary itself)", .0.display())]
     MissingBinary(PathBuf),
+    /// Refused before anything started: the machine or the scenario cannot do this.
     #[error("{0}")]
     Unsupported(String),
+    #[error("`{command}` failed: {detail}")]
+    Setup { command: String, detail: String },
 }
 
 /// How a backend runs node processes: which program, with which leading arguments, for a role
@@ -77,9 +78,16 @@ impl NodeCommand {
 pub trait Backend {
     fn name(&self) -> &'static str;
 
-    /// What a reader of the report must know about this backend's fidelity.
-    fn note(&self) -> Option<&'static str> {
-        None
+    /// What a reader of the report must know: the backend's fidelity, faults injected.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Checks and builds what the trials need, after placement and before the first trial.
+    /// Anything the scenario asks for that this backend cannot do is refused here.
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
+        let _ = (scenario, plan);
+        Ok(())
     }
 
     /// The nodes placement may use.

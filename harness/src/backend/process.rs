@@ -36,28 +36,16 @@ impl NodeProcess {
         role: ContainerRole,
         lines: &mpsc::UnboundedSender<Line>,
     ) -> Result<NodeProcess, BackendError> {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().map_err(|source| BackendError::Spawn {
-            what: format!("{pod}/{container}"),
-            source,
-        })?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        let mut child =
+            cmd.spawn().map_err(|source| BackendError::Spawn { what: format!("{pod}/{container}"), source })?;
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
             let (tx, pod, container) = (lines.clone(), pod.to_owned(), container.to_owned());
             readers.push(tokio::spawn(async move {
                 let mut out = BufReader::new(out).lines();
                 while let Ok(Some(text)) = out.next_line().await {
-                    if tx
-                        .send(Line {
-                            pod: pod.clone(),
-                            container: container.clone(),
-                            text,
-                        })
-                        .is_err()
-                    {
+                    if tx.send(Line { pod: pod.clone(), container: container.clone(), text }).is_err() {
                         break;
                     }
                 }
@@ -72,13 +60,7 @@ impl NodeProcess {
                 }
             }));
         }
-        Ok(NodeProcess {
-            pod: pod.to_owned(),
-            container: container.to_owned(),
-            role,
-            child,
-            readers,
-        })
+        Ok(NodeProcess { pod: pod.to_owned(), container: container.to_owned(), role, child, readers })
     }
 
     /// Waits for the process to exit by itself.
@@ -102,15 +84,8 @@ impl NodeProcess {
             if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
             }
-            if tokio::time::timeout(GRACE, self.child.wait())
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    "{}/{} ignored SIGTERM for {GRACE:?}; killing it",
-                    self.pod,
-                    self.container
-                );
+            if tokio::time::timeout(GRACE, self.child.wait()).await.is_err() {
+                tracing::warn!("{}/{} ignored SIGTERM for {GRACE:?}; killing it", self.pod, self.container);
                 let _ = self.child.kill().await;
             }
         }

@@ -19,16 +19,9 @@ impl Exporter for Markdown {
         let interrupted = r.trials.len() - complete;
         writeln!(out, "# chatter-harness: {}", r.scenario)?;
         writeln!(out)?;
-        write!(
-            out,
-            "Run `{}` on the `{}` backend: {complete} trial(s)",
-            r.run_id, r.backend
-        )?;
+        write!(out, "Run `{}` on the `{}` backend: {complete} trial(s)", r.run_id, r.backend)?;
         if interrupted > 0 {
-            write!(
-                out,
-                ", {interrupted} interrupted (excluded from the verdict)"
-            )?;
+            write!(out, ", {interrupted} interrupted (excluded from the verdict)")?;
         }
         writeln!(out, ".")?;
         writeln!(out)?;
@@ -73,12 +66,7 @@ impl Exporter for Markdown {
                 match r.pairs.iter().find(|p| p.talker == t && p.listener == l.id) {
                     Some(p) => {
                         let n = p.trials_delivered + p.trials_partial + p.trials_none;
-                        write!(
-                            out,
-                            " {} ({}/{n}) |",
-                            percent(p.ratio),
-                            p.trials_delivered + p.trials_partial
-                        )?;
+                        write!(out, " {} ({}/{n}) |", percent(p.ratio), p.trials_delivered + p.trials_partial)?;
                     }
                     None => write!(out, " – |")?,
                 }
@@ -124,13 +112,7 @@ impl Exporter for Markdown {
             writeln!(out, "## Expectations")?;
             writeln!(out)?;
             for e in &r.expectations {
-                writeln!(
-                    out,
-                    "- [{}] {} — {}",
-                    if e.passed { "x" } else { " " },
-                    e.what,
-                    e.detail
-                )?;
+                writeln!(out, "- [{}] {} — {}", if e.passed { "x" } else { " " }, e.what, e.detail)?;
             }
             writeln!(out)?;
         }
@@ -151,8 +133,7 @@ impl Exporter for Markdown {
                 p.lost,
                 p.duplicates,
                 p.reordered,
-                p.discovery_median_ms
-                    .map_or("–".into(), |d| format!("{d:.0}")),
+                p.discovery_median_ms.map_or("–".into(), |d| format!("{d:.0}")),
                 ms(p.latency_p50_us),
                 ms(p.latency_p90_us),
                 ms(p.latency_p99_us),
@@ -166,11 +147,7 @@ impl Exporter for Markdown {
         writeln!(out, "| trial | outcome | note |")?;
         writeln!(out, "|---|---|---|")?;
         for t in &r.trials {
-            let note = if t.meta.interrupted {
-                "interrupted"
-            } else {
-                ""
-            };
+            let note = if t.meta.interrupted { "interrupted" } else { "" };
             writeln!(out, "| {} | {} | {note} |", t.meta.trial, t.outcome)?;
         }
         Ok(())

@@ -26,12 +26,7 @@ pub trait Exporter {
 
 /// Every file exporter.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![
-        Box::new(PairsCsv),
-        Box::new(TrialsCsv),
-        Box::new(SummaryJson),
-        Box::new(Markdown),
-    ]
+    vec![Box::new(PairsCsv), Box::new(TrialsCsv), Box::new(SummaryJson), Box::new(Markdown)]
 }
 
 /// Writes every report into `dir`, each file replaced atomically.

@@ -15,10 +15,7 @@ fn scenario(name: &str) -> PathBuf {
 
 /// The single run directory created under `out`.
 fn run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
@@ -31,14 +28,7 @@ fn summary(dir: &Path) -> Value {
 fn same_node_three_trials_deliver_everything() {
     let out = tempfile::tempdir().unwrap();
     let assert = harness()
-        .args([
-            "run",
-            scenario("same-node.yaml").to_str().unwrap(),
-            "--trials",
-            "3",
-            "--no-progress",
-            "--out",
-        ])
+        .args(["run", scenario("same-node.yaml").to_str().unwrap(), "--trials", "3", "--no-progress", "--out"])
         .arg(out.path())
         .assert()
         .success();
@@ -46,14 +36,7 @@ fn same_node_three_trials_deliver_everything() {
     assert!(stdout.contains("verdict: consistent"), "{stdout}");
 
     let dir = run_dir(out.path());
-    for f in [
-        "run.json",
-        "records.csv",
-        "pairs.csv",
-        "trials.csv",
-        "summary.json",
-        "report.md",
-    ] {
+    for f in ["run.json", "records.csv", "pairs.csv", "trials.csv", "summary.json", "report.md"] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
     let s = summary(&dir);
@@ -62,10 +45,7 @@ fn same_node_three_trials_deliver_everything() {
     let pair = &s["pairs"][0];
     assert_eq!(pair["relation"], "same-node");
     assert_eq!(pair["lost"], 0, "{pair}");
-    assert!(
-        pair["expected"].as_u64().unwrap() >= 3 * 90,
-        "50 Hz × 2 s × 3 trials: {pair}"
-    );
+    assert!(pair["expected"].as_u64().unwrap() >= 3 * 90, "50 Hz × 2 s × 3 trials: {pair}");
     assert_eq!(pair["received"], pair["expected"]);
     assert_eq!(pair["duplicates"], 0);
     assert!(pair["latency_p99_us"].as_u64().unwrap() > 0);
@@ -77,22 +57,14 @@ fn same_node_three_trials_deliver_everything() {
         std::fs::remove_file(dir.join(f)).unwrap();
     }
     harness().arg("report").arg(&dir).assert().success();
-    assert_eq!(
-        std::fs::read_to_string(dir.join("summary.json")).unwrap(),
-        before
-    );
+    assert_eq!(std::fs::read_to_string(dir.join("summary.json")).unwrap(), before);
 }
 
 #[test]
 fn listener_on_another_domain_is_no_delivery_with_evidence() {
     let out = tempfile::tempdir().unwrap();
     let assert = harness()
-        .args([
-            "run",
-            scenario("domain-mismatch.yaml").to_str().unwrap(),
-            "--no-progress",
-            "--out",
-        ])
+        .args(["run", scenario("domain-mismatch.yaml").to_str().unwrap(), "--no-progress", "--out"])
         .arg(out.path())
         .assert()
         .success();
@@ -102,10 +74,7 @@ fn listener_on_another_domain_is_no_delivery_with_evidence() {
     assert_eq!(s["verdict"]["kind"], "no-delivery");
     let evidence = s["verdict"]["evidence"].to_string();
     assert!(evidence.contains("0 of"), "{evidence}");
-    assert!(
-        evidence.contains("different DDS domains: talker on 0, listener on 7"),
-        "{evidence}"
-    );
+    assert!(evidence.contains("different DDS domains: talker on 0, listener on 7"), "{evidence}");
     assert_eq!(s["findings"][0]["rule"], "domain-mismatch");
 }
 
@@ -127,23 +96,10 @@ fn failed_expectation_exits_1() {
 fn malformed_scenario_exits_2_with_location() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.yaml");
-    std::fs::write(
-        &path,
-        "name: bad\npods:\n  - name: a\n    hostNetwork: yes-please\n    containers: []\n",
-    )
-    .unwrap();
-    let out = harness()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .code(2);
+    std::fs::write(&path, "name: bad\npods:\n  - name: a\n    hostNetwork: yes-please\n    containers: []\n").unwrap();
+    let out = harness().arg("run").arg(&path).arg("--out").arg(dir.path()).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        stderr.contains(&format!("{}:4:18", path.display())),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{}:4:18", path.display())), "{stderr}");
     assert!(stderr.contains("pods[0].hostNetwork"), "{stderr}");
     // Nothing was started, so nothing was written.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -158,17 +114,10 @@ fn unplaceable_pod_exits_2_before_starting() {
         "name: s\nnodes: [{name: master, labels: {kubernetes.io/arch: amd64}}]\npods:\n  - name: p\n    nodeSelector: {kubernetes.io/arch: arm64}\n    containers: [{name: t, role: talker}, {name: l, role: listener}]\n",
     )
     .unwrap();
-    let out = harness()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .assert()
-        .code(2);
+    let out = harness().arg("run").arg(&path).arg("--out").arg(dir.path().join("out")).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("pod `p` fits no node")
-            && stderr.contains("master has kubernetes.io/arch=amd64"),
+        stderr.contains("pod `p` fits no node") && stderr.contains("master has kubernetes.io/arch=amd64"),
         "{stderr}"
     );
     assert!(!dir.path().join("out").exists());
@@ -176,10 +125,7 @@ fn unplaceable_pod_exits_2_before_starting() {
 
 #[test]
 fn validate_shows_placement() {
-    let out = harness()
-        .args(["validate", scenario("seed.yaml").to_str().unwrap()])
-        .assert()
-        .success();
+    let out = harness().args(["validate", scenario("seed.yaml").to_str().unwrap()]).assert().success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("demo-talkerlistener → node pi"), "{stdout}");
     assert!(stdout.contains("demo-listener → node master"), "{stdout}");
@@ -209,39 +155,19 @@ fn ctrl_c_keeps_records_and_marks_the_trial_interrupted() {
     let mut line = String::new();
     while !line.contains("first message received") {
         line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "harness exited before any message"
-        );
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
 
     let run = run_dir(out.path());
     let trials = std::fs::read_to_string(run.join("trials.csv")).unwrap();
     let rows: Vec<&str> = trials.lines().collect();
-    assert_eq!(
-        rows.len(),
-        2,
-        "header + the interrupted trial only: {trials}"
-    );
-    assert!(
-        rows[1].starts_with("1,") && rows[1].contains(",true,"),
-        "{trials}"
-    );
+    assert_eq!(rows.len(), 2, "header + the interrupted trial only: {trials}");
+    assert!(rows[1].starts_with("1,") && rows[1].contains(",true,"), "{trials}");
     let records = std::fs::read_to_string(run.join("records.csv")).unwrap();
-    assert!(
-        records.lines().any(|l| l.contains(",recv,")),
-        "records kept"
-    );
+    assert!(records.lines().any(|l| l.contains(",recv,")), "records kept");
     // Both nodes were stopped cleanly (SIGTERM → stop record), not killed.
-    assert_eq!(
-        records.lines().filter(|l| l.contains(",stop,")).count(),
-        2,
-        "{records}"
-    );
+    assert_eq!(records.lines().filter(|l| l.contains(",stop,")).count(), 2, "{records}");
 }

@@ -10,8 +10,7 @@ use testkit::{cargo_bin, cyclone_peer, cyclone_python, Proc, Sandbox, HANG};
 
 fn cyclone_pub(sb: &Sandbox, format: &str) -> Proc {
     let mut cmd = sb.command(cyclone_python());
-    cmd.arg(cyclone_peer())
-        .args(["pub", "--rate-hz", "50", "--format", format]);
+    cmd.arg(cyclone_peer()).args(["pub", "--rate-hz", "50", "--format", format]);
     Proc::spawn("cyclone pub", cmd)
 }
 
@@ -29,11 +28,7 @@ fn recvs(records: &[Record]) -> impl Iterator<Item = &Record> {
 fn stock_demo_payloads_from_cyclone_are_an_anonymous_talker() {
     let sb = Sandbox::new().unwrap();
     let _publisher = cyclone_pub(&sb, "demo");
-    let (status, records) = Proc::spawn(
-        "listener",
-        listener(&sb, &["--id", "master", "--count", "10"]),
-    )
-    .finish(HANG);
+    let (status, records) = Proc::spawn("listener", listener(&sb, &["--id", "master", "--count", "10"])).finish(HANG);
     assert!(status.success(), "exit {status}");
 
     let got: Vec<&Record> = recvs(&records).collect();
@@ -44,51 +39,29 @@ fn stock_demo_payloads_from_cyclone_are_an_anonymous_talker() {
         assert_eq!(r.sent_ns, None);
     }
     let seqs: Vec<u64> = got.iter().map(|r| r.seq.unwrap()).collect();
-    assert!(
-        seqs.windows(2).all(|w| w[1] == w[0] + 1),
-        "in order: {seqs:?}"
-    );
-    let first_recv = records
-        .iter()
-        .position(|r| r.kind == RecordKind::Recv)
-        .unwrap();
-    let matched = records
-        .iter()
-        .position(|r| r.kind == RecordKind::Matched)
-        .expect("matched record");
-    assert!(
-        matched < first_recv,
-        "the match is reported before the first message"
-    );
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "in order: {seqs:?}");
+    let first_recv = records.iter().position(|r| r.kind == RecordKind::Recv).unwrap();
+    let matched = records.iter().position(|r| r.kind == RecordKind::Matched).expect("matched record");
+    assert!(matched < first_recv, "the match is reported before the first message");
     let stop = records.last().unwrap();
-    assert_eq!(
-        (stop.kind, stop.count, stop.foreign, stop.talkers),
-        (RecordKind::Stop, Some(10), Some(0), Some(1))
-    );
+    assert_eq!((stop.kind, stop.count, stop.foreign, stop.talkers), (RecordKind::Stop, Some(10), Some(0), Some(1)));
 }
 
 #[test]
 fn foreign_payloads_are_counted_not_fatal() {
     let sb = Sandbox::new().unwrap();
     let _publisher = cyclone_pub(&sb, "foreign");
-    let (status, records) =
-        Proc::spawn("listener", listener(&sb, &["--id", "l", "--count", "5"])).finish(HANG);
+    let (status, records) = Proc::spawn("listener", listener(&sb, &["--id", "l", "--count", "5"])).finish(HANG);
     assert!(status.success(), "exit {status}");
     assert!(recvs(&records).all(|r| r.payload == Some(PayloadKind::Foreign) && r.seq.is_none()));
     let stop = records.last().unwrap();
-    assert_eq!(
-        (stop.count, stop.foreign, stop.talkers),
-        (Some(5), Some(5), Some(0))
-    );
+    assert_eq!((stop.count, stop.foreign, stop.talkers), (Some(5), Some(5), Some(0)));
 }
 
 #[test]
 fn one_listener_hears_two_talkers_at_once() {
     let sb = Sandbox::new().unwrap();
-    let mut l = Proc::spawn(
-        "listener",
-        listener(&sb, &["--id", "l", "--expect-talkers", "2"]),
-    );
+    let mut l = Proc::spawn("listener", listener(&sb, &["--id", "l", "--expect-talkers", "2"]));
     l.wait_line(HANG, |line| line.contains("\"start\""));
     let mut talkers = Vec::new();
     for id in ["pi-talker", "master-talker"] {
@@ -106,20 +79,13 @@ fn one_listener_hears_two_talkers_at_once() {
     let (status, records) = l.terminate(HANG);
     assert!(status.success(), "SIGTERM is a clean stop: {status}");
     let stop = records.last().unwrap();
-    assert_eq!(
-        (stop.kind, stop.reason.as_deref(), stop.talkers),
-        (RecordKind::Stop, Some("SIGTERM"), Some(2))
-    );
+    assert_eq!((stop.kind, stop.reason.as_deref(), stop.talkers), (RecordKind::Stop, Some("SIGTERM"), Some(2)));
     // Per talker, sequence numbers only grow (reliable, in-order).
     for id in ["pi-talker", "master-talker"] {
-        let seqs: Vec<u64> = recvs(&records)
-            .filter(|r| r.talker.as_deref() == Some(id))
-            .map(|r| r.seq.unwrap())
-            .collect();
+        let seqs: Vec<u64> =
+            recvs(&records).filter(|r| r.talker.as_deref() == Some(id)).map(|r| r.seq.unwrap()).collect();
         assert!(seqs.windows(2).all(|w| w[1] > w[0]), "{id}: {seqs:?}");
-        assert!(recvs(&records)
-            .filter(|r| r.talker.as_deref() == Some(id))
-            .all(|r| r.sent_ns.unwrap() <= r.t_ns));
+        assert!(recvs(&records).filter(|r| r.talker.as_deref() == Some(id)).all(|r| r.sent_ns.unwrap() <= r.t_ns));
     }
 }
 
@@ -127,17 +93,11 @@ fn one_listener_hears_two_talkers_at_once() {
 fn missing_expected_talkers_exit_1() {
     let sb = Sandbox::new().unwrap();
     // Nobody publishes: the listener stops on its own after the duration, having heard no one.
-    let (status, records) = Proc::spawn(
-        "listener",
-        listener(&sb, &["--duration", "0.5", "--expect-talkers", "1"]),
-    )
-    .finish(HANG);
+    let (status, records) =
+        Proc::spawn("listener", listener(&sb, &["--duration", "0.5", "--expect-talkers", "1"])).finish(HANG);
     assert_eq!(status.code(), Some(1));
     let stop = records.last().unwrap();
-    assert_eq!(
-        (stop.kind, stop.count, stop.reason.as_deref()),
-        (RecordKind::Stop, Some(0), Some("duration"))
-    );
+    assert_eq!((stop.kind, stop.count, stop.reason.as_deref()), (RecordKind::Stop, Some(0), Some("duration")));
 }
 
 #[test]
@@ -146,14 +106,7 @@ fn csv_sink_matches_stdout_records() {
     let dir = tempfile::tempdir().unwrap();
     let csv_path = dir.path().join("l.csv");
     let _publisher = cyclone_pub(&sb, "demo");
-    let args = [
-        "--id",
-        "l",
-        "--count",
-        "3",
-        "--csv",
-        csv_path.to_str().unwrap(),
-    ];
+    let args = ["--id", "l", "--count", "3", "--csv", csv_path.to_str().unwrap()];
     let (status, records) = Proc::spawn("listener", listener(&sb, &args)).finish(HANG);
     assert!(status.success());
     let rows: Vec<Record> = csv::Reader::from_path(&csv_path)
@@ -168,11 +121,8 @@ fn csv_sink_matches_stdout_records() {
 fn wrong_domain_hears_nothing() {
     let sb = Sandbox::new().unwrap();
     let _publisher = cyclone_pub(&sb, "demo"); // domain 0
-    let (status, records) = Proc::spawn(
-        "listener",
-        listener(&sb, &["--domain", "7", "--duration", "1.5"]),
-    )
-    .finish(HANG);
+    let (status, records) =
+        Proc::spawn("listener", listener(&sb, &["--domain", "7", "--duration", "1.5"])).finish(HANG);
     assert!(status.success());
     assert_eq!(recvs(&records).count(), 0);
     assert_eq!(records.last().unwrap().count, Some(0));

@@ -21,16 +21,8 @@ fn talker_reaches_a_cyclone_subscriber() {
     assert!(status.success(), "cyclone subscriber got its 5 samples");
     let (status, records) = talker.terminate(HANG);
     assert!(status.success(), "talker exit {status}");
-    assert!(
-        records
-            .iter()
-            .any(|r| r.kind == RecordKind::Matched && r.peers == Some(1)),
-        "talker saw the match"
-    );
-    let stop = records
-        .iter()
-        .find(|r| r.kind == RecordKind::Stop)
-        .expect("stop record");
+    assert!(records.iter().any(|r| r.kind == RecordKind::Matched && r.peers == Some(1)), "talker saw the match");
+    let stop = records.iter().find(|r| r.kind == RecordKind::Stop).expect("stop record");
     assert_eq!(stop.reason.as_deref(), Some("SIGTERM"));
     assert!(stop.count.unwrap() >= 5);
 }
@@ -49,9 +41,7 @@ fn cyclone_sees_chatter_payloads_in_order() {
     sub.wait_line(HANG, |l| l.contains("\"data\""));
     let mut seqs = Vec::new();
     let first = sub.seen.last().unwrap().clone();
-    for line in std::iter::once(first)
-        .chain((0..9).map(|_| sub.wait_line(HANG, |l| l.contains("\"data\""))))
-    {
+    for line in std::iter::once(first).chain((0..9).map(|_| sub.wait_line(HANG, |l| l.contains("\"data\"")))) {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         let data = v["data"].as_str().unwrap();
         assert!(data.len() >= 200, "padded payload: {}", data.len());
@@ -63,50 +53,26 @@ fn cyclone_sees_chatter_payloads_in_order() {
             other => panic!("unexpected payload {other:?} from {data:?}"),
         }
     }
-    assert!(
-        seqs.windows(2).all(|w| w[1] == w[0] + 1),
-        "reliable in-order delivery: {seqs:?}"
-    );
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "reliable in-order delivery: {seqs:?}");
 }
 
 #[test]
 fn count_reached_stops_with_totals() {
     let sb = Sandbox::new().unwrap();
     let mut talker = sb.command(cargo_bin("talker"));
-    talker.args([
-        "--id",
-        "t",
-        "--rate-hz",
-        "200",
-        "--count",
-        "20",
-        "--log-sent",
-        "--linger",
-        "0",
-    ]);
+    talker.args(["--id", "t", "--rate-hz", "200", "--count", "20", "--log-sent", "--linger", "0"]);
     let (status, records) = Proc::spawn("talker", talker).finish(HANG);
     assert!(status.success());
-    let sent: Vec<u64> = records
-        .iter()
-        .filter(|r| r.kind == RecordKind::Sent)
-        .filter_map(|r| r.seq)
-        .collect();
+    let sent: Vec<u64> = records.iter().filter(|r| r.kind == RecordKind::Sent).filter_map(|r| r.seq).collect();
     assert_eq!(sent, (1..=20).collect::<Vec<_>>());
     let stop = records.last().unwrap();
-    assert_eq!(
-        (stop.kind, stop.count, stop.reason.as_deref()),
-        (RecordKind::Stop, Some(20), Some("count"))
-    );
+    assert_eq!((stop.kind, stop.count, stop.reason.as_deref()), (RecordKind::Stop, Some(20), Some("count")));
 }
 
 #[test]
 fn invalid_rate_is_a_usage_error() {
     let sb = Sandbox::new().unwrap();
-    let out = sb
-        .command(cargo_bin("talker"))
-        .args(["--rate-hz", "0"])
-        .output()
-        .unwrap();
+    let out = sb.command(cargo_bin("talker")).args(["--rate-hz", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rate must be a positive number"));
 }

@@ -1,0 +1,322 @@
+//! The `netns` backend: a simulated k3s + flannel cluster on this machine (see [`topology`]).
+//! Requires root. Everything it creates is named `chh-<tag>-…` and removed at the end, after an
+//! error and on Ctrl-C; `harness netns cleanup` removes leftovers of a crashed run.
+//!
+//! Faults: loss and partitions through nftables in the node namespaces; delay through
+//! `tc netem` when the kernel has it (refused before the run otherwise, never skipped); kills
+//! through the trial driver. Nodes labelled `kubernetes.io/arch: arm64` run aarch64 builds
+//! under qemu-user on an amd64 machine.
+
+pub mod topology;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use self::topology::{base_ruleset, loss_rules, partition_rules, Topology, PREFIX};
+use super::drive::{drive, Event};
+use super::{Backend, BackendError, Line, NodeCommand, TrialStart};
+use crate::analysis::TrialMeta;
+use crate::placement::{declared_nodes, local_arch, Node, PlacedPod, Plan, PlannedContainer, ARCH_LABEL};
+use crate::spec::{FaultSpec, Scenario};
+
+/// How arm64 nodes run on a machine of another architecture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arm64 {
+    /// aarch64 `talker`/`listener` from `bin_dir`, under `qemu-aarch64`.
+    Emulate { bin_dir: PathBuf },
+    /// The native build, knowingly (`--arm64-as-amd64`).
+    Native,
+}
+
+/// Lowest qemu-user that handles DDS (7.2 fails `IP_MULTICAST_IF` with ENOPROTOOPT).
+const MIN_QEMU: u32 = 8;
+/// Sysroot of Debian's aarch64 cross libc, for qemu's dynamic loader.
+const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+#[derive(Debug)]
+pub struct NetnsBackend {
+    nodes: NodeCommand,
+    arm64: Arm64,
+    tag: String,
+    topology: Option<Topology>,
+    faults: Vec<FaultSpec>,
+}
+
+impl NetnsBackend {
+    pub fn new(nodes: NodeCommand, arm64: Arm64) -> NetnsBackend {
+        // Short and unique enough per run: interface and namespace names stay small.
+        let seed = u64::from(std::process::id()) ^ chatter::now_ns();
+        NetnsBackend { nodes, arm64, tag: format!("{:06x}", seed & 0xff_ffff), topology: None, faults: Vec::new() }
+    }
+
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+}
+
+fn setup_err(cmd: &str, detail: impl Into<String>) -> BackendError {
+    BackendError::Setup { command: cmd.to_owned(), detail: detail.into() }
+}
+
+/// Runs a command to completion; its stderr becomes the error.
+fn run(program: &str, args: &[String], stdin: Option<&str>) -> Result<(), BackendError> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let line = format!("{program} {}", args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| setup_err(&line, e.to_string()))?;
+    if let (Some(text), Some(mut w)) = (stdin, child.stdin.take()) {
+        w.write_all(text.as_bytes()).map_err(|e| setup_err(&line, e.to_string()))?;
+    }
+    let out = child.wait_with_output().map_err(|e| setup_err(&line, e.to_string()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(setup_err(&line, String::from_utf8_lossy(&out.stderr).trim().to_owned()))
+    }
+}
+
+fn nft(ns: &str, script: &str) -> Result<(), BackendError> {
+    run("ip", &["netns".into(), "exec".into(), ns.into(), "nft".into(), "-f".into(), "-".into()], Some(script))
+}
+
+/// Whether this kernel has `tc netem` (tried in a scratch namespace).
+pub fn has_netem() -> bool {
+    let ns = format!("{PREFIX}probe-{}", std::process::id());
+    let s = |a: &str| a.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let ok = run("ip", &s(&format!("netns add {ns}")), None).is_ok()
+        && run("ip", &s(&format!("-n {ns} link add d0 type dummy")), None).is_ok()
+        && run("tc", &s(&format!("-n {ns} qdisc add dev d0 root netem delay 1ms")), None).is_ok();
+    let _ = run("ip", &s(&format!("netns del {ns}")), None);
+    ok
+}
+
+/// Names of existing network namespaces starting with `prefix`.
+pub fn list_namespaces(prefix: &str) -> Vec<String> {
+    let out = std::process::Command::new("ip").args(["netns", "list"]).output();
+    out.map(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Kills every process in each namespace, then deletes the namespaces. Returns what it removed.
+pub fn remove_namespaces(prefix: &str) -> Vec<String> {
+    let names = list_namespaces(prefix);
+    for ns in &names {
+        if let Ok(out) = std::process::Command::new("ip").args(["netns", "pids", ns]).output() {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+    }
+    // Pods first, then nodes, then the underlay: veths go with their namespaces.
+    for ns in names.iter().rev() {
+        let _ = run("ip", &["netns".into(), "del".into(), ns.clone()], None);
+    }
+    names
+}
+
+fn qemu_major() -> Option<u32> {
+    let out = std::process::Command::new("qemu-aarch64").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split("version ").nth(1)?.split('.').next()?.trim().parse().ok()
+}
+
+fn is_arm64(plan: &Plan, node: &str) -> bool {
+    plan.nodes.iter().any(|n| n.name == node && n.labels.get(ARCH_LABEL).map(String::as_str) == Some("arm64"))
+}
+
+impl Backend for NetnsBackend {
+    fn name(&self) -> &'static str {
+        "netns"
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = vec![format!(
+            "netns backend: simulated flannel-like cluster in namespaces {PREFIX}{}-*; multicast {} between nodes",
+            self.tag,
+            if self.topology.as_ref().is_some_and(|t| t.multicast_between_nodes) { "allowed" } else { "dropped" }
+        )];
+        if self.arm64 == Arm64::Native {
+            notes.push("arm64 nodes ran the amd64 build (--arm64-as-amd64), not aarch64 binaries".into());
+        }
+        notes.extend(self.faults.iter().map(|f| format!("fault injected: {}", f.describe())));
+        notes
+    }
+
+    async fn nodes(&mut self, scenario: &Scenario) -> Result<Vec<Node>, BackendError> {
+        Ok(declared_nodes(scenario))
+    }
+
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
+        if !chatter_sandbox::is_root() {
+            return Err(BackendError::Unsupported(
+                "the netns backend needs root (it creates network namespaces, veths and nftables rules)".into(),
+            ));
+        }
+        if scenario.faults.iter().any(|f| matches!(f, FaultSpec::Delay { .. })) && !has_netem() {
+            return Err(BackendError::Unsupported(
+                "a delay fault needs `tc netem`, which this kernel does not have (\"Specified qdisc kind is unknown\"); \
+                 remove the delay fault or run on a kernel with sch_netem"
+                    .into(),
+            ));
+        }
+        let arm_pods = plan.pods.iter().any(|p| is_arm64(plan, &p.node));
+        if arm_pods && local_arch() != "arm64" {
+            if let Arm64::Emulate { bin_dir } = &self.arm64 {
+                for b in ["talker", "listener"] {
+                    if !bin_dir.join(b).is_file() {
+                        return Err(BackendError::Unsupported(format!(
+                            "arm64 nodes need aarch64 builds, and {} is missing: run `bash scripts/build-arm64.sh`, pass --arm64-bin-dir, \
+                             or --arm64-as-amd64 to run the amd64 build on arm64 nodes instead",
+                            bin_dir.join(b).display()
+                        )));
+                    }
+                }
+                match qemu_major() {
+                    Some(v) if v >= MIN_QEMU => {}
+                    found => {
+                        return Err(BackendError::Unsupported(format!(
+                            "arm64 nodes run under qemu-aarch64 ≥ {MIN_QEMU} (older versions fail IP_MULTICAST_IF); found {}; \
+                             install qemu-user from bookworm-backports (scripts/setup.sh) or pass --arm64-as-amd64",
+                            found.map_or("none".into(), |v| v.to_string())
+                        )));
+                    }
+                }
+            }
+        }
+        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
+        self.topology = Some(topo.clone());
+        self.faults.clone_from(&scenario.faults);
+        for cmd in topo.build_commands() {
+            run("ip", &cmd, None)?;
+        }
+        for i in 0..topo.nodes.len() {
+            let ns = topo.node_ns(i);
+            run(
+                "ip",
+                &[
+                    "netns".into(),
+                    "exec".into(),
+                    ns.clone(),
+                    "sysctl".into(),
+                    "-qw".into(),
+                    "net.ipv4.ip_forward=1".into(),
+                ],
+                None,
+            )?;
+            nft(&ns, &base_ruleset())?;
+        }
+        for f in &scenario.faults {
+            match f {
+                FaultSpec::Loss { node, percent } => {
+                    let i = topo.node_index(node).ok_or_else(|| setup_err("loss", format!("unknown node {node}")))?;
+                    nft(&topo.node_ns(i), &loss_rules(percent.0))?;
+                }
+                FaultSpec::Delay { node, ms, jitter_ms } => {
+                    let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
+                    let mut args: Vec<String> =
+                        format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
+                            .split_whitespace()
+                            .map(str::to_owned)
+                            .collect();
+                    if let Some(j) = jitter_ms {
+                        args.push(format!("{}ms", j.0));
+                    }
+                    run("tc", &args, None)?;
+                }
+                FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_trial(
+        &mut self,
+        plan: &Plan,
+        start: TrialStart,
+        lines: mpsc::UnboundedSender<Line>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<TrialMeta, BackendError> {
+        let topo = self.topology.clone().ok_or_else(|| setup_err("run", "topology not prepared"))?;
+        let mut events = Vec::new();
+        for f in &self.faults {
+            match f {
+                FaultSpec::Partition { between, from_s, to_s } => {
+                    let pair = format!("{}:{}", between[0], between[1]);
+                    events.push((Duration::from_secs_f64(from_s.0), Event::Backend(format!("partition-on:{pair}"))));
+                    events.push((Duration::from_secs_f64(to_s.0), Event::Backend(format!("partition-off:{pair}"))));
+                }
+                FaultSpec::Kill { pod, container, at_s } => {
+                    events.push((
+                        Duration::from_secs_f64(at_s.0),
+                        Event::Kill { pod: pod.clone(), container: container.clone() },
+                    ));
+                }
+                FaultSpec::Loss { .. } | FaultSpec::Delay { .. } => {}
+            }
+        }
+        let on_event = |what: &str| -> Result<(), BackendError> {
+            let (action, pair) = what.split_once(':').unwrap_or((what, ""));
+            let (a, b) = pair.split_once(':').unwrap_or(("", ""));
+            let (Some(ia), Some(ib)) = (topo.node_index(a), topo.node_index(b)) else {
+                return Err(setup_err(what, "unknown nodes"));
+            };
+            let on = action == "partition-on";
+            nft(&topo.node_ns(ia), &partition_rules(ib, on))?;
+            nft(&topo.node_ns(ib), &partition_rules(ia, on))?;
+            tracing::info!("{what}");
+            Ok(())
+        };
+        let (nodes, arm64) = (&self.nodes, &self.arm64);
+        let command = |pod: &PlacedPod, c: &PlannedContainer| {
+            let ns =
+                topo.pod_ns(&pod.name).ok_or_else(|| setup_err("run", format!("no namespace for pod {}", pod.name)))?;
+            let mut cmd = tokio::process::Command::new("nsenter");
+            cmd.arg(format!("--net=/run/netns/{ns}")).arg("--");
+            match arm64 {
+                Arm64::Emulate { bin_dir } if is_arm64(plan, &pod.node) && local_arch() != "arm64" => {
+                    cmd.arg("qemu-aarch64").args(["-L", AARCH64_SYSROOT]).arg(bin_dir.join(c.binary()));
+                }
+                _ => {
+                    let (program, lead) = nodes.resolve(c.binary())?;
+                    cmd.arg(program).args(lead);
+                }
+            }
+            cmd.args(&c.args).env("POD_NAME", &pod.name);
+            Ok(cmd)
+        };
+        let meta = drive(plan, start, &lines, stop, command, events, on_event).await?;
+        // A partition must not outlive its trial.
+        if self.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. })) {
+            for i in 0..topo.nodes.len() {
+                nft(&topo.node_ns(i), &partition_rules(0, false))?;
+            }
+        }
+        Ok(meta)
+    }
+
+    async fn cleanup(&mut self) -> Result<(), BackendError> {
+        let removed = remove_namespaces(&format!("{PREFIX}{}-", self.tag));
+        tracing::info!("removed {} namespaces", removed.len());
+        let left = list_namespaces(&format!("{PREFIX}{}-", self.tag));
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(setup_err("cleanup", format!("namespaces left behind: {}", left.join(", "))))
+        }
+    }
+}
