@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# aarch64 talker/listener for the netns backend's arm64 nodes (run under qemu-user in tests).
+bash scripts/build-arm64.sh
 cargo test --workspace "$@"

@@ -1,0 +1,167 @@
+//! The netns backend: a simulated k3s + flannel cluster (root only). Every test checks that the
+//! run removed all of its namespaces.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+
+fn harness() -> Command {
+    assert!(chatter_sandbox::is_root(), "netns backend tests need root (CI runs them as root)");
+    Command::cargo_bin("harness").unwrap()
+}
+
+fn scenario(name: &str) -> PathBuf {
+    testkit::workspace_root().join("scenarios").join(name)
+}
+
+struct Run {
+    summary: Value,
+    pairs_csv: String,
+}
+
+/// Runs a scenario on the netns backend and checks its namespaces are gone afterwards.
+fn run(scenario: &Path, extra: &[&str]) -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let status = harness()
+        .args(["run", "--backend", "netns", "--no-progress", "--out"])
+        .arg(out.path())
+        .args(extra)
+        .arg(scenario)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success() || status.code() == Some(1), "harness exit {status}");
+    let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let note = meta["notes"][0].as_str().unwrap().to_owned();
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
+    let left = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
+    assert!(!left.contains(&tag), "namespaces {tag}* left behind:\n{left}");
+    Run {
+        summary: serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap(),
+        pairs_csv: std::fs::read_to_string(dir.join("pairs.csv")).unwrap(),
+    }
+}
+
+/// Per-trial rows of one pair from pairs.csv.
+fn trial_rows(csv: &str, talker: &str, listener: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect())
+        .filter(|row: &std::collections::HashMap<String, String>| {
+            row["talker"] == talker && row["listener"] == listener
+        })
+        .collect()
+}
+
+fn ratio(row: &std::collections::HashMap<String, String>) -> f64 {
+    row["received"].parse::<f64>().unwrap() / row["expected"].parse::<f64>().unwrap()
+}
+
+#[test]
+fn seed_on_the_pod_network_never_crosses_nodes() {
+    let r = run(&scenario("seed.yaml"), &["--trials", "3", "--arm64-as-amd64"]);
+    let cross = trial_rows(&r.pairs_csv, "demo-talkerlistener.talker", "demo-listener.listener");
+    assert_eq!(cross.len(), 3);
+    for row in &cross {
+        assert_eq!(row["received"], "0", "master listener heard the Pi talker: {row:?}");
+        assert!(row["expected"].parse::<u64>().unwrap() > 0);
+    }
+    for row in trial_rows(&r.pairs_csv, "demo-talkerlistener.talker", "demo-talkerlistener.listener") {
+        assert!(ratio(&row) >= 0.95, "Pi listener should hear the Pi talker: {row:?}");
+    }
+    assert_eq!(r.summary["verdict"]["kind"], "no-delivery");
+    let rules: Vec<&str> =
+        r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.iter().all(|r| *r == "no-discovery-across-nodes"), "{rules:?}");
+}
+
+#[test]
+fn seed_with_host_network_crosses_nodes() {
+    let r = run(&scenario("seed-hostnetwork.yaml"), &["--trials", "2", "--arm64-as-amd64"]);
+    for p in r.summary["pairs"].as_array().unwrap() {
+        assert!(p["ratio"].as_f64().unwrap() >= 0.95, "{p}");
+    }
+    assert_eq!(r.summary["verdict"]["kind"], "consistent");
+}
+
+#[test]
+fn injected_loss_is_measured_with_best_effort() {
+    let r = run(&scenario("fault-loss.yaml"), &[]);
+    let rows = trial_rows(&r.pairs_csv, "talker.talker", "listener.listener");
+    let (lost, expected): (f64, f64) = rows.iter().fold((0.0, 0.0), |(l, e), row| {
+        (l + row["lost"].parse::<f64>().unwrap(), e + row["expected"].parse::<f64>().unwrap())
+    });
+    let loss = lost / expected;
+    // 30 % injected; ~800 messages → σ ≈ 1.6 %; the tolerance is ±8 points.
+    assert!((0.22..=0.38).contains(&loss), "measured loss {loss:.3} over {expected} messages");
+    assert!(r.summary["notes"].to_string().contains("30 % packet loss into node pi"));
+}
+
+#[test]
+fn partition_leaves_a_gap_in_affected_pairs_only() {
+    let r = run(&scenario("fault-partition.yaml"), &[]);
+    for row in trial_rows(&r.pairs_csv, "master-talker.talker", "pi-listener.listener") {
+        let gap: f64 = row["max_silence_ms"].parse().unwrap();
+        assert!(gap >= 1200.0, "the 1.5 s partition shows as a gap: {row:?}");
+        assert!(row["received"].parse::<u64>().unwrap() > 0, "delivery before and after the partition");
+    }
+    for row in trial_rows(&r.pairs_csv, "pi-talker.talker", "pi-listener.listener") {
+        let gap: f64 = row["max_silence_ms"].parse().unwrap();
+        assert!(gap < 600.0, "same-node pair is not partitioned: {row:?}");
+        assert!(ratio(&row) >= 0.95);
+    }
+}
+
+#[test]
+fn arm64_pods_run_aarch64_binaries_under_qemu() {
+    let bin_dir = testkit::workspace_root().join("target/aarch64-unknown-linux-gnu/release");
+    assert!(
+        bin_dir.join("talker").is_file(),
+        "aarch64 builds missing in {}: run `bash scripts/build-arm64.sh` (scripts/test.sh does)",
+        bin_dir.display()
+    );
+    let r = run(&scenario("seed-hostnetwork.yaml"), &["--trials", "1", "--arm64-bin-dir", bin_dir.to_str().unwrap()]);
+    assert!(!r.summary["notes"].to_string().contains("amd64 build"), "ran real aarch64 binaries");
+    // The Pi talker (aarch64 under qemu) reaches the master listener (amd64) and vice versa.
+    for (t, l) in [
+        ("demo-talkerlistener.talker", "demo-listener.listener"),
+        ("demo-talker.talker", "demo-talkerlistener.listener"),
+    ] {
+        let p = r.summary["pairs"].as_array().unwrap().iter().find(|p| p["talker"] == t && p["listener"] == l).unwrap();
+        assert!(p["received"].as_u64().unwrap() > 0 && p["ratio"].as_f64().unwrap() >= 0.95, "{p}");
+    }
+}
+
+#[test]
+fn delay_without_netem_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("delay.yaml");
+    let text = std::fs::read_to_string(scenario("fault-loss.yaml")).unwrap();
+    std::fs::write(&path, text.replace("kind: loss, node: pi, percent: 30", "kind: delay, node: pi, ms: 50")).unwrap();
+    let has_netem = harness_netem();
+    let out = harness()
+        .args(["run", "--backend", "netns", "--no-progress", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    if has_netem {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        assert_eq!(out.status.code(), Some(3));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("needs `tc netem`"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!dir.path().join("out").exists(), "nothing ran");
+    }
+}
+
+fn harness_netem() -> bool {
+    harness::backend::netns::has_netem()
+}
