@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::sync::watch;
 
+use crate::backend::kube::objects::Images;
+use crate::backend::kube::{KubeBackend, KubeOptions};
 use crate::backend::local::LocalBackend;
 use crate::backend::netns::{Arm64, NetnsBackend};
 use crate::backend::NodeCommand;
@@ -65,6 +67,18 @@ pub enum Command {
         /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
         #[arg(long, conflicts_with = "arm64_bin_dir")]
         arm64_as_amd64: bool,
+        #[command(flatten)]
+        kube: KubeArgs,
+    },
+    /// Write the Kubernetes objects a kube run would create, for reading, diffing or
+    /// `kubectl apply -f`.
+    Render {
+        scenario: PathBuf,
+        /// Directory to write `<scenario>.yaml` into [default: print to stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        images: ImageArgs,
     },
     /// Manage the netns backend's namespaces.
     Netns {
@@ -86,6 +100,61 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+}
+
+/// Where the node images come from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImageArgs {
+    /// Registry (and path) of the talker/listener images.
+    #[arg(long, default_value = Images::DEFAULT_REGISTRY)]
+    pub image_registry: String,
+    /// Image tag.
+    #[arg(long, default_value = env!("CARGO_PKG_VERSION"))]
+    pub image_tag: String,
+}
+
+/// kube backend flags (like kubectl's).
+#[derive(Debug, Clone, clap::Args)]
+pub struct KubeArgs {
+    /// kubeconfig file [default: $KUBECONFIG, ~/.kube/config, or in-cluster].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Use this existing namespace instead of creating `chatter-<run-id>`.
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// Seconds a pod may take to start before it is reported stuck.
+    #[arg(long, default_value_t = 180)]
+    pub pod_timeout: u64,
+    #[command(flatten)]
+    pub images: ImageArgs,
+}
+
+impl KubeArgs {
+    async fn client(&self) -> Result<kube::Client, String> {
+        let options = kube::config::KubeConfigOptions { context: self.context.clone(), ..Default::default() };
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kc = kube::config::Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                kube::Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| e.to_string())?
+            }
+            None if self.context.is_some() => {
+                kube::Config::from_kubeconfig(&options).await.map_err(|e| e.to_string())?
+            }
+            None => kube::Config::infer().await.map_err(|e| e.to_string())?,
+        };
+        kube::Client::try_from(config).map_err(|e| e.to_string())
+    }
+
+    fn options(&self) -> KubeOptions {
+        KubeOptions {
+            images: Images::new(&self.images.image_registry, &self.images.image_tag),
+            namespace: self.namespace.clone(),
+            pod_timeout: std::time::Duration::from_secs(self.pod_timeout),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +257,41 @@ fn dispatch(command: Command) -> u8 {
             }
             Err(e) => fail(exit::USAGE, e),
         },
+        Command::Render { scenario, out, images } => {
+            let s = match spec::load(&scenario) {
+                Ok(s) => s,
+                Err(e) => return fail(exit::USAGE, e),
+            };
+            let plan = match crate::placement::place(&s, &crate::placement::declared_nodes(&s)) {
+                Ok(p) => p,
+                Err(e) => return fail(exit::USAGE, format!("{}: {e}", scenario.display())),
+            };
+            let run_id = crate::results::run_id(&s.name, chatter::now_ns());
+            let yaml = match crate::backend::kube::objects::render(
+                &plan,
+                &run_id,
+                &Images::new(&images.image_registry, &images.image_tag),
+            ) {
+                Ok(y) => y,
+                Err(e) => return fail(exit::BACKEND, e),
+            };
+            match out {
+                None => {
+                    print!("{yaml}");
+                    exit::OK
+                }
+                Some(dir) => {
+                    let path = dir.join(format!("{}.yaml", s.name));
+                    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, yaml)) {
+                        Ok(()) => {
+                            println!("wrote {}", path.display());
+                            exit::OK
+                        }
+                        Err(e) => fail(exit::BACKEND, format!("{}: {e}", path.display())),
+                    }
+                }
+            }
+        }
         Command::Netns { action: NetnsAction::Cleanup } => {
             let removed = crate::backend::netns::remove_namespaces(crate::backend::netns::topology::PREFIX);
             if removed.is_empty() {
@@ -197,7 +301,17 @@ fn dispatch(command: Command) -> u8 {
             }
             exit::OK
         }
-        Command::Run { scenario, backend, trials, out, node_bin_dir, no_progress, arm64_bin_dir, arm64_as_amd64 } => {
+        Command::Run {
+            scenario,
+            backend,
+            trials,
+            out,
+            node_bin_dir,
+            no_progress,
+            arm64_bin_dir,
+            arm64_as_amd64,
+            kube,
+        } => {
             let s = match spec::load(&scenario) {
                 Ok(s) => s,
                 Err(e) => return fail(exit::USAGE, e),
@@ -234,12 +348,10 @@ fn dispatch(command: Command) -> u8 {
                 let outcome = match backend {
                     BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
                     BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
-                    BackendArg::Kube => {
-                        return fail(
-                            exit::BACKEND,
-                            format!("the {backend:?} backend is not in this build yet").to_lowercase(),
-                        );
-                    }
+                    BackendArg::Kube => match kube.client().await {
+                        Ok(client) => runner::run(&s, &mut KubeBackend::new(client, kube.options()), &opts, stop).await,
+                        Err(e) => return fail(exit::BACKEND, format!("cannot reach the cluster: {e}")),
+                    },
                 };
                 match outcome {
                     Ok(o) => {

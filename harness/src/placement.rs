@@ -81,6 +81,9 @@ impl PlannedContainer {
 pub struct PlacedPod {
     pub name: String,
     pub node: String,
+    /// The scenario's selector (a real cluster's scheduler sees it too).
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
     pub host_network: bool,
     pub containers: Vec<PlannedContainer>,
 }
@@ -216,6 +219,7 @@ pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError
         pods.push(PlacedPod {
             name: pod.name.clone(),
             node: node.name.clone(),
+            node_selector: pod.node_selector.clone(),
             host_network: pod.host_network,
             containers,
         });

@@ -60,12 +60,12 @@ pub async fn run<B: Backend>(
     };
     let nodes = backend.nodes(scenario).await.map_err(backend_err(None))?;
     let plan = place(scenario, &nodes)?;
-    if let Err(e) = backend.prepare(scenario, &plan).await {
+    let run_id = results::run_id(&scenario.name, chatter::now_ns());
+    if let Err(e) = backend.prepare(scenario, &plan, &run_id).await {
         let _ = backend.cleanup().await;
         return Err(backend_err(None)(e));
     }
-    let notes = backend.notes();
-    let result = run_trials(scenario, backend, &plan, &notes, opts, stop).await;
+    let result = run_trials(scenario, backend, &plan, &run_id, opts, stop).await;
     // Whatever happened, remove what the backend created.
     let cleanup = backend.cleanup().await;
     let (outcome, failure) = result?;
@@ -82,20 +82,20 @@ async fn run_trials<B: Backend>(
     scenario: &Scenario,
     backend: &mut B,
     plan: &crate::placement::Plan,
-    notes: &[String],
+    run_id: &str,
     opts: &RunOptions,
     stop: watch::Receiver<bool>,
 ) -> Result<(RunOutcome, Option<BackendError>), RunError> {
     let backend_name = backend.name();
     let plan = plan.clone();
     let roster = Roster::from_plan(&plan);
-    let run_id = results::run_id(&scenario.name, chatter::now_ns());
+    let run_id = run_id.to_owned();
     let mut dir = RunDir::create(&opts.results_root, &run_id)?;
     let mut meta = RunMeta {
         schema: RUN_SCHEMA,
         run_id: run_id.clone(),
         backend: backend_name.to_owned(),
-        notes: notes.to_vec(),
+        notes: backend.notes(),
         scenario: scenario.clone(),
         plan: plan.clone(),
         trials: Vec::new(),
@@ -119,39 +119,41 @@ async fn run_trials<B: Backend>(
         let start = TrialStart { trial, start_ns, window_start_ns };
         let mut acc = TrialAnalyzer::new(&roster, window_start_ns);
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
-        let trial_run = backend.run_trial(&plan, start, tx, stop.clone());
-        tokio::pin!(trial_run);
-        let mut result = None;
         let mut write_error = None;
         let mut first_message = false;
-        // Until the backend is done *and* every line it forwarded has been consumed.
-        loop {
-            tokio::select! {
-                r = &mut trial_run, if result.is_none() => result = Some(r),
-                line = rx.recv() => match line {
-                    Some(line) => match parse_line(&line.text) {
-                        Ok(record) => {
-                            if record.kind == chatter::RecordKind::Recv && !first_message {
-                                first_message = true;
-                                tracing::info!(trial, "first message received");
+        let result = {
+            let trial_run = backend.run_trial(&plan, start, tx, stop.clone());
+            tokio::pin!(trial_run);
+            let mut result = None;
+            // Until the backend is done *and* every line it forwarded has been consumed.
+            loop {
+                tokio::select! {
+                    r = &mut trial_run, if result.is_none() => result = Some(r),
+                    line = rx.recv() => match line {
+                        Some(line) => match parse_line(&line.text) {
+                            Ok(record) => {
+                                if record.kind == chatter::RecordKind::Recv && !first_message {
+                                    first_message = true;
+                                    tracing::info!(trial, "first message received");
+                                }
+                                if let Err(e) = dir.append(trial, &line.pod, &line.container, &record) {
+                                    write_error.get_or_insert(e);
+                                }
+                                acc.push(&record.view());
                             }
-                            if let Err(e) = dir.append(trial, &line.pod, &line.container, &record) {
-                                write_error.get_or_insert(e);
+                            Err(e) => {
+                                tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
+                                acc.stray();
                             }
-                            acc.push(&record.view());
-                        }
-                        Err(e) => {
-                            tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
-                            acc.stray();
-                        }
+                        },
+                        None => break,
                     },
-                    None => break,
-                },
+                }
             }
-        }
-        let result = match result {
-            Some(r) => r,
-            None => trial_run.await,
+            match result {
+                Some(r) => r,
+                None => trial_run.await,
+            }
         };
         dir.flush()?;
         if let Some(e) = write_error {
@@ -167,9 +169,10 @@ async fn run_trials<B: Backend>(
         let (trial_report, hists) = acc.finish(trial_meta);
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
+        meta.notes = backend.notes();
         dir.write_meta(&meta)?;
         let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-        report.notes = notes.to_vec();
+        report.notes = backend.notes();
         report::write_all(&dir.path, &report)?;
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
@@ -179,7 +182,7 @@ async fn run_trials<B: Backend>(
     }
     bar.finish_and_clear();
     let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-    report.notes = notes.to_vec();
+    report.notes = backend.notes();
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
 }
 

@@ -31,7 +31,7 @@ impl Backend for LocalBackend {
         vec!["local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".into()]
     }
 
-    async fn prepare(&mut self, scenario: &Scenario, _plan: &Plan) -> Result<(), BackendError> {
+    async fn prepare(&mut self, scenario: &Scenario, _plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
         if let Some(f) = scenario.faults.first() {
             return Err(BackendError::Unsupported(format!(
                 "the local backend cannot inject faults ({}); use --backend netns",

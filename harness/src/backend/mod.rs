@@ -2,6 +2,7 @@
 //! starts every container fresh, forwards every stdout line it prints, and stops it cleanly.
 
 pub mod drive;
+pub mod kube;
 pub mod local;
 pub mod netns;
 pub mod process;
@@ -44,6 +45,12 @@ pub enum BackendError {
     Unsupported(String),
     #[error("`{command}` failed: {detail}")]
     Setup { command: String, detail: String },
+    #[error("Kubernetes API: {what}: {source}")]
+    Kube { what: String, source: Box<::kube::Error> },
+    #[error("Kubernetes API: {what}: {source}")]
+    Wait { what: String, source: Box<::kube::runtime::wait::Error> },
+    #[error("pod {pod} cannot run: {reason}")]
+    Pod { pod: String, reason: String },
 }
 
 /// How a backend runs node processes: which program, with which leading arguments, for a role
@@ -85,8 +92,8 @@ pub trait Backend {
 
     /// Checks and builds what the trials need, after placement and before the first trial.
     /// Anything the scenario asks for that this backend cannot do is refused here.
-    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
-        let _ = (scenario, plan);
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, run_id: &str) -> Result<(), BackendError> {
+        let _ = (scenario, plan, run_id);
         Ok(())
     }
 

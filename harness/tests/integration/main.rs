@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod kube;
 mod netns;

@@ -111,7 +111,8 @@ fn partition_leaves_a_gap_in_affected_pairs_only() {
     }
     for row in trial_rows(&r.pairs_csv, "pi-talker.talker", "pi-listener.listener") {
         let gap: f64 = row["max_silence_ms"].parse().unwrap();
-        assert!(gap < 600.0, "same-node pair is not partitioned: {row:?}");
+        // 20 Hz = 50 ms between messages; well under the 1.5 s partition even on a busy machine.
+        assert!(gap < 1000.0, "same-node pair is not partitioned: {row:?}");
         assert!(ratio(&row) >= 0.95);
     }
 }
@@ -124,7 +125,14 @@ fn arm64_pods_run_aarch64_binaries_under_qemu() {
         "aarch64 builds missing in {}: run `bash scripts/build-arm64.sh` (scripts/test.sh does)",
         bin_dir.display()
     );
-    let r = run(&scenario("seed-hostnetwork.yaml"), &["--trials", "1", "--arm64-bin-dir", bin_dir.to_str().unwrap()]);
+    // Emulated nodes start slowly (seconds under qemu on a busy machine), like a real Pi: give
+    // discovery a warm-up long enough that the measured window starts after it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed-arm64.yaml");
+    let text = std::fs::read_to_string(scenario("seed-hostnetwork.yaml")).unwrap();
+    assert!(text.contains("warmupS: 1,"), "scenario changed; update this test");
+    std::fs::write(&path, text.replace("warmupS: 1,", "warmupS: 4,")).unwrap();
+    let r = run(&path, &["--trials", "1", "--arm64-bin-dir", bin_dir.to_str().unwrap()]);
     assert!(!r.summary["notes"].to_string().contains("amd64 build"), "ran real aarch64 binaries");
     // The Pi talker (aarch64 under qemu) reaches the master listener (amd64) and vice versa.
     for (t, l) in [

@@ -161,7 +161,7 @@ impl Backend for NetnsBackend {
         Ok(declared_nodes(scenario))
     }
 
-    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
         if !chatter_sandbox::is_root() {
             return Err(BackendError::Unsupported(
                 "the netns backend needs root (it creates network namespaces, veths and nftables rules)".into(),

@@ -179,6 +179,7 @@ mod tests {
         let pod = |p: &str, n: &str, host: bool| PlacedPod {
             name: p.into(),
             node: n.into(),
+            node_selector: Default::default(),
             host_network: host,
             containers: vec![],
         };
