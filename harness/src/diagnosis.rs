@@ -56,7 +56,7 @@ fn explain(cause: impl Into<String>, evidence: Vec<String>, advice: impl Into<St
 }
 
 pub fn listener_not_started(c: &Context<'_>) -> Option<Explanation> {
-    if c.listener.is_some_and(|l| l.started) {
+    if c.listener.is_some_and(|l| l.node.started) {
         return None;
     }
     explain(
@@ -68,7 +68,7 @@ pub fn listener_not_started(c: &Context<'_>) -> Option<Explanation> {
 
 pub fn talker_not_started(c: &Context<'_>) -> Option<Explanation> {
     match c.talker {
-        Some(t) if !t.started => explain(
+        Some(t) if !t.node.started => explain(
             format!("talker `{}` never started (it printed no start record)", c.pair.talker),
             vec![format!("trial {}: no records from {}", c.trial.meta.trial, c.pair.talker)],
             "check the talker container's command and args (see listener-not-started)",
@@ -78,7 +78,7 @@ pub fn talker_not_started(c: &Context<'_>) -> Option<Explanation> {
 }
 
 pub fn domain_mismatch(c: &Context<'_>) -> Option<Explanation> {
-    let (t, l) = (c.talker?.domain?, c.listener?.domain?);
+    let (t, l) = (c.talker?.node.domain?, c.listener?.node.domain?);
     (t != l).then(|| Explanation {
         cause: format!("different DDS domains: talker on {t}, listener on {l} — they can never discover each other"),
         evidence: vec![format!("start records: {} domain {t}, {} domain {l}", c.pair.talker, c.pair.listener)],
@@ -88,7 +88,7 @@ pub fn domain_mismatch(c: &Context<'_>) -> Option<Explanation> {
 
 pub fn qos_incompatible(c: &Context<'_>) -> Option<Explanation> {
     use chatter::Reliability::{BestEffort, Reliable};
-    let (t, l) = (c.talker?.reliability?, c.listener?.reliability?);
+    let (t, l) = (c.talker?.node.reliability?, c.listener?.node.reliability?);
     (t == BestEffort && l == Reliable).then(|| Explanation {
         cause: "incompatible QoS: a best-effort publisher cannot serve a reliable subscription".into(),
         evidence: vec![format!("{} is best-effort, {} requests reliable", c.pair.talker, c.pair.listener)],
@@ -100,7 +100,7 @@ pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Explanation> {
     let t = c.talker?;
     (t.sent == 0).then(|| Explanation {
         cause: format!("talker `{}` published nothing", c.pair.talker),
-        evidence: vec![format!("trial {}: sent 0, stop reason {:?}", c.trial.meta.trial, t.stop_reason)],
+        evidence: vec![format!("trial {}: sent 0, stop reason {:?}", c.trial.meta.trial, t.node.stop_reason)],
         advice: "check the talker's logs; it started but did not publish".into(),
     })
 }
@@ -133,7 +133,7 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Explanation> {
         ),
     ];
     if let (Some(t), Some(l)) = (c.talker, c.listener) {
-        evidence.push(format!("matched peers: talker max {}, listener max {}", t.max_peers, l.max_peers));
+        evidence.push(format!("matched peers: talker max {}, listener max {}", t.node.max_peers, l.node.max_peers));
     }
     explain(
         "no discovery across nodes while same-node delivery works: SPDP multicast (239.255.0.1) does not cross nodes (flannel VXLAN drops multicast)",
@@ -144,9 +144,9 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Explanation> {
 
 pub fn matched_but_no_data(c: &Context<'_>) -> Option<Explanation> {
     let (t, l) = (c.talker?, c.listener?);
-    (t.max_peers > 0 && l.max_peers > 0).then(|| Explanation {
+    (t.node.max_peers > 0 && l.node.max_peers > 0).then(|| Explanation {
         cause: "discovery matched but no data arrived: the data path fails (e.g. Fast DDS shared memory between containers that do not share /dev/shm, or unicast data ports blocked)".into(),
-        evidence: vec![format!("talker matched {} subscriber(s), listener matched {} publisher(s); 0 messages", t.max_peers, l.max_peers)],
+        evidence: vec![format!("talker matched {} subscriber(s), listener matched {} publisher(s); 0 messages", t.node.max_peers, l.node.max_peers)],
         advice: "disable shared-memory transport (FASTDDS_BUILTIN_TRANSPORTS=UDPv4) or share /dev/shm between the containers; check that UDP 7400–7500 passes between pods".into(),
     })
 }
@@ -157,7 +157,7 @@ pub fn no_discovery(c: &Context<'_>) -> Option<Explanation> {
         "no discovery and no data between these two",
         vec![format!(
             "listener matched at most {} publisher(s); {} sent {}",
-            l.max_peers,
+            l.node.max_peers,
             c.pair.talker,
             c.talker.map_or(0, |t| t.sent)
         )],
@@ -201,6 +201,7 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary]) -> Vec<Finding> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::trial::NodeFacts;
     use crate::analysis::TrialMeta;
 
     fn pair(talker: &str, listener: &str, relation: Relation, received: u64) -> PairReport {
@@ -226,27 +227,22 @@ mod tests {
         }
     }
 
-    fn talker(id: &str) -> TalkerFacts {
-        TalkerFacts {
-            id: id.into(),
+    fn up() -> NodeFacts {
+        NodeFacts {
             started: true,
             domain: Some(0),
             reliability: Some(chatter::Reliability::Reliable),
-            sent: 60,
             max_peers: 1,
             ..Default::default()
         }
     }
 
+    fn talker(id: &str) -> TalkerFacts {
+        TalkerFacts { id: id.into(), node: up(), sent: 60, ..Default::default() }
+    }
+
     fn listener(id: &str) -> ListenerFacts {
-        ListenerFacts {
-            id: id.into(),
-            started: true,
-            domain: Some(0),
-            reliability: Some(chatter::Reliability::Reliable),
-            max_peers: 1,
-            ..Default::default()
-        }
+        ListenerFacts { id: id.into(), node: up(), ..Default::default() }
     }
 
     fn trial(pairs: Vec<PairReport>, talkers: Vec<TalkerFacts>, listeners: Vec<ListenerFacts>) -> TrialReport {
@@ -288,7 +284,7 @@ mod tests {
     #[test]
     fn domains_differ() {
         let mut l = listener("l");
-        l.domain = Some(7);
+        l.node.domain = Some(7);
         let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![talker("t")], vec![l]);
         assert_eq!(first_rule(&t), Some("domain-mismatch"));
     }
@@ -296,7 +292,7 @@ mod tests {
     #[test]
     fn best_effort_talker_reliable_listener() {
         let mut tk = talker("t");
-        tk.reliability = Some(chatter::Reliability::BestEffort);
+        tk.node.reliability = Some(chatter::Reliability::BestEffort);
         let t = trial(vec![pair("t", "l", Relation::SameNode, 0)], vec![tk], vec![listener("l")]);
         assert_eq!(first_rule(&t), Some("qos-incompatible"));
     }
@@ -322,7 +318,7 @@ mod tests {
     #[test]
     fn cross_node_without_local_reference_is_not_blamed_on_multicast() {
         let mut l = listener("master.l");
-        l.max_peers = 0;
+        l.node.max_peers = 0;
         let t = trial(vec![pair("pi.t", "master.l", Relation::CrossNode, 0)], vec![talker("pi.t")], vec![l]);
         assert_eq!(first_rule(&t), Some("no-discovery"));
     }

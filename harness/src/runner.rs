@@ -163,7 +163,7 @@ async fn run_trials<B: Backend>(
             Ok(m) => m,
             Err(e) => {
                 failure = Some(e);
-                TrialMeta { trial, start_ns, window_start_ns, end_ns: chatter::now_ns(), interrupted: true }
+                start.ended(true)
             }
         };
         let (trial_report, hists) = acc.finish(trial_meta);

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chatter::{JsonLines, ListenerTotals, PayloadKind, Qos, Record, RecordRow, Role, StartInfo};
-use chatter_transport::{Endpoint, Event, Subscriber, TransportError, TransportKind};
+use chatter::{JsonLines, ListenerTotals, PayloadKind, Qos, Record, RecordRow, Role};
+use chatter_transport::{Event, NodeIdentity, Subscriber, TransportError, TransportKind};
 
 /// What the listener does.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,24 +78,10 @@ pub async fn run<W: Write>(
         None => None,
     };
     let mut sinks = Sinks { json: JsonLines::new(out), csv };
-    let id = chatter::sanitize_id(&config.id);
-    let endpoint = Endpoint {
-        node_name: chatter_transport::ros_node_name("listener", &id),
-        topic: config.topic.clone(),
-        domain: config.domain,
-        qos: config.qos,
-    };
-    let host = chatter_transport::hostname();
-    let info = StartInfo {
-        host: &host,
-        pid: std::process::id(),
-        transport: config.transport.name(),
-        domain: u32::from(config.domain),
-        topic: &config.topic,
-        qos: config.qos,
-    };
-    sinks.write(&Record::start(chatter::now_ns(), &id, Role::Listener, &info))?;
-    let mut subscriber = Subscriber::open(config.transport, &endpoint)?;
+    let me = NodeIdentity::new("listener", &config.id, &config.topic, config.domain, config.qos);
+    let id = me.id.as_str();
+    sinks.write(&Record::start(chatter::now_ns(), id, Role::Listener, &me.start_info(config.transport)))?;
+    let mut subscriber = Subscriber::open(config.transport, &me.endpoint)?;
 
     let deadline = async {
         match config.duration {
@@ -116,10 +102,10 @@ pub async fn run<W: Write>(
             _ = &mut deadline => break "duration",
             event = subscriber.next() => match event? {
                 Event::Matched { peers } => {
-                    sinks.write(&Record::matched(chatter::now_ns(), &id, Role::Listener, peers))?;
+                    sinks.write(&Record::matched(chatter::now_ns(), id, Role::Listener, peers))?;
                 }
                 Event::Message { data } => {
-                    let record = Record::recv(chatter::now_ns(), &id, &data);
+                    let record = Record::recv(chatter::now_ns(), id, &data);
                     totals.received += 1;
                     if record.payload == Some(PayloadKind::Foreign) {
                         totals.foreign += 1;
@@ -131,7 +117,7 @@ pub async fn run<W: Write>(
             }
         }
     };
-    sinks.write(&Record::listener_stop(chatter::now_ns(), &id, &totals, reason))?;
+    sinks.write(&Record::listener_stop(chatter::now_ns(), id, &totals, reason))?;
     drop(subscriber);
     match config.expect_talkers {
         Some(expected) if reason != "SIGINT" && reason != "SIGTERM" && totals.talkers < expected => {

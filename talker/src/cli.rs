@@ -69,26 +69,14 @@ pub fn main() -> std::process::ExitCode {
 /// [`main`] with explicit arguments (the first is the program name), so another binary can
 /// embed this node.
 pub fn main_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(argv: I) -> std::process::ExitCode {
-    chatter_transport::cli::init_tracing();
-    let args = match Args::try_parse_from(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
-    let result = args.into_config().and_then(|config| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        rt.block_on(async {
-            let shutdown = chatter_transport::shutdown_signal()?;
-            crate::run(&config, std::io::stdout().lock(), shutdown).await.map_err(anyhow::Error::from)
-        })
-    });
-    match result {
-        Ok(_) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("talker: error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    chatter_transport::cli::node_main(
+        "talker",
+        argv,
+        Args::into_config,
+        |config, shutdown| async move {
+            crate::run(&config, std::io::stdout().lock(), shutdown).await?;
+            Ok(())
+        },
+        |_| 2,
+    )
 }

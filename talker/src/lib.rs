@@ -7,8 +7,8 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
-use chatter::{payload, JsonLines, Qos, Record, Role, StartInfo};
-use chatter_transport::{Endpoint, Publisher, TransportError, TransportKind};
+use chatter::{payload, JsonLines, Qos, Record, Role};
+use chatter_transport::{NodeIdentity, Publisher, TransportError, TransportKind};
 
 /// What the talker does.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,24 +55,10 @@ pub async fn run<W: Write>(
         return Err(TalkerError::Config(format!("rate must be a positive number of Hz, got {}", config.rate_hz)));
     }
     let mut out = JsonLines::new(out);
-    let id = chatter::sanitize_id(&config.id);
-    let endpoint = Endpoint {
-        node_name: chatter_transport::ros_node_name("talker", &id),
-        topic: config.topic.clone(),
-        domain: config.domain,
-        qos: config.qos,
-    };
-    let host = chatter_transport::hostname();
-    let info = StartInfo {
-        host: &host,
-        pid: std::process::id(),
-        transport: config.transport.name(),
-        domain: u32::from(config.domain),
-        topic: &config.topic,
-        qos: config.qos,
-    };
-    out.write(&Record::start(chatter::now_ns(), &id, Role::Talker, &info))?;
-    let mut publisher = Publisher::open(config.transport, &endpoint)?;
+    let me = NodeIdentity::new("talker", &config.id, &config.topic, config.domain, config.qos);
+    let id = me.id.as_str();
+    out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport)))?;
+    let mut publisher = Publisher::open(config.transport, &me.endpoint)?;
 
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
     // Catch up after a stall so the achieved rate is the requested one.
@@ -95,16 +81,16 @@ pub async fn run<W: Write>(
             signal = &mut shutdown => break signal,
             _ = &mut deadline => break "duration",
             peers = publisher.matched_changed() => {
-                out.write(&Record::matched(chatter::now_ns(), &id, Role::Talker, peers?))?;
+                out.write(&Record::matched(chatter::now_ns(), id, Role::Talker, peers?))?;
             }
             _ = ticker.tick() => {
                 let seq = sent + 1;
                 let now = chatter::now_ns();
-                payload::encode_into(&mut buf, seq, &id, now, config.payload_bytes);
+                payload::encode_into(&mut buf, seq, id, now, config.payload_bytes);
                 publisher.publish(buf.clone()).await?;
                 sent = seq;
                 if config.log_sent {
-                    out.write(&Record::sent(now, &id, seq))?;
+                    out.write(&Record::sent(now, id, seq))?;
                 }
             }
         }
@@ -115,7 +101,7 @@ pub async fn run<W: Write>(
             _ = &mut shutdown => {}
         }
     }
-    out.write(&Record::talker_stop(chatter::now_ns(), &id, sent, reason))?;
+    out.write(&Record::talker_stop(chatter::now_ns(), id, sent, reason))?;
     drop(publisher);
     Ok(sent)
 }

@@ -84,3 +84,44 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ros2_client=off,rustdds=off"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
+
+/// What a node's `run` gets to stop on: the first SIGINT or SIGTERM, by name.
+pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = &'static str>>>;
+
+/// The whole of a node binary's `main`: parse `argv` (clap's own exit for `--help`/usage
+/// errors, 2), build the config, run it on a single-threaded runtime with signal handling, and
+/// map an error to an exit code with `code` (after printing it as `<name>: error: …`).
+pub fn node_main<A, C, Fut>(
+    name: &str,
+    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    into_config: impl FnOnce(A) -> anyhow::Result<C>,
+    run: impl FnOnce(C, Shutdown) -> Fut,
+    code: impl Fn(&anyhow::Error) -> u8,
+) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    init_tracing();
+    let args = match A::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = into_config(args).and_then(|config| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(async {
+            let shutdown: Shutdown = Box::pin(crate::shutdown_signal()?);
+            run(config, shutdown).await
+        })
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: error: {e:#}");
+            std::process::ExitCode::from(code(&e))
+        }
+    }
+}

@@ -168,3 +168,32 @@ pub fn ros_node_name(role: &str, id: &str) -> String {
     let id: String = id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     format!("{role}_{id}_{}", std::process::id())
 }
+
+/// Who a node is: its sanitised id, this host, and where its endpoint attaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeIdentity {
+    pub id: String,
+    pub host: String,
+    pub endpoint: Endpoint,
+}
+
+impl NodeIdentity {
+    /// `role` is `talker` or `listener` (part of the ROS node name).
+    pub fn new(role: &str, raw_id: &str, topic: &str, domain: u16, qos: Qos) -> NodeIdentity {
+        let id = chatter::sanitize_id(raw_id);
+        let endpoint = Endpoint { node_name: ros_node_name(role, &id), topic: topic.to_owned(), domain, qos };
+        NodeIdentity { id, host: hostname(), endpoint }
+    }
+
+    /// What the node says about itself in its `start` record.
+    pub fn start_info(&self, transport: TransportKind) -> chatter::StartInfo<'_> {
+        chatter::StartInfo {
+            host: &self.host,
+            pid: std::process::id(),
+            transport: transport.name(),
+            domain: u32::from(self.endpoint.domain),
+            topic: &self.endpoint.topic,
+            qos: self.endpoint.qos,
+        }
+    }
+}

@@ -10,23 +10,53 @@ use serde::{Deserialize, Serialize};
 use super::pair::PairAcc;
 use super::{Delivery, Relation, Roster, TrialMeta, ANONYMOUS};
 
-/// What a talker said about itself.
+/// What any node said about itself: start, matching, stop.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TalkerFacts {
-    pub id: String,
+pub struct NodeFacts {
     pub started: bool,
     pub start_ns: Option<u64>,
     pub domain: Option<u32>,
     pub reliability: Option<Reliability>,
-    /// Most remote subscriptions matched at once.
+    /// Most remote endpoints matched at once.
     pub max_peers: u32,
     pub first_matched_ns: Option<u64>,
+    pub stop_reason: Option<String>,
+}
+
+impl NodeFacts {
+    /// Takes what `start`, `matched` and `stop` records say; other kinds are the caller's.
+    fn note(&mut self, r: &RecordRef<'_>) {
+        match r.kind {
+            RecordKind::Start => {
+                self.started = true;
+                self.start_ns = Some(r.t_ns);
+                self.domain = r.domain;
+                self.reliability = r.reliability;
+            }
+            RecordKind::Matched => {
+                let peers = r.peers.unwrap_or(0);
+                self.max_peers = self.max_peers.max(peers);
+                if peers > 0 {
+                    self.first_matched_ns.get_or_insert(r.t_ns);
+                }
+            }
+            RecordKind::Stop => self.stop_reason = r.reason.as_deref().map(str::to_owned),
+            RecordKind::Sent | RecordKind::Recv => {}
+        }
+    }
+}
+
+/// What a talker said about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalkerFacts {
+    pub id: String,
+    #[serde(flatten)]
+    pub node: NodeFacts,
     /// Messages sent over the whole trial.
     pub sent: u64,
     /// First sequence number sent inside the measurement window.
     pub first_window_seq: Option<u64>,
     pub last_seq: u64,
-    pub stop_reason: Option<String>,
 }
 
 impl TalkerFacts {
@@ -40,15 +70,10 @@ impl TalkerFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListenerFacts {
     pub id: String,
-    pub started: bool,
-    pub start_ns: Option<u64>,
-    pub domain: Option<u32>,
-    pub reliability: Option<Reliability>,
-    pub max_peers: u32,
-    pub first_matched_ns: Option<u64>,
+    #[serde(flatten)]
+    pub node: NodeFacts,
     pub received: u64,
     pub foreign: u64,
-    pub stop_reason: Option<String>,
 }
 
 /// One talker→listener pair in one trial.
@@ -150,20 +175,8 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
+        t.node.note(r);
         match r.kind {
-            RecordKind::Start => {
-                t.started = true;
-                t.start_ns = Some(r.t_ns);
-                t.domain = r.domain;
-                t.reliability = r.reliability;
-            }
-            RecordKind::Matched => {
-                let peers = r.peers.unwrap_or(0);
-                t.max_peers = t.max_peers.max(peers);
-                if peers > 0 {
-                    t.first_matched_ns.get_or_insert(r.t_ns);
-                }
-            }
             RecordKind::Sent => {
                 let seq = r.seq.unwrap_or(0);
                 t.sent = t.sent.max(seq);
@@ -180,9 +193,9 @@ impl<'r> TrialAnalyzer<'r> {
                     t.last_seq = count;
                 }
                 t.sent = t.sent.max(count);
-                t.stop_reason = r.reason.as_deref().map(str::to_owned);
             }
             RecordKind::Recv => self.stray += 1,
+            RecordKind::Start | RecordKind::Matched => {}
         }
     }
 
@@ -191,20 +204,8 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
+        l.node.note(r);
         match r.kind {
-            RecordKind::Start => {
-                l.started = true;
-                l.start_ns = Some(r.t_ns);
-                l.domain = r.domain;
-                l.reliability = r.reliability;
-            }
-            RecordKind::Matched => {
-                let peers = r.peers.unwrap_or(0);
-                l.max_peers = l.max_peers.max(peers);
-                if peers > 0 {
-                    l.first_matched_ns.get_or_insert(r.t_ns);
-                }
-            }
             RecordKind::Recv => {
                 l.received += 1;
                 let (Some(seq), Some(PayloadKind::Chatter | PayloadKind::Demo)) = (r.seq, r.payload) else {
@@ -226,8 +227,8 @@ impl<'r> TrialAnalyzer<'r> {
                     acc.arrive(seq, r.t_ns, r.sent_ns);
                 }
             }
-            RecordKind::Stop => l.stop_reason = r.reason.as_deref().map(str::to_owned),
             RecordKind::Sent => self.stray += 1,
+            RecordKind::Start | RecordKind::Matched | RecordKind::Stop => {}
         }
     }
 
@@ -250,7 +251,7 @@ impl<'r> TrialAnalyzer<'r> {
                 let talker = self.talkers.get(t);
                 let acc = by_talker.remove(t).unwrap_or_default();
                 let expected = talker.map_or(acc.received, TalkerFacts::expected);
-                let both_up = match (talker.and_then(|t| t.start_ns), listener.and_then(|l| l.start_ns)) {
+                let both_up = match (talker.and_then(|t| t.node.start_ns), listener.and_then(|l| l.node.start_ns)) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (None, Some(b)) => Some(b),
                     _ => None,

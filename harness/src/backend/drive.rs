@@ -114,13 +114,7 @@ pub async fn drive(
     for h in handles {
         let _ = h.await;
     }
-    Ok(TrialMeta {
-        trial: start.trial,
-        start_ns: start.start_ns,
-        window_start_ns: start.window_start_ns,
-        end_ns: chatter::now_ns(),
-        interrupted,
-    })
+    Ok(start.ended(interrupted))
 }
 
 /// Resolves when every started talker has exited by itself.

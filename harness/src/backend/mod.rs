@@ -31,6 +31,19 @@ pub struct TrialStart {
     pub window_start_ns: u64,
 }
 
+impl TrialStart {
+    /// The trial's timing facts, ending now.
+    pub fn ended(self, interrupted: bool) -> TrialMeta {
+        TrialMeta {
+            trial: self.trial,
+            start_ns: self.start_ns,
+            window_start_ns: self.window_start_ns,
+            end_ns: chatter::now_ns(),
+            interrupted,
+        }
+    }
+}
+
 /// Backend failures.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {

@@ -305,13 +305,7 @@ impl Backend for KubeBackend {
             let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
         }
         deleted?;
-        Ok(TrialMeta {
-            trial: start.trial,
-            start_ns: start.start_ns,
-            window_start_ns: start.window_start_ns,
-            end_ns: chatter::now_ns(),
-            interrupted,
-        })
+        Ok(start.ended(interrupted))
     }
 
     async fn cleanup(&mut self) -> Result<(), BackendError> {
