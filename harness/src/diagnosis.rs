@@ -165,6 +165,28 @@ pub fn no_discovery(c: &Context<'_>) -> Option<Explanation> {
     )
 }
 
+/// The two facts every finding states: where the two ends sat, and whether discovery matched
+/// (`matched` records count remote endpoints, not which ones, so this is per node).
+fn placement_and_discovery(c: &Context<'_>, summary: &PairSummary) -> String {
+    let matched = |n: Option<u32>| {
+        n.map_or("no records".to_owned(), |n| if n > 0 { format!("yes ({n} max)") } else { "never".to_owned() })
+    };
+    format!(
+        "{} ({}); nothing in {} of {} trial(s); discovery matched — talker: {}, listener: {}",
+        c.pair.relation.as_str(),
+        match c.pair.relation {
+            Relation::SamePod => "same pod",
+            Relation::SameNode => "different pods on one node",
+            Relation::CrossNode => "pods on different nodes",
+            Relation::Unknown => "talker not in the plan",
+        },
+        summary.trials_none,
+        summary.trials_none + summary.trials_partial + summary.trials_delivered,
+        matched(c.talker.map(|t| t.node.max_peers)),
+        matched(c.listener.map(|l| l.node.max_peers)),
+    )
+}
+
 /// Explains every pair that delivered nothing in at least one complete trial, once per pair
 /// (from the first such trial).
 pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary]) -> Vec<Finding> {
@@ -185,12 +207,14 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary]) -> Vec<Finding> 
             trial,
         };
         if let Some((rule, e)) = RULES.iter().find_map(|(id, rule)| rule(&ctx).map(|e| (*id, e))) {
+            let mut evidence = vec![placement_and_discovery(&ctx, summary)];
+            evidence.extend(e.evidence);
             findings.push(Finding {
                 rule: rule.into(),
                 talker: pair.talker.clone(),
                 listener: pair.listener.clone(),
                 cause: e.cause,
-                evidence: e.evidence,
+                evidence,
                 advice: e.advice,
             });
         }

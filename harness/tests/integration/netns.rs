@@ -118,6 +118,19 @@ fn partition_leaves_a_gap_in_affected_pairs_only() {
 }
 
 #[test]
+fn killed_talker_stops_mid_trial_without_a_stop_record() {
+    let r = run(&scenario("fault-kill.yaml"), &["--trials", "1"]);
+    let talker = &r.summary["trials"][0]["talkers"][0];
+    assert_eq!(talker["stop_reason"], Value::Null, "SIGKILL leaves no stop record: {talker}");
+    // 20 Hz, killed 2.5 s into a 4 s trial: roughly 50 messages, not 80.
+    let sent = talker["sent"].as_u64().unwrap();
+    assert!((30..=60).contains(&sent), "sent {sent}");
+    let pair = &r.summary["pairs"][0];
+    assert!(pair["ratio"].as_f64().unwrap() >= 0.95, "what was sent arrived: {pair}");
+    assert!(r.summary["notes"].to_string().contains("SIGKILL talker/talker at 2.5 s"));
+}
+
+#[test]
 fn arm64_pods_run_aarch64_binaries_under_qemu() {
     let bin_dir = testkit::workspace_root().join("target/aarch64-unknown-linux-gnu/release");
     assert!(
