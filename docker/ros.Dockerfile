@@ -21,6 +21,11 @@ RUN --mount=type=cache,target=/opt/cargo/registry \
  && mkdir -p /out && cp target/release/talker target/release/listener /out/
 
 FROM ros:${ROS_DISTRO}-ros-core AS runtime
+ARG ROS_DISTRO
+# Cyclone DDS as a second RMW (RMW_IMPLEMENTATION=rmw_cyclonedds_cpp), e.g. for unicast peers.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends "ros-${ROS_DISTRO}-rmw-cyclonedds-cpp" \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --uid 65532 --no-create-home --shell /usr/sbin/nologin ros
 USER 65532:65532
 
