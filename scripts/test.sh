@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need, then runs the whole test suite.
-# DDS tests create their own network namespaces (root, or unprivileged user namespaces).
+# The project's test command: installs what the tests need, builds the arm64 nodes, then runs
+# the whole test suite and closes with one line totalling every test binary's results.
+# DDS tests create their own network namespaces; netns-backend tests need root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # aarch64 talker/listener for the netns backend's arm64 nodes (run under qemu-user in tests).
 bash scripts/build-arm64.sh
-cargo test --workspace "$@"
+mkdir -p target
+log=target/test-output.log
+status=0
+cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log" | tee target/test-summary.txt
+exit "$status"
