@@ -216,8 +216,11 @@ fn dispatch(command: Command) -> u8 {
         Command::Validate { scenario } => match spec::load(&scenario) {
             Ok(s) => {
                 let nodes = crate::placement::declared_nodes(&s);
-                match crate::placement::place(&s, &nodes) {
+                match crate::placement::place_trial(&s, &nodes, 1) {
                     Ok(plan) => {
+                        if s.trials.reschedule {
+                            println!("reschedule: pods are placed afresh each trial; trial 1 shown");
+                        }
                         println!(
                             "{}: ok ({} pod(s), {} trial(s))",
                             scenario.display(),

@@ -147,8 +147,41 @@ fn secs(d: Duration) -> String {
     format!("{}", d.as_secs_f64())
 }
 
+/// How a pod that fits several nodes gets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// The least-loaded node, ties to the earlier one (deterministic).
+    Spread,
+    /// A pseudo-random fitting node, drawn from `seed` (reproducible).
+    Random { seed: u64 },
+}
+
+/// splitmix64: a small, well-mixed deterministic generator for placement draws.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 /// Places every pod of `scenario` on one of `nodes` and works out each container's arguments.
 pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError> {
+    place_with(scenario, nodes, Choice::Spread)
+}
+
+/// The placement for one trial: with `trials.reschedule`, drawn afresh per trial (from
+/// `trials.seed` and the trial number); otherwise the fixed placement of [`place`].
+pub fn place_trial(scenario: &Scenario, nodes: &[Node], trial: u32) -> Result<Plan, PlacementError> {
+    if scenario.trials.reschedule {
+        let seed = splitmix64(scenario.trials.seed ^ (u64::from(trial) << 32));
+        place_with(scenario, nodes, Choice::Random { seed })
+    } else {
+        place(scenario, nodes)
+    }
+}
+
+/// [`place`] with an explicit [`Choice`].
+pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result<Plan, PlacementError> {
     let t = &scenario.trials;
     let timing = TrialTiming {
         warmup: Duration::from_secs_f64(t.warmup_s.0),
@@ -162,14 +195,18 @@ pub fn place(scenario: &Scenario, nodes: &[Node]) -> Result<Plan, PlacementError
         let mut why = Vec::new();
         let candidates: Vec<&Node> =
             nodes.iter().filter(|n| fits(&pod.node_selector, n).map_err(|e| why.push(e)).is_ok()).collect();
-        let node =
-            candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)).ok_or_else(|| {
-                PlacementError {
-                    pod: pod.name.clone(),
-                    selector: format!("{:?}", pod.node_selector),
-                    why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
-                }
-            })?;
+        let picked = match choice {
+            Choice::Spread => candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)),
+            Choice::Random { seed } => {
+                let draw = splitmix64(seed.wrapping_add(pods.len() as u64));
+                candidates.get(usize::try_from(draw % candidates.len().max(1) as u64).unwrap_or(0))
+            }
+        };
+        let node = picked.ok_or_else(|| PlacementError {
+            pod: pod.name.clone(),
+            selector: format!("{:?}", pod.node_selector),
+            why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
+        })?;
         *load.entry(node.name.as_str()).or_default() += 1;
 
         let containers = pod
@@ -284,6 +321,23 @@ mod tests {
         assert_eq!(t.start_delay, Duration::from_secs(1));
         let l = plan.pods[0].containers[1].args.join(" ");
         assert!(l.contains("--domain 7 --reliability best-effort"), "{l}");
+    }
+
+    #[test]
+    fn rescheduling_draws_fitting_nodes_reproducibly() {
+        let mut s = scenario(SEED);
+        s.trials.reschedule = true;
+        let nodes = declared_nodes(&s);
+        let mut talker_nodes = std::collections::BTreeSet::new();
+        for trial in 1..=20 {
+            let plan = place_trial(&s, &nodes, trial).expect("placeable");
+            assert_eq!(plan, place_trial(&s, &nodes, trial).expect("placeable"), "same trial, same draw");
+            assert_eq!(plan.pods[1].node, "pi", "the selector still holds");
+            talker_nodes.insert(plan.pods[2].node.clone());
+        }
+        assert_eq!(talker_nodes.len(), 2, "an unpinned pod lands on both nodes over 20 trials");
+        s.trials.reschedule = false;
+        assert_eq!(place_trial(&s, &nodes, 7).expect("placeable"), place(&s, &nodes).expect("placeable"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! timings), `records.csv` (every record, appended and flushed as it arrives, so a crash loses
 //! nothing already collected) and the derived reports (replaced atomically after every trial).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ pub struct RunMeta {
     pub scenario: Scenario,
     pub plan: Plan,
     pub trials: Vec<TrialMeta>,
+    /// With `trials.reschedule`: trial → pod → node it was placed on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub placements: BTreeMap<u32, BTreeMap<String, String>>,
 }
 
 /// Results-directory failures.

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::analysis::{Roster, RunAnalyzer, RunReport, TrialAnalyzer, TrialMeta};
 use crate::backend::{Backend, BackendError, Line, TrialStart};
-use crate::placement::{place, PlacementError};
+use crate::placement::{place, place_trial, PlacementError};
 use crate::report;
 use crate::results::{self, ResultsError, RunDir, RunMeta, RUN_SCHEMA};
 use crate::spec::Scenario;
@@ -99,6 +99,7 @@ async fn run_trials<B: Backend>(
         scenario: scenario.clone(),
         plan: plan.clone(),
         trials: Vec::new(),
+        placements: Default::default(),
     };
     dir.write_meta(&meta)?;
     tracing::info!(run = %run_id, dir = %dir.path.display(), "run started");
@@ -117,6 +118,14 @@ async fn run_trials<B: Backend>(
         let start_ns = chatter::now_ns();
         let window_start_ns = start_ns + u64::try_from(plan.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
         let start = TrialStart { trial, start_ns, window_start_ns };
+        // With rescheduling, every trial has its own placement (and so its own roster).
+        let plan = if scenario.trials.reschedule { place_trial(scenario, &plan.nodes, trial)? } else { plan.clone() };
+        let roster = if scenario.trials.reschedule {
+            meta.placements.insert(trial, plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect());
+            Roster::from_plan(&plan)
+        } else {
+            roster.clone()
+        };
         let mut acc = TrialAnalyzer::new(&roster, window_start_ns);
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
         let mut write_error = None;
@@ -206,6 +215,9 @@ fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
 pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let meta = results::read_meta(dir)?;
     let roster = Roster::from_plan(&meta.plan);
+    let rosters: std::collections::BTreeMap<u32, Roster> =
+        meta.placements.iter().map(|(t, p)| (*t, roster.with_nodes(p))).collect();
+    let roster_for = |trial: u32| rosters.get(&trial).unwrap_or(&roster);
     let mut analyzer = RunAnalyzer::default();
     let mut current: Option<(u32, TrialAnalyzer<'_>, u64)> = None;
     let meta_of = |trial: u32, last_ns: u64| {
@@ -226,7 +238,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
                 let (r, h) = acc.finish(meta_of(t, last));
                 analyzer.add(r, h);
             }
-            current = Some((trial, TrialAnalyzer::new(&roster, window(trial)), 0));
+            current = Some((trial, TrialAnalyzer::new(roster_for(trial), window(trial)), 0));
         }
         if let Some((_, acc, last)) = current.as_mut() {
             let record = row.into_record();
@@ -241,7 +253,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     // Trials that produced no record at all still count.
     let seen: Vec<u32> = analyzer.trials().iter().map(|t| t.meta.trial).collect();
     for m in meta.trials.iter().filter(|m| !seen.contains(&m.trial)) {
-        let (r, h) = TrialAnalyzer::new(&roster, m.window_start_ns).finish(*m);
+        let (r, h) = TrialAnalyzer::new(roster_for(m.trial), m.window_start_ns).finish(*m);
         analyzer.add(r, h);
     }
     let mut report =

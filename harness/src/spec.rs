@@ -154,6 +154,13 @@ pub struct TrialSpec {
     /// Talker rate.
     #[serde(default = "TrialSpec::default_rate")]
     pub rate_hz: PositiveF64,
+    /// Place every pod afresh each trial, on a random node among those its selector allows
+    /// (as the scheduler may on every `kubectl apply`); otherwise placement is fixed.
+    #[serde(default)]
+    pub reschedule: bool,
+    /// Seed of the rescheduling draws, so a run can be repeated exactly.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 impl TrialSpec {
@@ -182,6 +189,8 @@ impl Default for TrialSpec {
             warmup_s: Self::default_warmup(),
             drain_s: Self::default_drain(),
             rate_hz: Self::default_rate(),
+            reschedule: false,
+            seed: 0,
         }
     }
 }

@@ -53,6 +53,21 @@ impl Roster {
         r
     }
 
+    /// The same members with pods moved to other nodes (`pod → node`), for rescheduled trials.
+    pub fn with_nodes(&self, placement: &std::collections::BTreeMap<String, String>) -> Roster {
+        let moved =
+            |m: &Member| Member { node: placement.get(&m.pod).cloned().unwrap_or_else(|| m.node.clone()), ..m.clone() };
+        Roster {
+            talkers: self.talkers.iter().map(moved).collect(),
+            listeners: self.listeners.iter().map(moved).collect(),
+        }
+    }
+
+    /// The node a member ran on.
+    pub fn node_of(&self, id: &str) -> Option<&str> {
+        self.find(id).map(|m| m.node.as_str())
+    }
+
     fn find(&self, id: &str) -> Option<&Member> {
         self.talkers.iter().chain(&self.listeners).find(|m| m.id == id)
     }
@@ -67,6 +82,8 @@ pub enum Relation {
     CrossNode,
     /// A talker outside the plan (e.g. an anonymous demo talker).
     Unknown,
+    /// Over a run with rescheduling: not the same in every trial.
+    Varies,
 }
 
 impl Relation {
@@ -85,6 +102,7 @@ impl Relation {
             Relation::SameNode => "same node",
             Relation::CrossNode => "cross node",
             Relation::Unknown => "unknown",
+            Relation::Varies => "varies",
         }
     }
 }

@@ -207,7 +207,11 @@ impl RunAnalyzer {
                 PairSummary {
                     talker: key.0.clone(),
                     listener: key.1.clone(),
-                    relation: ps[0].relation,
+                    relation: if ps.iter().all(|p| p.relation == ps[0].relation) {
+                        ps[0].relation
+                    } else {
+                        Relation::Varies
+                    },
                     expected,
                     received,
                     lost: sum(|p| p.lost),

@@ -81,6 +81,9 @@ pub struct ListenerFacts {
 pub struct PairReport {
     pub talker: String,
     pub listener: String,
+    /// Nodes the two ran on in this trial.
+    pub talker_node: Option<String>,
+    pub listener_node: Option<String>,
     pub relation: Relation,
     pub expected: u64,
     pub received: u64,
@@ -263,6 +266,8 @@ impl<'r> TrialAnalyzer<'r> {
                 pairs.push(PairReport {
                     talker: t.clone(),
                     listener: l.id.clone(),
+                    talker_node: self.roster.node_of(t).map(str::to_owned),
+                    listener_node: Some(l.node.clone()),
                     relation: Relation::between(self.roster, t, &l.id),
                     expected,
                     received: acc.received,

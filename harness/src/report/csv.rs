@@ -60,15 +60,6 @@ impl Exporter for PairsCsv {
     }
 
     fn export(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        let node = |id: &str| {
-            report
-                .roster
-                .talkers
-                .iter()
-                .chain(&report.roster.listeners)
-                .find(|m| m.id == id)
-                .map_or("", |m| m.node.as_str())
-        };
         let mut w = ::csv::Writer::from_writer(out);
         for t in &report.trials {
             for p in &t.pairs {
@@ -76,8 +67,8 @@ impl Exporter for PairsCsv {
                     trial: t.meta.trial,
                     talker: &p.talker,
                     listener: &p.listener,
-                    talker_node: node(&p.talker),
-                    listener_node: node(&p.listener),
+                    talker_node: p.talker_node.as_deref().unwrap_or(""),
+                    listener_node: p.listener_node.as_deref().unwrap_or(""),
                     relation: p.relation,
                     delivery: p.delivery,
                     expected: p.expected,

@@ -19,6 +19,8 @@ fn scenario(name: &str) -> PathBuf {
 struct Run {
     summary: Value,
     pairs_csv: String,
+    dir: PathBuf,
+    _out: tempfile::TempDir,
 }
 
 /// Runs a scenario on the netns backend and checks its namespaces are gone afterwards.
@@ -42,6 +44,8 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
     Run {
         summary: serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap(),
         pairs_csv: std::fs::read_to_string(dir.join("pairs.csv")).unwrap(),
+        dir,
+        _out: out,
     }
 }
 
@@ -77,6 +81,36 @@ fn seed_on_the_pod_network_never_crosses_nodes() {
     let rules: Vec<&str> =
         r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert!(rules.iter().all(|r| *r == "no-discovery-across-nodes"), "{rules:?}");
+}
+
+#[test]
+fn rescheduled_seed_is_a_race_explained_by_placement() {
+    let r = run(&scenario("seed-race.yaml"), &["--trials", "6", "--arm64-as-amd64"]);
+    assert_eq!(r.summary["verdict"]["kind"], "race", "{}", r.summary["verdict"]);
+    assert_eq!(r.summary["distribution"].as_array().unwrap().len(), 2);
+    // Per trial: the master listener hears demo-talker exactly when it was placed on master,
+    // and the Pi listener exactly when it was placed on the Pi.
+    let rows = trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-listener.listener");
+    let places: std::collections::BTreeSet<String> = rows.iter().map(|row| row["talker_node"].clone()).collect();
+    assert_eq!(places.len(), 2, "seed 7 puts demo-talker on both nodes over 6 trials");
+    for row in &rows {
+        let heard = row["received"] != "0";
+        assert_eq!(heard, row["talker_node"] == "master", "{row:?}");
+    }
+    for row in trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-talkerlistener.listener") {
+        assert_eq!(row["received"] != "0", row["talker_node"] == "pi", "{row:?}");
+    }
+    // `harness report` re-derives the same analysis, per-trial placement included.
+    let before = std::fs::read_to_string(r.dir.join("summary.json")).unwrap();
+    std::fs::remove_file(r.dir.join("summary.json")).unwrap();
+    Command::cargo_bin("harness")
+        .unwrap()
+        .arg("report")
+        .arg(&r.dir)
+        .stdout(std::process::Stdio::null())
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(r.dir.join("summary.json")).unwrap(), before);
 }
 
 #[test]

@@ -139,6 +139,54 @@ fn is_arm64(plan: &Plan, node: &str) -> bool {
     plan.nodes.iter().any(|n| n.name == node && n.labels.get(ARCH_LABEL).map(String::as_str) == Some("arm64"))
 }
 
+impl NetnsBackend {
+    /// Creates the namespaces, links, routes and fault rules of `topo`.
+    fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
+        self.topology = Some(topo.clone());
+        for cmd in topo.build_commands() {
+            run("ip", &cmd, None)?;
+        }
+        for i in 0..topo.nodes.len() {
+            let ns = topo.node_ns(i);
+            run(
+                "ip",
+                &[
+                    "netns".into(),
+                    "exec".into(),
+                    ns.clone(),
+                    "sysctl".into(),
+                    "-qw".into(),
+                    "net.ipv4.ip_forward=1".into(),
+                ],
+                None,
+            )?;
+            nft(&ns, &base_ruleset())?;
+        }
+        for f in &self.faults {
+            match f {
+                FaultSpec::Loss { node, percent } => {
+                    let i = topo.node_index(node).ok_or_else(|| setup_err("loss", format!("unknown node {node}")))?;
+                    nft(&topo.node_ns(i), &loss_rules(percent.0))?;
+                }
+                FaultSpec::Delay { node, ms, jitter_ms } => {
+                    let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
+                    let mut args: Vec<String> =
+                        format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
+                            .split_whitespace()
+                            .map(str::to_owned)
+                            .collect();
+                    if let Some(j) = jitter_ms {
+                        args.push(format!("{}ms", j.0));
+                    }
+                    run("tc", &args, None)?;
+                }
+                FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Backend for NetnsBackend {
     fn name(&self) -> &'static str {
         "netns"
@@ -198,50 +246,8 @@ impl Backend for NetnsBackend {
                 }
             }
         }
-        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
-        self.topology = Some(topo.clone());
         self.faults.clone_from(&scenario.faults);
-        for cmd in topo.build_commands() {
-            run("ip", &cmd, None)?;
-        }
-        for i in 0..topo.nodes.len() {
-            let ns = topo.node_ns(i);
-            run(
-                "ip",
-                &[
-                    "netns".into(),
-                    "exec".into(),
-                    ns.clone(),
-                    "sysctl".into(),
-                    "-qw".into(),
-                    "net.ipv4.ip_forward=1".into(),
-                ],
-                None,
-            )?;
-            nft(&ns, &base_ruleset())?;
-        }
-        for f in &scenario.faults {
-            match f {
-                FaultSpec::Loss { node, percent } => {
-                    let i = topo.node_index(node).ok_or_else(|| setup_err("loss", format!("unknown node {node}")))?;
-                    nft(&topo.node_ns(i), &loss_rules(percent.0))?;
-                }
-                FaultSpec::Delay { node, ms, jitter_ms } => {
-                    let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
-                    let mut args: Vec<String> =
-                        format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
-                            .split_whitespace()
-                            .map(str::to_owned)
-                            .collect();
-                    if let Some(j) = jitter_ms {
-                        args.push(format!("{}ms", j.0));
-                    }
-                    run("tc", &args, None)?;
-                }
-                FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
-            }
-        }
-        Ok(())
+        self.build(Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes))
     }
 
     async fn run_trial(
@@ -251,7 +257,14 @@ impl Backend for NetnsBackend {
         lines: mpsc::UnboundedSender<Line>,
         stop: watch::Receiver<bool>,
     ) -> Result<TrialMeta, BackendError> {
-        let topo = self.topology.clone().ok_or_else(|| setup_err("run", "topology not prepared"))?;
+        let prepared = self.topology.clone().ok_or_else(|| setup_err("run", "topology not prepared"))?;
+        // A rescheduled trial moves pods between nodes: rebuild the cluster to match.
+        let wanted = Topology::new(&self.tag, plan, prepared.multicast_between_nodes);
+        if wanted != prepared {
+            remove_namespaces(&format!("{PREFIX}{}-", self.tag));
+            self.build(wanted.clone())?;
+        }
+        let topo = wanted;
         let mut events = Vec::new();
         for f in &self.faults {
             match f {
