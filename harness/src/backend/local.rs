@@ -28,7 +28,11 @@ impl Backend for LocalBackend {
     }
 
     fn notes(&self) -> Vec<String> {
-        vec!["local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".into()]
+        let mut notes = vec!["local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".to_owned()];
+        if !chatter_sandbox::is_root() {
+            notes.push("not root: each trial ran in an unprivileged user + network namespace (loopback only)".into());
+        }
+        notes
     }
 
     async fn prepare(&mut self, scenario: &Scenario, _plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
