@@ -231,6 +231,7 @@ mod tests {
 
     fn pair(talker: &str, listener: &str, relation: Relation, received: u64) -> PairReport {
         PairReport {
+            trial: 1,
             talker: talker.into(),
             listener: listener.into(),
             relation,

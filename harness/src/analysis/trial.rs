@@ -79,6 +79,7 @@ pub struct ListenerFacts {
 /// One talker→listener pair in one trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairReport {
+    pub trial: u32,
     pub talker: String,
     pub listener: String,
     /// Nodes the two ran on in this trial.
@@ -264,6 +265,7 @@ impl<'r> TrialAnalyzer<'r> {
                 let h = &acc.latency_us;
                 let pct = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q));
                 pairs.push(PairReport {
+                    trial: meta.trial,
                     talker: t.clone(),
                     listener: l.id.clone(),
                     talker_node: self.roster.node_of(t).map(str::to_owned),

@@ -13,7 +13,7 @@ use crate::analysis::RunReport;
 use crate::results::{write_atomic, ResultsError};
 
 pub use self::console::render as console;
-pub use self::csv::{PairRow, PairsCsv, TrialRow, TrialsCsv};
+pub use self::csv::{PairsCsv, TrialRow, TrialsCsv};
 pub use self::json::SummaryJson;
 pub use self::markdown::Markdown;
 
