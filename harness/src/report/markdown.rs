@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{ms, percent, Exporter};
+use super::{ms, percent, Exporter, Matrix};
 use crate::analysis::RunReport;
 
 #[derive(Debug)]
@@ -40,36 +40,17 @@ impl Exporter for Markdown {
         writeln!(out)?;
         writeln!(out, "Rows are talkers, columns listeners; each cell: messages delivered over all trials (trials with any delivery / trials).")?;
         writeln!(out)?;
-        let node = |id: &str| {
-            r.roster
-                .talkers
-                .iter()
-                .chain(&r.roster.listeners)
-                .find(|m| m.id == id)
-                .map_or("?".to_owned(), |m| m.node.clone())
-        };
+        let m = Matrix::of(r);
         write!(out, "| talker \\ listener |")?;
-        for l in &r.roster.listeners {
-            write!(out, " {} ({}) |", l.id, l.node)?;
+        for l in &m.listeners {
+            write!(out, " {l} |")?;
         }
         writeln!(out)?;
-        writeln!(out, "|---|{}", "---|".repeat(r.roster.listeners.len()))?;
-        let mut talkers: Vec<&str> = Vec::new();
-        for p in &r.pairs {
-            if !talkers.contains(&p.talker.as_str()) {
-                talkers.push(&p.talker);
-            }
-        }
-        for t in talkers {
-            write!(out, "| {t} ({}) |", node(t))?;
-            for l in &r.roster.listeners {
-                match r.pairs.iter().find(|p| p.talker == t && p.listener == l.id) {
-                    Some(p) => {
-                        let n = p.trials_delivered + p.trials_partial + p.trials_none;
-                        write!(out, " {} ({}/{n}) |", percent(p.ratio), p.trials_delivered + p.trials_partial)?;
-                    }
-                    None => write!(out, " – |")?,
-                }
+        writeln!(out, "|---|{}", "---|".repeat(m.listeners.len()))?;
+        for (t, cells) in &m.rows {
+            write!(out, "| {t} |")?;
+            for c in cells {
+                write!(out, " {c} |")?;
             }
             writeln!(out)?;
         }

@@ -3,6 +3,7 @@
 
 mod console;
 mod csv;
+mod html;
 mod json;
 mod markdown;
 
@@ -14,6 +15,7 @@ use crate::results::{write_atomic, ResultsError};
 
 pub use self::console::render as console;
 pub use self::csv::{PairsCsv, TrialRow, TrialsCsv};
+pub use self::html::Html;
 pub use self::json::SummaryJson;
 pub use self::markdown::Markdown;
 
@@ -26,7 +28,7 @@ pub trait Exporter {
 
 /// Every file exporter.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![Box::new(PairsCsv), Box::new(TrialsCsv), Box::new(SummaryJson), Box::new(Markdown)]
+    vec![Box::new(PairsCsv), Box::new(TrialsCsv), Box::new(SummaryJson), Box::new(Markdown), Box::new(Html)]
 }
 
 /// Writes every report into `dir`, each file replaced atomically.
@@ -35,6 +37,46 @@ pub fn write_all(dir: &Path, report: &RunReport) -> Result<(), ResultsError> {
         write_atomic(&dir.join(e.file_name()), |w| e.export(report, w))?;
     }
     Ok(())
+}
+
+/// The who-heard-whom matrix both human-readable reports show: rows are talkers, columns
+/// listeners (labelled `id (node)`), cells `delivered % (trials with any delivery/trials)`.
+#[derive(Debug, Clone, PartialEq)]
+struct Matrix {
+    listeners: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
+}
+
+impl Matrix {
+    fn of(r: &RunReport) -> Matrix {
+        let node = |id: &str| r.roster.node_of(id).unwrap_or("?").to_owned();
+        let listeners = r.roster.listeners.iter().map(|l| format!("{} ({})", l.id, l.node)).collect();
+        let mut talkers: Vec<&str> = Vec::new();
+        for p in &r.pairs {
+            if !talkers.contains(&p.talker.as_str()) {
+                talkers.push(&p.talker);
+            }
+        }
+        let rows = talkers
+            .into_iter()
+            .map(|t| {
+                let cells = r
+                    .roster
+                    .listeners
+                    .iter()
+                    .map(|l| match r.pairs.iter().find(|p| p.talker == t && p.listener == l.id) {
+                        Some(p) => {
+                            let n = p.trials_delivered + p.trials_partial + p.trials_none;
+                            format!("{} ({}/{n})", percent(p.ratio), p.trials_delivered + p.trials_partial)
+                        }
+                        None => "–".to_owned(),
+                    })
+                    .collect();
+                (format!("{t} ({})", node(t)), cells)
+            })
+            .collect();
+        Matrix { listeners, rows }
+    }
 }
 
 /// `12.3 %`-style percentage.
@@ -79,6 +121,13 @@ mod tests {
     #[test]
     fn markdown() {
         insta::assert_snapshot!(render(&Markdown));
+    }
+
+    #[test]
+    fn html() {
+        let page = render(&Html);
+        assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+        insta::assert_snapshot!(page);
     }
 
     #[test]
