@@ -95,7 +95,7 @@ async fn run_trials<B: Backend>(
         schema: RUN_SCHEMA,
         run_id: run_id.clone(),
         backend: backend_name.to_owned(),
-        notes: backend.notes(),
+        notes: run_notes(scenario, backend),
         scenario: scenario.clone(),
         plan: plan.clone(),
         trials: Vec::new(),
@@ -178,10 +178,10 @@ async fn run_trials<B: Backend>(
         let (trial_report, hists) = acc.finish(trial_meta);
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
-        meta.notes = backend.notes();
+        meta.notes = run_notes(scenario, backend);
         dir.write_meta(&meta)?;
         let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-        report.notes = backend.notes();
+        report.notes = run_notes(scenario, backend);
         report::write_all(&dir.path, &report)?;
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
@@ -191,8 +191,21 @@ async fn run_trials<B: Backend>(
     }
     bar.finish_and_clear();
     let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-    report.notes = backend.notes();
+    report.notes = run_notes(scenario, backend);
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
+}
+
+/// The backend's notes, plus what the reader must know about the scenario's own choices.
+fn run_notes<B: Backend>(scenario: &Scenario, backend: &B) -> Vec<String> {
+    let mut notes = backend.notes();
+    if scenario.trials.reschedule {
+        notes.push(format!(
+            "placement redrawn every trial (trials.reschedule, seed {}): pods without a fixed node moved between trials; \
+             node names in the matrix are the base placement, pairs.csv has each trial's",
+            scenario.trials.seed
+        ));
+    }
+    notes
 }
 
 fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
