@@ -114,6 +114,20 @@ fn rescheduled_seed_is_a_race_explained_by_placement() {
 }
 
 #[test]
+fn multicast_between_nodes_lets_the_pod_network_discover() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed-mcast.yaml");
+    let text = std::fs::read_to_string(scenario("seed.yaml")).unwrap();
+    assert!(text.contains("\ndds:"), "scenario changed; update this test");
+    std::fs::write(&path, text.replace("\ndds:", "\nnetwork: {multicastBetweenNodes: true}\ndds:")).unwrap();
+    let r = run(&path, &["--trials", "2", "--arm64-as-amd64"]);
+    assert!(r.summary["notes"].to_string().contains("multicast allowed between nodes"));
+    for p in r.summary["pairs"].as_array().unwrap() {
+        assert!(p["ratio"].as_f64().unwrap() >= 0.95, "{p}");
+    }
+}
+
+#[test]
 fn seed_with_host_network_crosses_nodes() {
     let r = run(&scenario("seed-hostnetwork.yaml"), &["--trials", "2", "--arm64-as-amd64"]);
     for p in r.summary["pairs"].as_array().unwrap() {
