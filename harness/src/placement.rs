@@ -109,11 +109,6 @@ impl Plan {
     pub fn containers(&self) -> impl Iterator<Item = (&PlacedPod, &PlannedContainer)> {
         self.pods.iter().flat_map(|p| p.containers.iter().map(move |c| (p, c)))
     }
-
-    /// The node a container id runs on.
-    pub fn node_of(&self, id: &str) -> Option<&str> {
-        self.containers().find(|(_, c)| c.id == id).map(|(p, _)| p.node.as_str())
-    }
 }
 
 /// A pod that fits no node.
@@ -291,7 +286,7 @@ mod tests {
         let plan = place(&s, &declared_nodes(&s)).expect("placeable");
         let at: Vec<(&str, &str)> = plan.pods.iter().map(|p| (p.name.as_str(), p.node.as_str())).collect();
         assert_eq!(at, [("demo-listener", "master"), ("demo-talkerlistener", "pi"), ("demo-talker", "master")]);
-        assert_eq!(plan.node_of("demo-talkerlistener.talker"), Some("pi"));
+        assert_eq!(crate::analysis::Roster::from_plan(&plan).node_of("demo-talkerlistener.talker"), Some("pi"));
     }
 
     #[test]

@@ -83,12 +83,7 @@ pub async fn run<W: Write>(
     sinks.write(&Record::start(chatter::now_ns(), id, Role::Listener, &me.start_info(config.transport)))?;
     let mut subscriber = Subscriber::open(config.transport, &me.endpoint)?;
 
-    let deadline = async {
-        match config.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
+    let deadline = chatter_transport::deadline(config.duration);
     tokio::pin!(deadline, shutdown);
     let mut totals = ListenerTotals::default();
     let mut talkers: HashSet<Option<String>> = HashSet::new();

@@ -63,12 +63,7 @@ pub async fn run<W: Write>(
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
     // Catch up after a stall so the achieved rate is the requested one.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let deadline = async {
-        match config.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
+    let deadline = chatter_transport::deadline(config.duration);
     tokio::pin!(deadline, shutdown);
     let mut buf = String::new();
     let mut sent = 0u64;

@@ -132,10 +132,6 @@ impl Proc {
         signal(&self.child, "TERM");
         self.finish(limit)
     }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 impl Drop for Proc {

@@ -152,6 +152,14 @@ pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'
     })
 }
 
+/// Resolves after `limit`, or never when there is none (a node without `--duration`).
+pub async fn deadline(limit: Option<std::time::Duration>) {
+    match limit {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// This machine's host name (the pod name inside a Kubernetes pod).
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -33,6 +33,15 @@ pub async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
+/// Gives messages still in flight the plan's drain period, unless `stop` comes first; returns
+/// whether it did (the trial is then interrupted).
+pub async fn drain(plan: &Plan, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(plan.timing.drain) => false,
+        _ = stopped(stop) => true,
+    }
+}
+
 enum Step<'p> {
     Start(&'p PlacedPod, &'p PlannedContainer),
     Fire(Event),
@@ -105,10 +114,7 @@ pub async fn drive(
         p.stop().await;
     }
     if !interrupted {
-        tokio::select! {
-            _ = tokio::time::sleep(plan.timing.drain) => {}
-            _ = stopped(&mut stop) => interrupted = true,
-        }
+        interrupted = drain(plan, &mut stop).await;
     }
     let handles: Vec<_> = listeners.into_iter().map(|p| tokio::spawn(p.stop())).collect();
     for h in handles {

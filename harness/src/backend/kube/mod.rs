@@ -20,7 +20,7 @@ use kube::{Client, ResourceExt};
 use tokio::sync::{mpsc, watch};
 
 use self::objects::{Images, MANAGED_BY, MANAGER, RUN_LABEL};
-use super::drive::stopped;
+use super::drive::{drain, stopped};
 use super::{Backend, BackendError, Line, TrialStart};
 use crate::analysis::TrialMeta;
 use crate::placement::{Node, Plan};
@@ -289,10 +289,7 @@ impl Backend for KubeBackend {
                 _ = stopped(&mut stop) => interrupted = true,
             }
             if !interrupted {
-                tokio::select! {
-                    _ = tokio::time::sleep(plan.timing.drain) => {}
-                    _ = stopped(&mut stop) => interrupted = true,
-                }
+                interrupted = drain(plan, &mut stop).await;
             }
             Ok((readers, interrupted))
         }

@@ -50,10 +50,6 @@ impl NetnsBackend {
         let seed = u64::from(std::process::id()) ^ chatter::now_ns();
         NetnsBackend { nodes, arm64, tag: format!("{:06x}", seed & 0xff_ffff), topology: None, faults: Vec::new() }
     }
-
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
 }
 
 fn setup_err(cmd: &str, detail: impl Into<String>) -> BackendError {
