@@ -8,8 +8,8 @@
 //!
 //! | kind      | emitted by        | fields used                                                    |
 //! |-----------|-------------------|----------------------------------------------------------------|
-//! | `start`   | both              | host, pid, transport, domain, topic, reliability, durability, depth |
-//! | `matched` | both              | peers (remote endpoints matched now)                           |
+//! | `start`   | both              | host, pid, transport, domain, topic, reliability, durability, depth, guid |
+//! | `matched` | both              | peers (remote endpoints matched now), remote (their GUIDs)     |
 //! | `sent`    | talker (optional) | seq                                                            |
 //! | `recv`    | listener          | payload, talker, seq, sent_ns, bytes                           |
 //! | `stop`    | both              | count (sent or received), foreign, reason                      |
@@ -82,10 +82,17 @@ pub struct Record {
     pub durability: Option<Durability>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u32>,
+    /// `start`: the node's own DDS endpoint GUID (32 hex digits), where its transport tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
 
     /// `matched`: number of remote endpoints matched at this moment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peers: Option<u32>,
+    /// `matched`: the GUIDs of the remote endpoints matched at this moment, where the
+    /// transport tells (absent: it cannot; per-pair discovery is then unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<Vec<String>>,
 
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<PayloadKind>,
@@ -122,6 +129,8 @@ pub struct StartInfo<'a> {
     pub domain: u32,
     pub topic: &'a str,
     pub qos: Qos,
+    /// The node's DDS endpoint GUID, where its transport tells.
+    pub guid: Option<&'a str>,
 }
 
 /// What a listener counted over its life.
@@ -150,7 +159,9 @@ impl Record {
             reliability: None,
             durability: None,
             depth: None,
+            guid: None,
             peers: None,
+            remote: None,
             payload: None,
             talker: None,
             seq: None,
@@ -173,12 +184,14 @@ impl Record {
             reliability: Some(info.qos.reliability),
             durability: Some(info.qos.durability),
             depth: Some(info.qos.depth),
+            guid: info.guid.map(str::to_owned),
             ..Record::base(RecordKind::Start, t_ns, node, role)
         }
     }
 
-    pub fn matched(t_ns: u64, node: &str, role: Role, peers: u32) -> Record {
-        Record { peers: Some(peers), ..Record::base(RecordKind::Matched, t_ns, node, role) }
+    /// A `matched` record: `peers` remote endpoints matched now, with their GUIDs where known.
+    pub fn matched(t_ns: u64, node: &str, role: Role, peers: u32, remote: Option<Vec<String>>) -> Record {
+        Record { peers: Some(peers), remote, ..Record::base(RecordKind::Matched, t_ns, node, role) }
     }
 
     pub fn sent(t_ns: u64, node: &str, seq: u64) -> Record {
@@ -246,8 +259,12 @@ pub struct RecordRef<'a> {
     pub domain: Option<u32>,
     #[serde(default)]
     pub reliability: Option<Reliability>,
+    #[serde(default, borrow)]
+    pub guid: Option<Cow<'a, str>>,
     #[serde(default)]
     pub peers: Option<u32>,
+    #[serde(default, borrow)]
+    pub remote: Option<Vec<Cow<'a, str>>>,
     #[serde(default)]
     pub payload: Option<PayloadKind>,
     #[serde(default, borrow)]
@@ -273,7 +290,9 @@ impl Record {
             role: self.role,
             domain: self.domain,
             reliability: self.reliability,
+            guid: self.guid.as_deref().map(Cow::Borrowed),
             peers: self.peers,
+            remote: self.remote.as_ref().map(|r| r.iter().map(|g| Cow::Borrowed(g.as_str())).collect()),
             payload: self.payload,
             talker: self.talker.as_deref().map(Cow::Borrowed),
             seq: self.seq,
@@ -341,10 +360,18 @@ mod tests {
     }
 
     fn full_record() -> Record {
-        let info =
-            StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 3, topic: "/chatter", qos: Qos::default() };
+        let info = StartInfo {
+            host: "h",
+            pid: 1,
+            transport: "rustdds",
+            domain: 3,
+            topic: "/chatter",
+            qos: Qos::default(),
+            guid: Some("01"),
+        };
         let mut r = Record::start(1, "n", Role::Listener, &info);
         r.peers = Some(1);
+        r.remote = Some(vec!["0a".repeat(16), "0b".repeat(16)]);
         r.payload = Some(PayloadKind::Demo);
         r.talker = Some("t".into());
         r.seq = Some(2);
@@ -366,6 +393,9 @@ mod tests {
             assert!(row.get(key).is_some(), "RecordRow lacks `{key}`");
         }
         assert_eq!(RecordRow::new(None, None, None, &r).into_record(), r);
+        // An empty GUID list stays an empty list (not "unknown") through CSV.
+        let empty = Record::matched(1, "n", Role::Talker, 0, Some(Vec::new()));
+        assert_eq!(RecordRow::new(None, None, None, &empty).into_record(), empty);
     }
 
     #[test]
@@ -381,7 +411,7 @@ mod tests {
     #[test]
     fn json_lines_flush_each_record() {
         let mut w = JsonLines::new(Vec::new());
-        w.write(&Record::matched(1, "n", Role::Talker, 2)).expect("write");
+        w.write(&Record::matched(1, "n", Role::Talker, 2, Some(Vec::new()))).expect("write");
         w.write(&Record::talker_stop(2, "n", 9, "count")).expect("write");
         let text = String::from_utf8(w.into_inner()).expect("utf8");
         let lines: Vec<_> = text.lines().map(|l| parse_line(l).expect("record")).collect();
@@ -457,6 +487,21 @@ pub struct RecordRow {
     pub foreign: Option<u64>,
     pub talkers: Option<u32>,
     pub reason: Option<String>,
+    // Added after the first release: last, and defaulted, so older records.csv files still read.
+    #[serde(default)]
+    pub guid: Option<String>,
+    /// The `remote` GUIDs separated by spaces; `-` for an empty list.
+    #[serde(default)]
+    pub remote: Option<String>,
+}
+
+/// `remote` in one CSV cell: GUIDs (hex, no spaces) separated by spaces, `-` for none matched.
+fn join_remote(remote: Option<Vec<String>>) -> Option<String> {
+    remote.map(|r| if r.is_empty() { "-".to_owned() } else { r.join(" ") })
+}
+
+fn split_remote(cell: Option<String>) -> Option<Vec<String>> {
+    cell.map(|c| if c == "-" { Vec::new() } else { c.split(' ').map(str::to_owned).collect() })
 }
 
 impl RecordRow {
@@ -489,6 +534,8 @@ impl RecordRow {
             foreign: r.foreign,
             talkers: r.talkers,
             reason: r.reason,
+            guid: r.guid,
+            remote: join_remote(r.remote),
         }
     }
 
@@ -508,7 +555,9 @@ impl RecordRow {
             reliability: self.reliability,
             durability: self.durability,
             depth: self.depth,
+            guid: self.guid,
             peers: self.peers,
+            remote: split_remote(self.remote),
             payload: self.payload,
             talker: self.talker,
             seq: self.seq,

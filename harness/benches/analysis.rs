@@ -13,6 +13,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use chatter::{JsonLines, Qos, Record, Role, StartInfo};
+use harness::analysis::trial::AnalysisSettings;
 use harness::analysis::{Member, Roster, TrialAnalyzer, TrialMeta};
 
 const TALKERS: usize = 2;
@@ -30,7 +31,15 @@ fn roster() -> Roster {
 fn generate(path: &Path, n: u64) {
     let roster = roster();
     let mut out = JsonLines::new(BufWriter::with_capacity(1 << 20, File::create(path).unwrap()));
-    let info = StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 0, topic: "/chatter", qos: Qos::default() };
+    let info = StartInfo {
+        host: "h",
+        pid: 1,
+        transport: "rustdds",
+        domain: 0,
+        topic: "/chatter",
+        qos: Qos::default(),
+        guid: None,
+    };
     for m in &roster.talkers {
         out.write(&Record::start(0, &m.id, Role::Talker, &info)).unwrap();
     }
@@ -72,7 +81,7 @@ fn analyse(path: &Path) {
     let roster = roster();
     let mut reader = BufReader::with_capacity(1 << 20, File::open(path).unwrap());
     let start = Instant::now();
-    let mut acc = TrialAnalyzer::new(&roster, 0);
+    let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
     let mut line = String::new();
     let mut records = 0u64;
     while reader.read_line(&mut line).unwrap() > 0 {
@@ -83,7 +92,7 @@ fn analyse(path: &Path) {
         records += 1;
         line.clear();
     }
-    let meta = TrialMeta { trial: 1, start_ns: 0, window_start_ns: 0, end_ns: 1, interrupted: false };
+    let meta = TrialMeta { trial: 1, start_ns: 0, end_ns: 1, interrupted: false };
     let (report, _) = acc.finish(meta);
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(report.pairs.len(), TALKERS * LISTENERS);

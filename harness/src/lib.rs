@@ -3,8 +3,9 @@
 //! Data flows one way: [`spec`] loads a [`spec::Scenario`]; [`placement`] (pure) turns it into
 //! a [`placement::Plan`]; a [`backend`] runs the plan's trials and forwards every line the
 //! nodes print; [`runner`] parses, stores ([`results`]) and analyses ([`analysis`], pure and
-//! streaming) them; [`report`] renders the [`analysis::RunReport`]; [`diagnosis`] explains
-//! failed pairs.
+//! streaming) them; [`diagnosis`] explains every failure; [`summary`] gives the verdict (placement
+//! aware) and the [`summary::RunReport`] that [`report`] renders. [`timing`] holds the timing
+//! policy.
 
 pub mod analysis;
 pub mod backend;
@@ -15,3 +16,5 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod spec;
+pub mod summary;
+pub mod timing;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{ContainerRole, Scenario};
+pub use crate::timing::TrialTiming;
 
 /// Label every node carries (Kubernetes sets it to the node name).
 pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
@@ -86,14 +87,6 @@ pub struct PlacedPod {
     pub node_selector: BTreeMap<String, String>,
     pub host_network: bool,
     pub containers: Vec<PlannedContainer>,
-}
-
-/// Timing of every trial.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TrialTiming {
-    pub warmup: Duration,
-    pub duration: Duration,
-    pub drain: Duration,
 }
 
 /// Everything a backend needs to run the trials.
@@ -183,7 +176,6 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
         duration: Duration::from_secs_f64(t.duration_s.0),
         drain: Duration::from_secs_f64(t.drain_s.0),
     };
-    let talk_for = timing.warmup + timing.duration;
     let mut load: BTreeMap<&str, usize> = nodes.iter().map(|n| (n.name.as_str(), 0)).collect();
     let mut pods = Vec::with_capacity(scenario.pods.len());
     for pod in &scenario.pods {
@@ -231,10 +223,10 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                             "--rate-hz".into(),
                             c.rate_hz.unwrap_or(t.rate_hz).0.to_string(),
                             "--duration".into(),
-                            secs(talk_for.saturating_sub(delay)),
+                            secs(timing.talker_runs_for(delay)),
                             "--log-sent".into(),
                             "--linger".into(),
-                            secs(timing.drain.min(Duration::from_secs(1))),
+                            secs(timing.talker_linger()),
                         ]);
                         if let Some(b) = c.payload_bytes {
                             args.extend(["--payload-bytes".into(), b.to_string()]);
@@ -242,7 +234,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                     }
                     ContainerRole::Listener => {
                         // The harness stops listeners; this bound only ends an orphan.
-                        args.extend(["--duration".into(), secs(talk_for + timing.drain + Duration::from_secs(60))]);
+                        args.extend(["--duration".into(), secs(timing.listener_bound())]);
                     }
                 }
                 PlannedContainer { name: c.name.clone(), id, role: c.role, args, start_delay: delay }

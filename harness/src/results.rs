@@ -32,6 +32,38 @@ pub struct RunMeta {
     /// With `trials.reschedule`: trial → pod → node it was placed on.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub placements: BTreeMap<u32, BTreeMap<String, String>>,
+    /// Every node stamped records with one clock (absent in older runs: known from the backend).
+    #[serde(default)]
+    pub shared_clock: Option<bool>,
+}
+
+impl RunMeta {
+    /// Whether the nodes shared one clock.
+    pub fn shared_clock(&self) -> bool {
+        self.shared_clock.unwrap_or(self.backend != "kube")
+    }
+
+    /// What the rules must know about the scenario and the backend.
+    pub fn setting(&self) -> crate::diagnosis::Setting {
+        crate::diagnosis::Setting::new(&self.scenario, &self.plan, &self.backend)
+    }
+
+    /// How the analysis reads time.
+    pub fn analysis_settings(&self) -> crate::analysis::trial::AnalysisSettings {
+        crate::analysis::trial::AnalysisSettings {
+            warmup_ns: self.plan.timing.warmup_ns(),
+            shared_clock: self.shared_clock(),
+        }
+    }
+
+    /// The roster of one trial: where its pods actually ran.
+    pub fn roster_of(&self, trial: u32) -> crate::analysis::Roster {
+        let base = crate::analysis::Roster::from_plan(&self.plan);
+        match self.placements.get(&trial) {
+            Some(p) => base.with_nodes(p),
+            None => base,
+        }
+    }
 }
 
 /// Results-directory failures.

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use chatter::record::parse_line;
 use tokio::sync::{mpsc, watch};
 
-use crate::analysis::{Roster, RunAnalyzer, RunReport, TrialAnalyzer, TrialMeta};
+use crate::analysis::{Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
 use crate::backend::{Backend, BackendError, Line, TrialStart};
 use crate::placement::{place, place_trial, PlacementError};
 use crate::report;
 use crate::results::{self, ResultsError, RunDir, RunMeta, RUN_SCHEMA};
 use crate::spec::Scenario;
+use crate::summary::{summarize, RunInfo, RunReport};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -87,23 +88,26 @@ async fn run_trials<B: Backend>(
     stop: watch::Receiver<bool>,
 ) -> Result<(RunOutcome, Option<BackendError>), RunError> {
     let backend_name = backend.name();
-    let plan = plan.clone();
-    let roster = Roster::from_plan(&plan);
     let run_id = run_id.to_owned();
     let mut dir = RunDir::create(&opts.results_root, &run_id)?;
     let mut meta = RunMeta {
         schema: RUN_SCHEMA,
         run_id: run_id.clone(),
         backend: backend_name.to_owned(),
-        notes: run_notes(scenario, backend),
+        notes: Vec::new(),
         scenario: scenario.clone(),
         plan: plan.clone(),
         trials: Vec::new(),
         placements: Default::default(),
+        shared_clock: Some(backend.shared_clock()),
     };
+    meta.notes = run_notes(&meta, backend.notes());
     dir.write_meta(&meta)?;
     tracing::info!(run = %run_id, dir = %dir.path.display(), "run started");
 
+    let settings = meta.analysis_settings();
+    let setting = meta.setting();
+    let base_roster = Roster::from_plan(plan);
     let count = opts.trials.unwrap_or(scenario.trials.count);
     let bar = progress_bar(opts.progress, count);
     let mut analyzer = RunAnalyzer::default();
@@ -115,18 +119,14 @@ async fn run_trials<B: Backend>(
             break;
         }
         bar.set_message(format!("trial {trial}/{count}"));
-        let start_ns = chatter::now_ns();
-        let window_start_ns = start_ns + u64::try_from(plan.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
-        let start = TrialStart { trial, start_ns, window_start_ns };
+        let start = TrialStart { trial };
         // With rescheduling, every trial has its own placement (and so its own roster).
         let plan = if scenario.trials.reschedule { place_trial(scenario, &plan.nodes, trial)? } else { plan.clone() };
-        let roster = if scenario.trials.reschedule {
+        if scenario.trials.reschedule {
             meta.placements.insert(trial, plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect());
-            Roster::from_plan(&plan)
-        } else {
-            roster.clone()
-        };
-        let mut acc = TrialAnalyzer::new(&roster, window_start_ns);
+        }
+        let roster = meta.roster_of(trial);
+        let mut acc = TrialAnalyzer::new(&roster, settings);
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
         let mut write_error = None;
         let mut first_message = false;
@@ -172,17 +172,16 @@ async fn run_trials<B: Backend>(
             Ok(m) => m,
             Err(e) => {
                 failure = Some(e);
-                start.ended(true)
+                TrialMeta::ended(trial, chatter::now_ns(), true)
             }
         };
         let (trial_report, hists) = acc.finish(trial_meta);
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
-        meta.notes = run_notes(scenario, backend);
+        meta.notes = run_notes(&meta, backend.notes());
         dir.write_meta(&meta)?;
-        let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-        report.notes = run_notes(scenario, backend);
-        report::write_all(&dir.path, &report)?;
+        let info = run_info(&meta, &base_roster, &setting);
+        report::write_all(&dir.path, &summarize(info, &analyzer, meta.notes.clone()))?;
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
             interrupted = trial_meta.interrupted;
@@ -190,19 +189,38 @@ async fn run_trials<B: Backend>(
         }
     }
     bar.finish_and_clear();
-    let mut report = analyzer.report(&run_id, &scenario.name, backend_name, &roster, scenario.expect.as_ref());
-    report.notes = run_notes(scenario, backend);
+    let report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
 }
 
-/// The backend's notes, plus what the reader must know about the scenario's own choices.
-fn run_notes<B: Backend>(scenario: &Scenario, backend: &B) -> Vec<String> {
-    let mut notes = backend.notes();
-    if scenario.trials.reschedule {
+fn run_info<'a>(meta: &'a RunMeta, roster: &'a Roster, setting: &'a crate::diagnosis::Setting) -> RunInfo<'a> {
+    RunInfo {
+        run_id: &meta.run_id,
+        scenario: &meta.scenario.name,
+        backend: &meta.backend,
+        roster,
+        setting,
+        expect: meta.scenario.expect.as_ref(),
+    }
+}
+
+/// The backend's notes, plus what the reader must know about the clock and the scenario's own
+/// choices.
+fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
+    notes.push(if meta.shared_clock() {
+        "one clock: every node stamps records with this machine's clock, so one-way latency and discovery times \
+         between nodes are real"
+            .to_owned()
+    } else {
+        "nodes have their own clocks: latency and discovery times between different nodes are marked untrusted \
+         (no clock offsets measured); negative latencies are counted, not clamped"
+            .to_owned()
+    });
+    if meta.scenario.trials.reschedule {
         notes.push(format!(
-            "placement redrawn every trial (trials.reschedule, seed {}): pods without a fixed node moved between trials; \
-             node names in the matrix are the base placement, pairs.csv has each trial's",
-            scenario.trials.seed
+            "placement redrawn every trial (trials.reschedule, seed {}): pods without a fixed node moved between \
+             trials; each trial's placement is in trials.csv and pairs.csv",
+            meta.scenario.trials.seed
         ));
     }
     notes
@@ -224,54 +242,59 @@ fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
 
 /// Re-analyses a run directory from its `run.json` and `records.csv` and rewrites its reports.
 /// Records of a trial that `run.json` does not list (the run died mid-trial) form an
-/// interrupted trial.
+/// interrupted trial. Directories from older versions are read as far as their records go
+/// (records without endpoint GUIDs give "per-pair discovery unknown").
 pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let meta = results::read_meta(dir)?;
-    let roster = Roster::from_plan(&meta.plan);
-    let rosters: std::collections::BTreeMap<u32, Roster> =
-        meta.placements.iter().map(|(t, p)| (*t, roster.with_nodes(p))).collect();
-    let roster_for = |trial: u32| rosters.get(&trial).unwrap_or(&roster);
+    let settings = meta.analysis_settings();
+    let setting = meta.setting();
+    let base_roster = Roster::from_plan(&meta.plan);
+    let rosters: std::collections::BTreeMap<u32, Roster> = meta
+        .trials
+        .iter()
+        .map(|m| m.trial)
+        .chain(meta.placements.keys().copied())
+        .map(|t| (t, meta.roster_of(t)))
+        .collect();
+    let roster_for = |trial: u32| rosters.get(&trial).unwrap_or(&base_roster);
     let mut analyzer = RunAnalyzer::default();
-    let mut current: Option<(u32, TrialAnalyzer<'_>, u64)> = None;
-    let meta_of = |trial: u32, last_ns: u64| {
+    let mut current: Option<(u32, TrialAnalyzer<'_>, u64, u64)> = None;
+    let meta_of = |trial: u32, first_ns: u64, last_ns: u64| {
         meta.trials.iter().find(|m| m.trial == trial).copied().unwrap_or(TrialMeta {
             trial,
-            start_ns: 0,
-            window_start_ns: 0,
+            start_ns: first_ns,
             end_ns: last_ns,
             interrupted: true,
         })
     };
-    let window = |trial: u32| meta.trials.iter().find(|m| m.trial == trial).map_or(0, |m| m.window_start_ns);
     for row in results::read_records(dir)? {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
-        if current.as_ref().is_none_or(|(t, _, _)| *t != trial) {
-            if let Some((t, acc, last)) = current.take() {
-                let (r, h) = acc.finish(meta_of(t, last));
+        if current.as_ref().is_none_or(|(t, ..)| *t != trial) {
+            if let Some((t, acc, first, last)) = current.take() {
+                let (r, h) = acc.finish(meta_of(t, first, last));
                 analyzer.add(r, h);
             }
-            current = Some((trial, TrialAnalyzer::new(roster_for(trial), window(trial)), 0));
+            current = Some((trial, TrialAnalyzer::new(roster_for(trial), settings), u64::MAX, 0));
         }
-        if let Some((_, acc, last)) = current.as_mut() {
+        if let Some((_, acc, first, last)) = current.as_mut() {
             let record = row.into_record();
+            *first = (*first).min(record.t_ns);
             *last = (*last).max(record.t_ns);
             acc.push(&record.view());
         }
     }
-    if let Some((t, acc, last)) = current.take() {
-        let (r, h) = acc.finish(meta_of(t, last));
+    if let Some((t, acc, first, last)) = current.take() {
+        let (r, h) = acc.finish(meta_of(t, first, last));
         analyzer.add(r, h);
     }
     // Trials that produced no record at all still count.
     let seen: Vec<u32> = analyzer.trials().iter().map(|t| t.meta.trial).collect();
     for m in meta.trials.iter().filter(|m| !seen.contains(&m.trial)) {
-        let (r, h) = TrialAnalyzer::new(roster_for(m.trial), m.window_start_ns).finish(*m);
+        let (r, h) = TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m);
         analyzer.add(r, h);
     }
-    let mut report =
-        analyzer.report(&meta.run_id, &meta.scenario.name, &meta.backend, &roster, meta.scenario.expect.as_ref());
-    report.notes.clone_from(&meta.notes);
+    let report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
     report::write_all(dir, &report)?;
     Ok(report)
 }

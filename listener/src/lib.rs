@@ -80,8 +80,15 @@ pub async fn run<W: Write>(
     let mut sinks = Sinks { json: JsonLines::new(out), csv };
     let me = NodeIdentity::new("listener", &config.id, &config.topic, config.domain, config.qos);
     let id = me.id.as_str();
-    sinks.write(&Record::start(chatter::now_ns(), id, Role::Listener, &me.start_info(config.transport)))?;
+    // Open first, so the start record can name the reader (see the talker).
     let mut subscriber = Subscriber::open(config.transport, &me.endpoint)?;
+    let guid = subscriber.guid();
+    sinks.write(&Record::start(
+        chatter::now_ns(),
+        id,
+        Role::Listener,
+        &me.start_info(config.transport, guid.as_deref()),
+    ))?;
 
     let deadline = chatter_transport::deadline(config.duration);
     tokio::pin!(deadline, shutdown);
@@ -96,8 +103,8 @@ pub async fn run<W: Write>(
             signal = &mut shutdown => break signal,
             _ = &mut deadline => break "duration",
             event = subscriber.next() => match event? {
-                Event::Matched { peers } => {
-                    sinks.write(&Record::matched(chatter::now_ns(), id, Role::Listener, peers))?;
+                Event::Matched { peers, remote } => {
+                    sinks.write(&Record::matched(chatter::now_ns(), id, Role::Listener, peers, remote))?;
                 }
                 Event::Message { data } => {
                     let record = Record::recv(chatter::now_ns(), id, &data);

@@ -57,8 +57,11 @@ pub async fn run<W: Write>(
     let mut out = JsonLines::new(out);
     let me = NodeIdentity::new("talker", &config.id, &config.topic, config.domain, config.qos);
     let id = me.id.as_str();
-    out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport)))?;
+    // Open first, so the start record can name the writer: listeners' `matched` records list
+    // the writers they matched, and the analysis maps them back to talkers by this GUID.
     let mut publisher = Publisher::open(config.transport, &me.endpoint)?;
+    let guid = publisher.guid();
+    out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport, guid.as_deref())))?;
 
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
     // Catch up after a stall so the achieved rate is the requested one.
@@ -75,8 +78,9 @@ pub async fn run<W: Write>(
             biased;
             signal = &mut shutdown => break signal,
             _ = &mut deadline => break "duration",
-            peers = publisher.matched_changed() => {
-                out.write(&Record::matched(chatter::now_ns(), id, Role::Talker, peers?))?;
+            matched = publisher.matched_changed() => {
+                let m = matched?;
+                out.write(&Record::matched(chatter::now_ns(), id, Role::Talker, m.peers, m.remote))?;
             }
             _ = ticker.tick() => {
                 let seq = sent + 1;

@@ -48,11 +48,20 @@ impl TransportKind {
     }
 }
 
+/// Who an endpoint is matched with now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// Remote endpoints matched.
+    pub peers: u32,
+    /// Their GUIDs (32 hex digits), where the transport can tell (`None`: it cannot).
+    pub remote: Option<Vec<String>>,
+}
+
 /// Something a subscriber observed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// The number of matched remote publishers changed.
-    Matched { peers: u32 },
+    /// The matched remote publishers changed.
+    Matched { peers: u32, remote: Option<Vec<String>> },
     /// A message arrived.
     Message { data: String },
 }
@@ -86,6 +95,15 @@ impl Subscriber {
             TransportKind::Ros => ros_impl::RosSubscriber::open(endpoint).map(Subscriber::Ros),
             #[cfg(not(feature = "ros"))]
             TransportKind::Ros => Err(TransportError::NotBuilt("ros")),
+        }
+    }
+
+    /// This endpoint's DDS GUID (32 hex digits), where the transport can tell.
+    pub fn guid(&self) -> Option<String> {
+        match self {
+            Subscriber::Rustdds(s) => Some(s.guid()),
+            #[cfg(feature = "ros")]
+            Subscriber::Ros(_) => None,
         }
     }
 
@@ -127,9 +145,18 @@ impl Publisher {
         }
     }
 
-    /// Resolves when the number of matched remote subscriptions changes, with the new count.
+    /// This endpoint's DDS GUID (32 hex digits), where the transport can tell.
+    pub fn guid(&self) -> Option<String> {
+        match self {
+            Publisher::Rustdds(p) => Some(p.guid()),
+            #[cfg(feature = "ros")]
+            Publisher::Ros(_) => None,
+        }
+    }
+
+    /// Resolves when the matched remote subscriptions change, with who is matched now.
     /// Cancel-safe.
-    pub async fn matched_changed(&mut self) -> Result<u32, TransportError> {
+    pub async fn matched_changed(&mut self) -> Result<Matched, TransportError> {
         match self {
             Publisher::Rustdds(p) => p.matched_changed().await,
             #[cfg(feature = "ros")]
@@ -194,8 +221,9 @@ impl NodeIdentity {
     }
 
     /// What the node says about itself in its `start` record.
-    pub fn start_info(&self, transport: TransportKind) -> chatter::StartInfo<'_> {
+    pub fn start_info<'a>(&'a self, transport: TransportKind, guid: Option<&'a str>) -> chatter::StartInfo<'a> {
         chatter::StartInfo {
+            guid,
             host: &self.host,
             pid: std::process::id(),
             transport: transport.name(),

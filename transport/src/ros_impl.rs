@@ -128,7 +128,8 @@ impl RosSubscriber {
                     let peers = u32::try_from(peers).unwrap_or(u32::MAX);
                     if peers != self.peers {
                         self.peers = peers;
-                        return Ok(Event::Matched { peers });
+                        // rcl reports counts, not which endpoints: per-pair discovery is unknown here.
+                        return Ok(Event::Matched { peers, remote: None });
                     }
                 }
             }
@@ -162,7 +163,7 @@ impl RosPublisher {
         self.publisher.publish(&RosString { data }).map_err(|e| TransportError::Publish(e.to_string()))
     }
 
-    pub async fn matched_changed(&mut self) -> Result<u32, TransportError> {
+    pub async fn matched_changed(&mut self) -> Result<crate::Matched, TransportError> {
         loop {
             self.poll.tick().await;
             let peers = self
@@ -172,7 +173,7 @@ impl RosPublisher {
             let peers = u32::try_from(peers).unwrap_or(u32::MAX);
             if peers != self.peers {
                 self.peers = peers;
-                return Ok(peers);
+                return Ok(crate::Matched { peers, remote: None });
             }
         }
     }

@@ -6,12 +6,12 @@ use std::fmt;
 
 use chatter::{Durability, Reliability};
 use ros2_client::{
-    dds::rustdds::Topic,
+    dds::rustdds::{QosPolicies, Topic, TopicDescription, GUID},
     qos::{self, History, WhenFull},
     Context, ContextOptions, MessageTypeName, Name, Node, NodeEvent, NodeName, NodeOptions, QosProfile,
 };
 
-use crate::{Endpoint, Event, TransportError};
+use crate::{Endpoint, Event, Matched, TransportError};
 
 /// ros2-client forwards discovery events through a bounded channel with `try_send`, so a burst
 /// at start-up can drop the very event that matched our endpoint. The match count is therefore
@@ -27,6 +27,10 @@ const RELIABLE_WAIT: std::time::Duration = std::time::Duration::from_millis(100)
 /// Field order is drop order: the spinner is told to stop before the node and context go, so
 /// the participant is dropped and peers see it leave (RustDDS announces its disposal).
 struct Session {
+    /// The DDS topic name (`rt/chatter`) and this endpoint's QoS, for matching remote
+    /// endpoints the way DDS does.
+    dds_topic: String,
+    dds_qos: QosPolicies,
     status: async_channel::Receiver<NodeEvent>,
     recheck: tokio::time::Interval,
     node: Node,
@@ -58,7 +62,8 @@ impl Session {
             .map_err(|e| create("topic")(&e))?;
         let mut recheck = tokio::time::interval(MATCH_RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Ok((Session { status, recheck, node, context }, topic, qos))
+        let (dds_topic, dds_qos) = (topic.name(), QosPolicies::from(&qos));
+        Ok((Session { dds_topic, dds_qos, status, recheck, node, context }, topic, qos))
     }
 }
 
@@ -72,6 +77,49 @@ impl Session {
             _ = self.recheck.tick() => Ok(()),
         }
     }
+}
+
+impl Session {
+    /// Remote writers on our topic whose offered QoS satisfies what we request: the writers DDS
+    /// matches this reader with. Read from the participant's discovery database, so a dropped
+    /// discovery event cannot hide one.
+    fn matching_writers(&self) -> Vec<String> {
+        let mut guids: Vec<String> = self
+            .context
+            .domain_participant()
+            .discovered_writers()
+            .iter()
+            .filter(|w| w.publication_topic_data.topic_name == self.dds_topic)
+            .filter(|w| w.publication_topic_data.qos().compliance_failure_wrt(&self.dds_qos).is_none())
+            .map(|w| guid_hex(w.writer_proxy.remote_writer_guid))
+            .collect();
+        guids.sort();
+        guids
+    }
+
+    /// Remote readers on our topic whose requested QoS our offer satisfies.
+    fn matching_readers(&self) -> Vec<String> {
+        let mut guids: Vec<String> = self
+            .context
+            .domain_participant()
+            .discovered_readers()
+            .iter()
+            .filter(|r| *r.subscription_topic_data.topic_name() == self.dds_topic)
+            .filter(|r| self.dds_qos.compliance_failure_wrt(&r.subscription_topic_data.qos()).is_none())
+            .map(|r| guid_hex(r.reader_proxy.remote_reader_guid))
+            .collect();
+        guids.sort();
+        guids
+    }
+}
+
+/// A GUID as 32 lowercase hex digits (prefix, then entity id), the form records carry.
+pub fn guid_hex(guid: GUID) -> String {
+    use std::fmt::Write as _;
+    guid.to_bytes().iter().fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 impl Drop for Session {
@@ -109,6 +157,7 @@ fn count(n: usize) -> u32 {
 pub struct RustddsSubscriber {
     subscription: ros2_client::Subscription<String>,
     peers: u32,
+    remote: Vec<String>,
     /// A message held back so the `Matched` it revealed is reported first.
     held: Option<String>,
     session: Session,
@@ -127,7 +176,27 @@ impl RustddsSubscriber {
             .node
             .create_subscription::<String>(&topic, Some(qos))
             .map_err(|e| TransportError::Create { what: "subscription", reason: format!("{e:?}") })?;
-        Ok(RustddsSubscriber { subscription, peers: 0, held: None, session })
+        Ok(RustddsSubscriber { subscription, peers: 0, remote: Vec::new(), held: None, session })
+    }
+
+    /// This reader's GUID.
+    pub fn guid(&self) -> String {
+        guid_hex(self.subscription.guid())
+    }
+
+    /// Re-reads who is matched; `Some` when it changed.
+    fn rematch(&mut self, at_least_one: bool) -> Option<Event> {
+        let mut peers = count(self.subscription.get_publisher_count(&self.session.node));
+        if at_least_one {
+            peers = peers.max(1);
+        }
+        let remote = self.session.matching_writers();
+        if peers == self.peers && remote == self.remote {
+            return None;
+        }
+        self.peers = peers;
+        self.remote.clone_from(&remote);
+        Some(Event::Matched { peers, remote: Some(remote) })
     }
 
     pub async fn next(&mut self) -> Result<Event, TransportError> {
@@ -143,19 +212,17 @@ impl RustddsSubscriber {
                     let (data, _info) = taken.map_err(|e| TransportError::Receive(format!("{e:?}")))?;
                     if self.peers == 0 {
                         // A message proves a match the (possibly dropped) event did not tell.
-                        let peers = count(self.subscription.get_publisher_count(&self.session.node)).max(1);
-                        self.peers = peers;
-                        self.held = Some(data);
-                        return Ok(Event::Matched { peers });
+                        if let Some(matched) = self.rematch(true) {
+                            self.held = Some(data);
+                            return Ok(matched);
+                        }
                     }
                     return Ok(Event::Message { data });
                 }
                 changed = self.session.something_changed() => {
                     changed?;
-                    let peers = count(self.subscription.get_publisher_count(&self.session.node));
-                    if peers != self.peers {
-                        self.peers = peers;
-                        return Ok(Event::Matched { peers });
+                    if let Some(matched) = self.rematch(false) {
+                        return Ok(matched);
                     }
                 }
             }
@@ -166,6 +233,7 @@ impl RustddsSubscriber {
 pub struct RustddsPublisher {
     publisher: ros2_client::Publisher<String>,
     peers: u32,
+    remote: Vec<String>,
     session: Session,
 }
 
@@ -182,20 +250,27 @@ impl RustddsPublisher {
             .node
             .create_publisher::<String>(&topic, Some(qos))
             .map_err(|e| TransportError::Create { what: "publisher", reason: format!("{e:?}") })?;
-        Ok(RustddsPublisher { publisher, peers: 0, session })
+        Ok(RustddsPublisher { publisher, peers: 0, remote: Vec::new(), session })
+    }
+
+    /// This writer's GUID.
+    pub fn guid(&self) -> String {
+        guid_hex(self.publisher.guid())
     }
 
     pub async fn publish(&mut self, data: String) -> Result<(), TransportError> {
         self.publisher.async_publish(data).await.map_err(|e| TransportError::Publish(format!("{e:?}")))
     }
 
-    pub async fn matched_changed(&mut self) -> Result<u32, TransportError> {
+    pub async fn matched_changed(&mut self) -> Result<Matched, TransportError> {
         loop {
             self.session.something_changed().await?;
             let peers = count(self.publisher.get_subscription_count(&self.session.node));
-            if peers != self.peers {
+            let remote = self.session.matching_readers();
+            if peers != self.peers || remote != self.remote {
                 self.peers = peers;
-                return Ok(peers);
+                self.remote.clone_from(&remote);
+                return Ok(Matched { peers, remote: Some(remote) });
             }
         }
     }

@@ -4,7 +4,9 @@
 
 use chatter::{Qos, Record, Role, StartInfo};
 
-use super::{Member, Roster, RunAnalyzer, RunReport, TrialAnalyzer, TrialMeta};
+use super::trial::AnalysisSettings;
+use super::{Member, Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
+use crate::summary::{summarize, RunInfo, RunReport};
 
 const S: u64 = 1_000_000_000;
 
@@ -20,8 +22,22 @@ pub fn roster() -> Roster {
 }
 
 fn start(id: &str, role: Role, t: u64) -> Record {
-    let info = StartInfo { host: "h", pid: 1, transport: "rustdds", domain: 0, topic: "/chatter", qos: Qos::default() };
+    let guid = guid(id);
+    let info = StartInfo {
+        host: "h",
+        pid: 1,
+        transport: "rustdds",
+        domain: 0,
+        topic: "/chatter",
+        qos: Qos::default(),
+        guid: Some(&guid),
+    };
     Record::start(t, id, role, &info)
+}
+
+/// A made-up endpoint GUID per member.
+fn guid(id: &str) -> String {
+    format!("{:0>32}", id.bytes().map(|b| format!("{b:02x}")).collect::<String>().chars().take(32).collect::<String>())
 }
 
 /// Trial 1: everyone hears everyone. Trial 2: the Pi talker does not reach the master listener.
@@ -30,21 +46,26 @@ pub fn report() -> RunReport {
     let mut run = RunAnalyzer::default();
     for trial in 1..=2u32 {
         let t0 = u64::from(trial) * 100 * S;
-        let window = t0 + S;
-        let mut acc = TrialAnalyzer::new(&roster, window);
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S, shared_clock: true });
+        // In trial 2 the Pi talker and the master listener never discover each other.
+        let cut = |t: &Member, l: &Member| trial == 2 && t.node == "pi" && l.node == "master";
         for m in roster.talkers.iter().chain(&roster.listeners) {
             let role = if m.id.ends_with("talker") { Role::Talker } else { Role::Listener };
             acc.push(&(start(&m.id, role, t0)).view());
-            acc.push(&(Record::matched(t0 + S / 4, &m.id, role, 1)).view());
+            let remote: Vec<String> = match role {
+                Role::Talker => roster.listeners.iter().filter(|l| !cut(m, l)).map(|l| guid(&l.id)).collect(),
+                Role::Listener => roster.talkers.iter().filter(|t| !cut(t, m)).map(|t| guid(&t.id)).collect(),
+            };
+            let peers = u32::try_from(remote.len()).unwrap_or(0);
+            acc.push(&(Record::matched(t0 + S / 4, &m.id, role, peers, Some(remote))).view());
         }
         for seq in 1..=20u64 {
             let sent = t0 + seq * S / 10;
             for t in &roster.talkers {
                 acc.push(&(Record::sent(sent, &t.id, seq)).view());
                 for l in &roster.listeners {
-                    let cut = trial == 2 && t.node == "pi" && l.node == "master";
                     let lost = t.node != l.node && seq == 15;
-                    if cut || lost {
+                    if cut(t, l) || lost {
                         continue;
                     }
                     let latency = 300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
@@ -56,10 +77,33 @@ pub fn report() -> RunReport {
         for t in &roster.talkers {
             acc.push(&(Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration")).view());
         }
-        let meta = TrialMeta { trial, start_ns: t0, window_start_ns: window, end_ns: t0 + 4 * S, interrupted: false };
+        for l in &roster.listeners {
+            let totals = chatter::ListenerTotals { received: 40, foreign: 0, talkers: 2 };
+            acc.push(&(Record::listener_stop(t0 + 3 * S + S / 2, &l.id, &totals, "SIGTERM")).view());
+        }
+        let meta = TrialMeta { trial, start_ns: t0, end_ns: t0 + 4 * S, interrupted: false };
         let (r, h) = acc.finish(meta);
         run.add(r, h);
     }
     let expect = crate::spec::ExpectSpec { min_delivery: Some(crate::spec::Fraction(0.9)), max_p99_latency_ms: None };
-    run.report("20261123T000000Z-fixture", "fixture", "test", &roster, Some(&expect))
+    let setting = crate::diagnosis::Setting {
+        backend: "test".into(),
+        separate_nodes: true,
+        multicast_between_nodes: false,
+        host_network: Default::default(),
+        durability: chatter::Durability::Volatile,
+        depth: 10,
+        warmup_s: 1.0,
+        faults: Vec::new(),
+        start_delays: Default::default(),
+    };
+    let info = RunInfo {
+        run_id: "20261123T000000Z-fixture",
+        scenario: "fixture",
+        backend: "test",
+        roster: &roster,
+        setting: &setting,
+        expect: Some(&expect),
+    };
+    summarize(info, &run, Vec::new())
 }

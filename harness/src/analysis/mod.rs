@@ -2,19 +2,25 @@
 //! with talker×listener pairs and trials, never with records), so `harness report` can
 //! re-analyse any `records.csv` and the benchmark can push millions of records through it.
 //!
-//! - [`trial`]: one trial's records → [`TrialReport`] (per-pair delivery, per-node facts).
-//! - [`run`]: trial reports → outcome distribution, Wilson intervals, verdict.
-//! - [`pair`]: the constant-memory per-pair accumulator.
+//! - [`trial`]: one trial's records → [`TrialReport`] (per-pair delivery and discovery,
+//!   per-node facts, silences).
+//! - [`run`]: trial reports → per-pair (and per-relation) summaries, the outcome distribution
+//!   with Wilson intervals.
+//! - [`pair`]: the constant-memory per-pair accumulator; [`sends`]: when each talker sent.
+//!
+//! The verdict and the findings are built above this layer (`diagnosis`, `summary`).
 
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod pair;
 pub mod run;
+pub mod sends;
 pub mod trial;
 
 use serde::{Deserialize, Serialize};
 
-pub use run::{RunAnalyzer, RunReport};
+pub use crate::backend::TrialMeta;
+pub use run::{OutcomeShare, PairSummary, RunAnalyzer};
 pub use trial::{TrialAnalyzer, TrialReport};
 
 /// Name used for talkers that send stock `demo_nodes_cpp` payloads (no id).
@@ -68,13 +74,23 @@ impl Roster {
         self.find(id).map(|m| m.node.as_str())
     }
 
+    /// The pod a member belongs to.
+    pub fn pod_of(&self, id: &str) -> Option<&str> {
+        self.find(id).map(|m| m.pod.as_str())
+    }
+
+    /// Where each pod ran: pod → node.
+    pub fn placement(&self) -> std::collections::BTreeMap<String, String> {
+        self.talkers.iter().chain(&self.listeners).map(|m| (m.pod.clone(), m.node.clone())).collect()
+    }
+
     fn find(&self, id: &str) -> Option<&Member> {
         self.talkers.iter().chain(&self.listeners).find(|m| m.id == id)
     }
 }
 
 /// Where a talker and a listener sit relative to each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Relation {
     SamePod,
@@ -82,8 +98,6 @@ pub enum Relation {
     CrossNode,
     /// A talker outside the plan (e.g. an anonymous demo talker).
     Unknown,
-    /// Over a run with rescheduling: not the same in every trial.
-    Varies,
 }
 
 impl Relation {
@@ -102,7 +116,6 @@ impl Relation {
             Relation::SameNode => "same node",
             Relation::CrossNode => "cross node",
             Relation::Unknown => "unknown",
-            Relation::Varies => "varies",
         }
     }
 }
@@ -126,17 +139,4 @@ impl Delivery {
             Delivery::Partial
         }
     }
-}
-
-/// The timing facts of one trial the backend reports alongside its records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrialMeta {
-    /// 1-based.
-    pub trial: u32,
-    pub start_ns: u64,
-    /// Messages sent before this are warm-up and not expected.
-    pub window_start_ns: u64,
-    pub end_ns: u64,
-    /// The trial was cut short (Ctrl-C).
-    pub interrupted: bool,
 }

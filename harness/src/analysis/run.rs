@@ -1,5 +1,6 @@
-//! Across trials: pair totals, the outcome distribution with Wilson 95 % intervals, and the
-//! verdict with the evidence that triggered it.
+//! Across trials: pair totals (split by relation where a pod moved between nodes), and the
+//! outcome distribution with Wilson 95 % intervals. Interrupted trials are kept (and shown)
+//! but left out of both, consistently.
 
 use std::collections::BTreeMap;
 
@@ -7,20 +8,20 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::pair::latency_histogram;
-use super::trial::TrialReport;
-use super::{Delivery, Relation, Roster};
-use crate::diagnosis::{self, Finding};
-use crate::spec::ExpectSpec;
+use super::trial::{ratio, PairLatencies, PairReport, TrialReport};
+use super::{Delivery, Relation};
 
-/// Version of `summary.json`.
-pub const SUMMARY_SCHEMA: u32 = 1;
-
-/// One pair over the whole run.
+/// One pair over the whole run, in one relation: a pair whose ends were on one node in some
+/// trials and on two in others has two summaries, never a pooled one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairSummary {
     pub talker: String,
     pub listener: String,
     pub relation: Relation,
+    /// Trials (complete ones) with this pair in this relation.
+    pub trials: u32,
+    /// Node placements of the two ends, `talker node → listener node`, with trial counts.
+    pub placements: BTreeMap<String, u32>,
     pub expected: u64,
     pub received: u64,
     pub lost: u64,
@@ -30,17 +31,39 @@ pub struct PairSummary {
     pub trials_delivered: u32,
     pub trials_partial: u32,
     pub trials_none: u32,
-    /// Median over trials of the discovery time, ms.
-    pub discovery_median_ms: Option<f64>,
+    /// Trials in which the listener matched this talker (`None`: not known per pair).
+    pub trials_matched: Option<u32>,
+    /// Median over trials of the time to match, ms after both ends were up.
+    pub matched_median_ms: Option<f64>,
+    /// Median over trials of the time to the first message, ms after both ends were up.
+    pub first_message_median_ms: Option<f64>,
     pub latency_p50_us: Option<u64>,
     pub latency_p90_us: Option<u64>,
     pub latency_p99_us: Option<u64>,
     pub latency_max_us: Option<u64>,
+    pub negative_latency: u64,
+    /// Latency and discovery times come from one clock.
+    pub clock_trusted: bool,
+    /// The latency histogram (µs): (upper bound of the bucket, count), for others' plots.
+    pub latency_buckets: Vec<(u64, u64)>,
 }
 
-/// One outcome's share of the trials.
+impl PairSummary {
+    pub fn name(&self) -> String {
+        format!("{} → {}", self.talker, self.listener)
+    }
+
+    /// Trials in which anything arrived.
+    pub fn trials_heard(&self) -> u32 {
+        self.trials_delivered + self.trials_partial
+    }
+}
+
+/// One outcome's share of the complete trials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeShare {
+    /// `A`, `B`, … in order of frequency: the short name reports use.
+    pub letter: String,
     pub outcome: String,
     pub trials: u32,
     pub share: f64,
@@ -48,76 +71,13 @@ pub struct OutcomeShare {
     pub wilson_high: f64,
 }
 
-/// What the distribution says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerdictKind {
-    /// Every trial ended the same way, and every pair delivered something.
-    Consistent,
-    /// Trials ended differently: who hears whom depends on the run.
-    Race,
-    /// Some pair delivered nothing in every trial.
-    NoDelivery,
-    /// No complete trial to judge.
-    Inconclusive,
-}
-
-impl VerdictKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerdictKind::Consistent => "consistent",
-            VerdictKind::Race => "race",
-            VerdictKind::NoDelivery => "no-delivery",
-            VerdictKind::Inconclusive => "inconclusive",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub kind: VerdictKind,
-    pub evidence: Vec<String>,
-}
-
-/// A threshold from `expect` and whether the run met it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExpectationResult {
-    pub what: String,
-    pub passed: bool,
-    pub detail: String,
-}
-
-/// Everything a run found; what every exporter renders.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunReport {
-    pub schema: u32,
-    pub run_id: String,
-    pub scenario: String,
-    pub backend: String,
-    /// Caveats about the backend's fidelity.
-    pub notes: Vec<String>,
-    pub roster: Roster,
-    pub trials: Vec<TrialReport>,
-    pub pairs: Vec<PairSummary>,
-    pub distribution: Vec<OutcomeShare>,
-    pub verdict: Verdict,
-    pub findings: Vec<Finding>,
-    pub expectations: Vec<ExpectationResult>,
-}
-
-impl RunReport {
-    pub fn expectations_met(&self) -> bool {
-        self.expectations.iter().all(|e| e.passed)
-    }
-}
-
 /// Wilson score interval for `k` of `n` at 95 %.
-pub fn wilson(k: u32, n: u32) -> (f64, f64) {
+pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
     let z = 1.959_963_984_540_054_f64;
-    let (k, n) = (f64::from(k), f64::from(n));
+    let (k, n) = (k as f64, n as f64);
     let p = k / n;
     let denom = 1.0 + z * z / n;
     let centre = (p + z * z / (2.0 * n)) / denom;
@@ -125,118 +85,138 @@ pub fn wilson(k: u32, n: u32) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
-/// Accumulates trial reports and the run-level latency histograms (one per pair).
+type PairKey = (String, String, Relation);
+
+/// Accumulates trial reports and the run-level latency histograms (one per pair and relation).
 #[derive(Debug, Default)]
 pub struct RunAnalyzer {
     trials: Vec<TrialReport>,
-    latency: BTreeMap<(String, String), Histogram<u64>>,
+    latency: BTreeMap<PairKey, Histogram<u64>>,
 }
 
 impl RunAnalyzer {
-    pub fn add(&mut self, trial: TrialReport, hists: super::trial::PairLatencies) {
-        for (key, h) in hists {
-            let acc = self.latency.entry(key).or_insert_with(latency_histogram);
-            // Same bounds on both sides, so adding cannot fail.
-            let _ = acc.add(&h);
+    pub fn add(&mut self, trial: TrialReport, hists: PairLatencies) {
+        // Interrupted trials are reported but do not count: their latencies neither.
+        if !trial.meta.interrupted {
+            for (key, h) in hists {
+                let acc = self.latency.entry(key).or_insert_with(latency_histogram);
+                // Same bounds on both sides, so adding cannot fail.
+                let _ = acc.add(&h);
+            }
         }
         self.trials.push(trial);
     }
 
-    pub fn trials(&self) -> &[TrialReport] {
-        &self.trials
+    /// Every trial so far, in trial order.
+    pub fn trials(&self) -> Vec<TrialReport> {
+        let mut t = self.trials.clone();
+        t.sort_by_key(|t| t.meta.trial);
+        t
     }
 
-    /// The report over every trial so far.
-    pub fn report(
-        &self,
-        run_id: &str,
-        scenario: &str,
-        backend: &str,
-        roster: &Roster,
-        expect: Option<&ExpectSpec>,
-    ) -> RunReport {
-        let pairs = self.pair_summaries();
-        let complete: Vec<&TrialReport> = self.trials.iter().filter(|t| !t.meta.interrupted).collect();
-        let distribution = distribution(&complete);
-        let findings = diagnosis::diagnose(&complete, &pairs);
-        let verdict = verdict(&complete, &pairs, &distribution, &findings);
-        let expectations = expect.map(|e| check(e, &pairs)).unwrap_or_default();
-        RunReport {
-            schema: SUMMARY_SCHEMA,
-            run_id: run_id.to_owned(),
-            scenario: scenario.to_owned(),
-            backend: backend.to_owned(),
-            notes: Vec::new(),
-            roster: roster.clone(),
-            trials: {
-                let mut t = self.trials.clone();
-                t.sort_by_key(|t| t.meta.trial);
-                t
-            },
-            pairs,
-            distribution,
-            verdict,
-            findings,
-            expectations,
-        }
+    /// The trials that ran to their end.
+    pub fn complete(&self) -> Vec<&TrialReport> {
+        let mut t: Vec<&TrialReport> = self.trials.iter().filter(|t| !t.meta.interrupted).collect();
+        t.sort_by_key(|t| t.meta.trial);
+        t
     }
 
-    fn pair_summaries(&self) -> Vec<PairSummary> {
-        let mut order: Vec<(String, String)> = Vec::new();
-        let mut by: BTreeMap<(String, String), Vec<&super::trial::PairReport>> = BTreeMap::new();
-        for t in &self.trials {
+    /// Per pair and relation, over the complete trials, in the order pairs first appear.
+    pub fn pair_summaries(&self) -> Vec<PairSummary> {
+        let mut order: Vec<PairKey> = Vec::new();
+        let mut by: BTreeMap<PairKey, Vec<&PairReport>> = BTreeMap::new();
+        for t in self.complete() {
             for p in &t.pairs {
-                let key = (p.talker.clone(), p.listener.clone());
+                let key = (p.talker.clone(), p.listener.clone(), p.relation);
                 if !by.contains_key(&key) {
                     order.push(key.clone());
                 }
                 by.entry(key).or_default().push(p);
             }
         }
-        order
-            .into_iter()
+        // Pairs in roster order, relations in a fixed order within a pair.
+        let pos = |k: &PairKey| order.iter().position(|o| o.0 == k.0 && o.1 == k.1).unwrap_or(usize::MAX);
+        let mut keys = order.clone();
+        keys.sort_by_key(|k| (pos(k), relation_rank(k.2)));
+        keys.into_iter()
             .map(|key| {
                 let ps = &by[&key];
-                let sum = |f: fn(&super::trial::PairReport) -> u64| ps.iter().map(|p| f(p)).sum::<u64>();
-                let (expected, received) = (sum(|p| p.expected), sum(|p| p.received));
-                let count =
-                    |d: Delivery| u32::try_from(ps.iter().filter(|p| p.delivery == d).count()).unwrap_or(u32::MAX);
-                let mut disc: Vec<f64> = ps.iter().filter_map(|p| p.discovery_ms).collect();
-                disc.sort_by(f64::total_cmp);
                 let h = self.latency.get(&key).filter(|h| !h.is_empty());
-                PairSummary {
-                    talker: key.0.clone(),
-                    listener: key.1.clone(),
-                    relation: if ps.iter().all(|p| p.relation == ps[0].relation) {
-                        ps[0].relation
-                    } else {
-                        Relation::Varies
-                    },
-                    expected,
-                    received,
-                    lost: sum(|p| p.lost),
-                    duplicates: sum(|p| p.duplicates),
-                    reordered: sum(|p| p.reordered),
-                    ratio: if expected == 0 {
-                        if received > 0 {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    } else {
-                        received as f64 / expected as f64
-                    },
-                    trials_delivered: count(Delivery::Delivered),
-                    trials_partial: count(Delivery::Partial),
-                    trials_none: count(Delivery::None),
-                    discovery_median_ms: (!disc.is_empty()).then(|| disc[disc.len() / 2]),
-                    latency_p50_us: h.map(|h| h.value_at_quantile(0.5)),
-                    latency_p90_us: h.map(|h| h.value_at_quantile(0.9)),
-                    latency_p99_us: h.map(|h| h.value_at_quantile(0.99)),
-                    latency_max_us: h.map(Histogram::max),
-                }
+                summarise(&key, ps, h)
             })
             .collect()
+    }
+
+    /// Outcome shares over the complete trials, most frequent first, lettered.
+    pub fn distribution(&self) -> Vec<OutcomeShare> {
+        distribution(&self.complete())
+    }
+}
+
+fn relation_rank(r: Relation) -> u8 {
+    match r {
+        Relation::SamePod => 0,
+        Relation::SameNode => 1,
+        Relation::CrossNode => 2,
+        Relation::Unknown => 3,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
+fn summarise(key: &PairKey, ps: &[&PairReport], h: Option<&Histogram<u64>>) -> PairSummary {
+    let sum = |f: fn(&PairReport) -> u64| ps.iter().map(|p| f(p)).sum::<u64>();
+    let (expected, received) = (sum(|p| p.expected), sum(|p| p.received));
+    let count = |d: Delivery| u32::try_from(ps.iter().filter(|p| p.delivery == d).count()).unwrap_or(u32::MAX);
+    let mut placements = BTreeMap::new();
+    for p in ps {
+        let at = format!("{} → {}", p.talker_node.as_deref().unwrap_or("?"), p.listener_node.as_deref().unwrap_or("?"));
+        *placements.entry(at).or_default() += 1;
+    }
+    let known: Vec<bool> = ps.iter().filter_map(|p| p.listener_matched).collect();
+    PairSummary {
+        talker: key.0.clone(),
+        listener: key.1.clone(),
+        relation: key.2,
+        trials: u32::try_from(ps.len()).unwrap_or(u32::MAX),
+        placements,
+        expected,
+        received,
+        lost: sum(|p| p.lost),
+        duplicates: sum(|p| p.duplicates),
+        reordered: sum(|p| p.reordered),
+        ratio: ratio(received, expected),
+        trials_delivered: count(Delivery::Delivered),
+        trials_partial: count(Delivery::Partial),
+        trials_none: count(Delivery::None),
+        trials_matched: (known.len() == ps.len())
+            .then(|| u32::try_from(known.iter().filter(|m| **m).count()).unwrap_or(u32::MAX)),
+        matched_median_ms: median(ps.iter().filter_map(|p| p.matched_ms).collect()),
+        first_message_median_ms: median(ps.iter().filter_map(|p| p.first_message_ms).collect()),
+        latency_p50_us: h.map(|h| h.value_at_quantile(0.5)),
+        latency_p90_us: h.map(|h| h.value_at_quantile(0.9)),
+        latency_p99_us: h.map(|h| h.value_at_quantile(0.99)),
+        latency_max_us: h.map(Histogram::max),
+        negative_latency: sum(|p| p.negative_latency),
+        clock_trusted: ps.iter().all(|p| p.clock_trusted),
+        latency_buckets: h
+            .map(|h| {
+                h.iter_recorded().map(|v| (h.highest_equivalent(v.value_iterated_to()), v.count_at_value())).collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The outcome letter for an index: A…Z, then AA, AB, ….
+fn letter(i: usize) -> String {
+    let l = |n: usize| char::from(b'A' + u8::try_from(n % 26).unwrap_or(0));
+    if i < 26 {
+        l(i).to_string()
+    } else {
+        format!("{}{}", l(i / 26 - 1), l(i))
     }
 }
 
@@ -245,114 +225,26 @@ fn distribution(trials: &[&TrialReport]) -> Vec<OutcomeShare> {
     for t in trials {
         *counts.entry(t.outcome.as_str()).or_default() += 1;
     }
-    let n = u32::try_from(trials.len()).unwrap_or(u32::MAX);
+    let n = trials.len() as u64;
     let mut shares: Vec<OutcomeShare> = counts
         .into_iter()
         .map(|(outcome, k)| {
-            let (lo, hi) = wilson(k, n);
+            let (lo, hi) = wilson(u64::from(k), n);
             OutcomeShare {
+                letter: String::new(),
                 outcome: outcome.to_owned(),
                 trials: k,
-                share: f64::from(k) / f64::from(n),
+                share: f64::from(k) / n as f64,
                 wilson_low: lo,
                 wilson_high: hi,
             }
         })
         .collect();
     shares.sort_by(|a, b| b.trials.cmp(&a.trials).then_with(|| a.outcome.cmp(&b.outcome)));
+    for (i, s) in shares.iter_mut().enumerate() {
+        s.letter = letter(i);
+    }
     shares
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.0} %", x * 100.0)
-}
-
-fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeShare], findings: &[Finding]) -> Verdict {
-    let n = trials.len();
-    if n == 0 {
-        return Verdict { kind: VerdictKind::Inconclusive, evidence: vec!["no trial completed".into()] };
-    }
-    let shares = |d: &[OutcomeShare]| -> Vec<String> {
-        d.iter()
-            .map(|s| {
-                format!(
-                    "`{}` in {}/{n} trials ({}, 95 % CI {}–{})",
-                    s.outcome,
-                    s.trials,
-                    pct(s.share),
-                    pct(s.wilson_low),
-                    pct(s.wilson_high)
-                )
-            })
-            .collect()
-    };
-    if dist.len() > 1 {
-        let mut evidence = vec![format!("{} different outcomes over {n} trials:", dist.len())];
-        evidence.extend(shares(dist));
-        for p in pairs
-            .iter()
-            .filter(|p| p.trials_none > 0 && p.trials_none < p.trials_delivered + p.trials_partial + p.trials_none)
-        {
-            evidence.push(format!(
-                "{} → {} ({}): delivered in {} trial(s), nothing in {}",
-                p.talker,
-                p.listener,
-                p.relation.as_str(),
-                p.trials_delivered + p.trials_partial,
-                p.trials_none
-            ));
-        }
-        return Verdict { kind: VerdictKind::Race, evidence };
-    }
-    let dead: Vec<&PairSummary> = pairs.iter().filter(|p| p.trials_none as usize == n).collect();
-    if !dead.is_empty() {
-        let mut evidence: Vec<String> = dead
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} → {} ({}): 0 of {} messages in every one of {n} trials",
-                    p.talker,
-                    p.listener,
-                    p.relation.as_str(),
-                    p.expected
-                )
-            })
-            .collect();
-        for f in findings {
-            let line = format!("likely cause: {}", f.cause);
-            if !evidence.contains(&line) {
-                evidence.push(line);
-            }
-        }
-        return Verdict { kind: VerdictKind::NoDelivery, evidence };
-    }
-    Verdict { kind: VerdictKind::Consistent, evidence: shares(dist) }
-}
-
-fn check(e: &ExpectSpec, pairs: &[PairSummary]) -> Vec<ExpectationResult> {
-    let mut out = Vec::new();
-    if let Some(min) = e.min_delivery {
-        let worst = pairs.iter().min_by(|a, b| a.ratio.total_cmp(&b.ratio));
-        out.push(ExpectationResult {
-            what: format!("every pair delivers ≥ {}", pct(min.0)),
-            passed: pairs.iter().all(|p| p.ratio >= min.0),
-            detail: worst.map_or("no pairs".into(), |p| {
-                format!("worst: {} → {} at {:.1} %", p.talker, p.listener, p.ratio * 100.0)
-            }),
-        });
-    }
-    if let Some(max) = e.max_p99_latency_ms {
-        let limit_us = max.0 * 1000.0;
-        let worst = pairs.iter().filter_map(|p| p.latency_p99_us.map(|v| (p, v))).max_by_key(|(_, v)| *v);
-        out.push(ExpectationResult {
-            what: format!("every pair's p99 latency < {} ms", max.0),
-            passed: pairs.iter().all(|p| p.latency_p99_us.is_some_and(|v| (v as f64) < limit_us)),
-            detail: worst.map_or("no latency measured".into(), |(p, v)| {
-                format!("worst: {} → {} at {:.2} ms", p.talker, p.listener, v as f64 / 1000.0)
-            }),
-        });
-    }
-    out
 }
 
 #[cfg(test)]
@@ -367,5 +259,13 @@ mod tests {
         let (lo, hi) = wilson(0, 5);
         assert!(lo == 0.0 && (hi - 0.4345).abs() < 1e-3, "{hi}");
         assert_eq!(wilson(0, 0), (0.0, 1.0));
+    }
+
+    #[test]
+    fn letters_run_past_z() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(25), "Z");
+        assert_eq!(letter(26), "AA");
+        assert_eq!(letter(27), "AB");
     }
 }

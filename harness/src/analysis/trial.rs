@@ -1,6 +1,11 @@
 //! One trial: records in, [`TrialReport`] out.
+//!
+//! Each pair's window comes from the nodes' own records (see [`crate::timing`]); discovery is
+//! per pair: a talker's `start` record names its writer GUID, a listener's `matched` records
+//! list the writers it is matched with, so "did this listener ever match *that* talker" has an
+//! answer (and the same the other way round).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chatter::record::RecordRef;
 use chatter::{PayloadKind, RecordKind, Reliability, Role};
@@ -8,7 +13,24 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::pair::PairAcc;
+use super::sends::SendLog;
 use super::{Delivery, Relation, Roster, TrialMeta, ANONYMOUS};
+use crate::timing::{outage_threshold_ns, secs_since, window_opens};
+
+/// Receipts held back until their talker's `start` record is seen (the two come through
+/// different pipes); past this many they are judged with the listener's window alone.
+const PENDING_LIMIT: usize = 100_000;
+
+/// How the analysis reads time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalysisSettings {
+    /// Warm-up after both ends are up before a pair's window opens.
+    pub warmup_ns: u64,
+    /// Every node stamps records with one clock (local and netns backends): one-way latency
+    /// and discovery times between any two nodes can be trusted. Otherwise only pairs on one
+    /// node can (until clock offsets are measured).
+    pub shared_clock: bool,
+}
 
 /// What any node said about itself: start, matching, stop.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,21 +39,35 @@ pub struct NodeFacts {
     pub start_ns: Option<u64>,
     pub domain: Option<u32>,
     pub reliability: Option<Reliability>,
+    /// Its own DDS endpoint GUID (from the start record), where the transport tells.
+    #[serde(default)]
+    pub guid: Option<String>,
     /// Most remote endpoints matched at once.
     pub max_peers: u32,
     pub first_matched_ns: Option<u64>,
+    /// `matched` records listed which endpoints (per-pair discovery is known).
+    #[serde(default)]
+    pub lists_endpoints: bool,
     pub stop_reason: Option<String>,
+    /// Time of its last record of any kind.
+    #[serde(default)]
+    pub last_ns: Option<u64>,
 }
 
 impl NodeFacts {
     /// Takes what `start`, `matched` and `stop` records say; other kinds are the caller's.
     fn note(&mut self, r: &RecordRef<'_>) {
+        self.last_ns = Some(self.last_ns.map_or(r.t_ns, |l| l.max(r.t_ns)));
         match r.kind {
             RecordKind::Start => {
                 self.started = true;
                 self.start_ns = Some(r.t_ns);
                 self.domain = r.domain;
                 self.reliability = r.reliability;
+                self.guid = r.guid.as_deref().map(str::to_owned);
+                // A transport that names its own endpoint also lists the ones it matches: from
+                // now on, no `matched` record means nothing matched.
+                self.lists_endpoints |= r.guid.is_some();
             }
             RecordKind::Matched => {
                 let peers = r.peers.unwrap_or(0);
@@ -39,10 +75,21 @@ impl NodeFacts {
                 if peers > 0 {
                     self.first_matched_ns.get_or_insert(r.t_ns);
                 }
+                self.lists_endpoints |= r.remote.is_some();
             }
             RecordKind::Stop => self.stop_reason = r.reason.as_deref().map(str::to_owned),
             RecordKind::Sent | RecordKind::Recv => {}
         }
+    }
+
+    /// When the node stopped being up: its stop record, or its last record if it died.
+    pub fn end_ns(&self) -> Option<u64> {
+        self.last_ns
+    }
+
+    /// It started, and ended without a stop record: killed or crashed.
+    pub fn died(&self) -> bool {
+        self.started && self.stop_reason.is_none()
     }
 }
 
@@ -54,16 +101,7 @@ pub struct TalkerFacts {
     pub node: NodeFacts,
     /// Messages sent over the whole trial.
     pub sent: u64,
-    /// First sequence number sent inside the measurement window.
-    pub first_window_seq: Option<u64>,
     pub last_seq: u64,
-}
-
-impl TalkerFacts {
-    /// Messages sent inside the measurement window.
-    pub fn expected(&self) -> u64 {
-        self.first_window_seq.map_or(0, |first| (self.last_seq + 1).saturating_sub(first))
-    }
 }
 
 /// What a listener said about itself.
@@ -76,7 +114,8 @@ pub struct ListenerFacts {
     pub foreign: u64,
 }
 
-/// One talker→listener pair in one trial.
+/// One talker→listener pair in one trial. Times in ms count from the trial's origin
+/// ([`TrialMeta::start_ns`]) unless they say otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairReport {
     pub trial: u32,
@@ -86,80 +125,173 @@ pub struct PairReport {
     pub talker_node: Option<String>,
     pub listener_node: Option<String>,
     pub relation: Relation,
+    /// When the window opened (warm-up after both ends were up), s from the trial's origin.
+    pub window_from_s: Option<f64>,
+    /// When it closed (the listener's end), s from the trial's origin.
+    pub window_to_s: Option<f64>,
+    /// Messages the talker sent inside the window.
     pub expected: u64,
     pub received: u64,
     pub lost: u64,
     pub duplicates: u64,
     pub reordered: u64,
+    /// Messages sent before the window (warm-up, or before the listener was up) that arrived.
     pub before_window: u64,
     pub first_seq: Option<u64>,
     pub longest_gap: u64,
+    /// Runs of consecutive lost messages.
+    pub loss_runs: u64,
     pub max_silence_ms: Option<f64>,
-    /// First message after both ends existed, in ms.
-    pub discovery_ms: Option<f64>,
+    /// Silences long enough to be an outage (see [`TrialReport::silences`]).
+    pub outages: u32,
+    /// The listener matched this talker's writer (`None`: the transport did not say which
+    /// writers it matched).
+    pub listener_matched: Option<bool>,
+    /// The talker's writer matched this listener's reader (`None`: not known).
+    pub talker_matched: Option<bool>,
+    /// The listener matched this talker, ms after both were up.
+    pub matched_ms: Option<f64>,
+    /// First message (warm-up included), ms after both were up.
+    pub first_message_ms: Option<f64>,
     pub latency_p50_us: Option<u64>,
     pub latency_p90_us: Option<u64>,
     pub latency_p99_us: Option<u64>,
     pub latency_max_us: Option<u64>,
+    /// Messages stamped as received before they were sent (the clocks disagree).
+    pub negative_latency: u64,
+    /// Both ends stamp with one clock (same machine, or the backend shares one clock), so
+    /// latency and discovery times are real.
+    pub clock_trusted: bool,
     pub delivery: Delivery,
 }
 
 impl PairReport {
     pub fn ratio(&self) -> f64 {
-        if self.expected == 0 {
-            if self.received > 0 {
-                1.0
-            } else {
-                0.0
-            }
-        } else {
-            self.received as f64 / self.expected as f64
-        }
+        ratio(self.received, self.expected)
     }
+
+    pub fn name(&self) -> String {
+        format!("{} → {}", self.talker, self.listener)
+    }
+}
+
+/// `received / expected`, with 0 expected meaning "all" if anything arrived.
+pub fn ratio(received: u64, expected: u64) -> f64 {
+    if expected == 0 {
+        if received > 0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        received as f64 / expected as f64
+    }
+}
+
+/// A silence on one pair long enough to be an outage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub talker: String,
+    pub listener: String,
+    /// Seconds from the trial's origin.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// The silence runs to the end of the window (nothing arrived after it).
+    pub open_ended: bool,
 }
 
 /// One trial's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialReport {
     pub meta: TrialMeta,
+    /// Where each pod ran in this trial (pod → node).
+    pub placement: BTreeMap<String, String>,
     pub talkers: Vec<TalkerFacts>,
     pub listeners: Vec<ListenerFacts>,
     pub pairs: Vec<PairReport>,
+    /// Outage-length silences, by pair.
+    pub silences: Vec<Silence>,
     /// Which listeners heard which talkers, as a stable label.
     pub outcome: String,
     /// Records that could not be attributed (unknown node ids, unparseable lines).
     pub stray: u64,
 }
 
-/// Each pair's latency histogram of one trial, keyed by (talker, listener).
-pub type PairLatencies = Vec<((String, String), Histogram<u64>)>;
+impl TrialReport {
+    pub fn talker(&self, id: &str) -> Option<&TalkerFacts> {
+        self.talkers.iter().find(|t| t.id == id)
+    }
+
+    pub fn listener(&self, id: &str) -> Option<&ListenerFacts> {
+        self.listeners.iter().find(|l| l.id == id)
+    }
+
+    /// Seconds from this trial's origin.
+    pub fn at_s(&self, t_ns: u64) -> f64 {
+        secs_since(self.meta.start_ns, t_ns)
+    }
+}
+
+/// Each pair's latency histogram of one trial, keyed by (talker, listener, relation).
+pub type PairLatencies = Vec<((String, String, Relation), Histogram<u64>)>;
+
+#[derive(Debug, Default)]
+struct TalkerState {
+    facts: TalkerFacts,
+    sends: SendLog,
+    /// Reader GUID → when this writer first matched it.
+    matched: HashMap<String, u64>,
+}
+
+#[derive(Debug, Default)]
+struct ListenerState {
+    facts: ListenerFacts,
+    /// Writer GUID → when this reader first matched it.
+    matched: HashMap<String, u64>,
+}
+
+/// A receipt whose talker's window is not known yet.
+#[derive(Debug)]
+struct Pending {
+    listener: String,
+    talker: String,
+    seq: u64,
+    recv_ns: u64,
+    sent_ns: Option<u64>,
+}
 
 /// Accumulates one trial.
 #[derive(Debug)]
 pub struct TrialAnalyzer<'r> {
     roster: &'r Roster,
-    window_start_ns: u64,
-    talkers: HashMap<String, TalkerFacts>,
-    listeners: HashMap<String, ListenerFacts>,
+    settings: AnalysisSettings,
+    talkers: HashMap<String, TalkerState>,
+    listeners: HashMap<String, ListenerState>,
     /// listener → talker → accumulator (nested so look-ups by `&str` need no allocation).
     pairs: HashMap<String, HashMap<String, PairAcc>>,
+    pending: Vec<Pending>,
     stray: u64,
 }
 
 impl<'r> TrialAnalyzer<'r> {
-    /// Starts a trial whose measurement window opens at `window_start_ns`.
-    pub fn new(roster: &'r Roster, window_start_ns: u64) -> Self {
+    pub fn new(roster: &'r Roster, settings: AnalysisSettings) -> Self {
         let talkers = roster
             .talkers
             .iter()
-            .map(|m| (m.id.clone(), TalkerFacts { id: m.id.clone(), ..TalkerFacts::default() }))
+            .map(|m| {
+                let facts = TalkerFacts { id: m.id.clone(), ..TalkerFacts::default() };
+                (m.id.clone(), TalkerState { facts, ..TalkerState::default() })
+            })
             .collect();
         let listeners = roster
             .listeners
             .iter()
-            .map(|m| (m.id.clone(), ListenerFacts { id: m.id.clone(), ..ListenerFacts::default() }))
+            .map(|m| {
+                let facts = ListenerFacts { id: m.id.clone(), ..ListenerFacts::default() };
+                (m.id.clone(), ListenerState { facts, ..ListenerState::default() })
+            })
             .collect();
-        TrialAnalyzer { roster, window_start_ns, talkers, listeners, pairs: HashMap::new(), stray: 0 }
+        TrialAnalyzer { roster, settings, talkers, listeners, pairs: HashMap::new(), pending: Vec::new(), stray: 0 }
     }
 
     /// Counts a line that was not a record.
@@ -179,27 +311,21 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
-        t.node.note(r);
+        t.facts.node.note(r);
         match r.kind {
+            RecordKind::Start => {
+                let id = r.node.clone().into_owned();
+                self.release_pending(&id);
+            }
+            RecordKind::Matched => note_matched(&mut t.matched, r),
             RecordKind::Sent => {
                 let seq = r.seq.unwrap_or(0);
-                t.sent = t.sent.max(seq);
-                t.last_seq = t.last_seq.max(seq);
-                if r.t_ns >= self.window_start_ns && t.first_window_seq.is_none() {
-                    t.first_window_seq = Some(seq);
-                }
+                t.facts.sent = t.facts.sent.max(seq);
+                t.facts.last_seq = t.facts.last_seq.max(seq);
+                t.sends.push(r.t_ns, seq);
             }
-            RecordKind::Stop => {
-                let count = r.count.unwrap_or(0);
-                // Without per-message records, the whole run is the window.
-                if t.last_seq == 0 && count > 0 {
-                    t.first_window_seq = Some(1);
-                    t.last_seq = count;
-                }
-                t.sent = t.sent.max(count);
-            }
+            RecordKind::Stop => t.facts.sent = t.facts.sent.max(r.count.unwrap_or(0)),
             RecordKind::Recv => self.stray += 1,
-            RecordKind::Start | RecordKind::Matched => {}
         }
     }
 
@@ -208,36 +334,75 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
-        l.node.note(r);
+        l.facts.node.note(r);
         match r.kind {
             RecordKind::Recv => {
-                l.received += 1;
+                l.facts.received += 1;
                 let (Some(seq), Some(PayloadKind::Chatter | PayloadKind::Demo)) = (r.seq, r.payload) else {
-                    l.foreign += 1;
+                    l.facts.foreign += 1;
                     return;
                 };
                 let talker = r.talker.as_deref().unwrap_or(ANONYMOUS);
-                let by_talker = match self.pairs.get_mut(r.node.as_ref()) {
-                    Some(m) => m,
-                    None => self.pairs.entry(r.node.clone().into_owned()).or_default(),
-                };
-                let acc = match by_talker.get_mut(talker) {
-                    Some(a) => a,
-                    None => by_talker.entry(talker.to_owned()).or_default(),
-                };
-                if r.sent_ns.is_some_and(|s| s < self.window_start_ns) {
-                    acc.arrive_before_window(r.t_ns);
-                } else {
-                    acc.arrive(seq, r.t_ns, r.sent_ns);
+                let known = self.talkers.get(talker).is_some_and(|t| t.facts.node.start_ns.is_some());
+                if self.talkers.contains_key(talker) && !known && self.pending.len() < PENDING_LIMIT {
+                    self.pending.push(Pending {
+                        listener: r.node.clone().into_owned(),
+                        talker: talker.to_owned(),
+                        seq,
+                        recv_ns: r.t_ns,
+                        sent_ns: r.sent_ns,
+                    });
+                    return;
                 }
+                self.arrive(r.node.as_ref(), talker, seq, r.t_ns, r.sent_ns);
             }
+            RecordKind::Matched => note_matched(&mut l.matched, r),
             RecordKind::Sent => self.stray += 1,
-            RecordKind::Start | RecordKind::Matched | RecordKind::Stop => {}
+            RecordKind::Start | RecordKind::Stop => {}
+        }
+    }
+
+    /// When the window of `talker` → `listener` opens, as far as known now.
+    fn window_opens(&self, listener: &str, talker: &str) -> Option<u64> {
+        let l = self.listeners.get(listener)?.facts.node.start_ns?;
+        let t = self.talkers.get(talker).and_then(|t| t.facts.node.start_ns).unwrap_or(l);
+        Some(window_opens(t, l, self.settings.warmup_ns))
+    }
+
+    fn arrive(&mut self, listener: &str, talker: &str, seq: u64, recv_ns: u64, sent_ns: Option<u64>) {
+        let opens = self.window_opens(listener, talker);
+        let by_talker = match self.pairs.get_mut(listener) {
+            Some(m) => m,
+            None => self.pairs.entry(listener.to_owned()).or_default(),
+        };
+        let acc = match by_talker.get_mut(talker) {
+            Some(a) => a,
+            None => by_talker.entry(talker.to_owned()).or_default(),
+        };
+        match (sent_ns, opens) {
+            (Some(sent), Some(opens)) if sent < opens => acc.arrive_before_window(recv_ns),
+            _ => acc.arrive(seq, recv_ns, sent_ns),
+        }
+    }
+
+    fn release_pending(&mut self, talker: &str) {
+        if self.pending.iter().all(|p| p.talker != talker) {
+            return;
+        }
+        let (ready, rest): (Vec<Pending>, Vec<Pending>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|p| p.talker == talker);
+        self.pending = rest;
+        for p in ready {
+            self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
         }
     }
 
     /// Closes the trial: its report, and each pair's latency histogram for run-level merging.
     pub fn finish(mut self, meta: TrialMeta) -> (TrialReport, PairLatencies) {
+        // Receipts whose talker never printed a start record: judged by the listener alone.
+        for p in std::mem::take(&mut self.pending) {
+            self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
+        }
         let mut talker_ids: Vec<String> = self.roster.talkers.iter().map(|m| m.id.clone()).collect();
         // Talkers heard but not planned (anonymous demo talkers, strays) get pairs too.
         let mut extra: Vec<String> =
@@ -246,22 +411,82 @@ impl<'r> TrialAnalyzer<'r> {
         extra.dedup();
         talker_ids.extend(extra);
 
+        let origin = meta.start_ns;
         let mut pairs = Vec::new();
+        let mut silences = Vec::new();
         let mut hists = Vec::new();
         for l in &self.roster.listeners {
             let listener = self.listeners.get(&l.id);
+            let lf = listener.map(|l| &l.facts.node);
             let mut by_talker = self.pairs.remove(&l.id).unwrap_or_default();
             for t in &talker_ids {
                 let talker = self.talkers.get(t);
+                let tf = talker.map(|t| &t.facts.node);
                 let acc = by_talker.remove(t).unwrap_or_default();
-                let expected = talker.map_or(acc.received, TalkerFacts::expected);
-                let both_up = match (talker.and_then(|t| t.node.start_ns), listener.and_then(|l| l.node.start_ns)) {
+                let relation = Relation::between(self.roster, t, &l.id);
+                let both_up = match (tf.and_then(|t| t.start_ns), lf.and_then(|l| l.start_ns)) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (None, Some(b)) => Some(b),
                     _ => None,
                 };
-                let discovery_ms =
-                    acc.first_any_ns.zip(both_up).map(|(first, up)| first.saturating_sub(up) as f64 / 1e6);
+                let opens = both_up.map(|up| up.saturating_add(self.settings.warmup_ns));
+                let closes = lf.and_then(NodeFacts::end_ns);
+                let expected = match (talker, opens, closes) {
+                    // Unplanned (anonymous) talkers: only what arrived is known.
+                    (None, _, _) => acc.received,
+                    (Some(ts), Some(a), Some(b)) if !ts.sends.is_empty() => ts.sends.count_between(a, b),
+                    // No per-message records (a total only), or a listener that never came up
+                    // (it should have heard everything): the whole run.
+                    (Some(ts), _, _) => ts.facts.sent,
+                };
+                let after_up = |t_ns: u64| both_up.map(|up| t_ns.saturating_sub(up) as f64 / 1e6);
+                // Per-pair discovery: the listener's matched writers include this talker's?
+                let listener_matched = match (tf.and_then(|t| t.guid.as_deref()), listener) {
+                    (Some(g), Some(ls)) if ls.facts.node.lists_endpoints => Some(ls.matched.get(g).copied()),
+                    _ => None,
+                };
+                let talker_matched = match (lf.and_then(|l| l.guid.as_deref()), talker) {
+                    (Some(g), Some(ts)) if ts.facts.node.lists_endpoints => Some(ts.matched.contains_key(g)),
+                    _ => None,
+                };
+                // The send period, for what counts as an outage.
+                let period_ns = match (talker.and_then(|t| t.sends.last_ns()), tf.and_then(|t| t.start_ns)) {
+                    (Some(last), Some(start)) if talker.is_some_and(|t| t.facts.sent > 1) => {
+                        last.saturating_sub(start) / talker.map_or(1, |t| t.facts.sent.max(1))
+                    }
+                    _ => 0,
+                };
+                let threshold = outage_threshold_ns(period_ns);
+                let mut outages = 0;
+                for g in acc.silences.iter().filter(|g| g.len_ns() >= threshold) {
+                    outages += 1;
+                    silences.push(Silence {
+                        talker: t.clone(),
+                        listener: l.id.clone(),
+                        from_s: secs_since(origin, g.from_ns),
+                        to_s: secs_since(origin, g.to_ns),
+                        open_ended: false,
+                    });
+                }
+                // Silence at the end: the talker kept sending, the listener was up, nothing came.
+                if let (Some(last), Some(ts)) = (acc.last_recv_ns, talker) {
+                    let talker_end = ts.sends.last_ns().unwrap_or(last);
+                    let end = closes.map_or(talker_end, |c| c.min(talker_end));
+                    if end.saturating_sub(last) >= threshold && acc.received > 0 {
+                        outages += 1;
+                        silences.push(Silence {
+                            talker: t.clone(),
+                            listener: l.id.clone(),
+                            from_s: secs_since(origin, last),
+                            to_s: secs_since(origin, end),
+                            open_ended: true,
+                        });
+                    }
+                }
+                let clock_trusted = self.settings.shared_clock || relation == Relation::SamePod || {
+                    let tn = self.roster.node_of(t);
+                    tn.is_some() && tn == Some(l.node.as_str())
+                };
                 let h = &acc.latency_us;
                 let pct = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q));
                 pairs.push(PairReport {
@@ -270,7 +495,9 @@ impl<'r> TrialAnalyzer<'r> {
                     listener: l.id.clone(),
                     talker_node: self.roster.node_of(t).map(str::to_owned),
                     listener_node: Some(l.node.clone()),
-                    relation: Relation::between(self.roster, t, &l.id),
+                    relation,
+                    window_from_s: opens.map(|a| secs_since(origin, a)),
+                    window_to_s: closes.map(|b| secs_since(origin, b)),
                     expected,
                     received: acc.received,
                     lost: expected.saturating_sub(acc.received),
@@ -279,15 +506,22 @@ impl<'r> TrialAnalyzer<'r> {
                     before_window: acc.before_window,
                     first_seq: acc.first_seq,
                     longest_gap: acc.longest_gap,
+                    loss_runs: acc.loss_runs,
                     max_silence_ms: (acc.received > 1).then(|| acc.max_silence_ns as f64 / 1e6),
-                    discovery_ms,
+                    outages,
+                    listener_matched: listener_matched.map(|m| m.is_some()),
+                    talker_matched,
+                    matched_ms: listener_matched.flatten().and_then(after_up),
+                    first_message_ms: acc.first_any_ns.and_then(after_up),
                     latency_p50_us: pct(0.5),
                     latency_p90_us: pct(0.9),
                     latency_p99_us: pct(0.99),
                     latency_max_us: (!h.is_empty()).then(|| h.max()),
+                    negative_latency: acc.negative_latency,
+                    clock_trusted,
                     delivery: Delivery::classify(acc.received, expected),
                 });
-                hists.push(((t.clone(), l.id.clone()), acc.latency_us));
+                hists.push(((t.clone(), l.id.clone(), relation), acc.latency_us));
             }
         }
         let outcome = outcome_label(
@@ -295,17 +529,36 @@ impl<'r> TrialAnalyzer<'r> {
             &talker_ids,
             &pairs,
         );
-        let mut talkers: Vec<TalkerFacts> = self.talkers.into_values().collect();
+        let mut talkers: Vec<TalkerFacts> = self.talkers.into_values().map(|t| t.facts).collect();
         talkers.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut listeners: Vec<ListenerFacts> = self.listeners.into_values().collect();
+        let mut listeners: Vec<ListenerFacts> = self.listeners.into_values().map(|l| l.facts).collect();
         listeners.sort_by(|a, b| a.id.cmp(&b.id));
-        let report = TrialReport { meta, talkers, listeners, pairs, outcome, stray: self.stray };
+        let report = TrialReport {
+            meta,
+            placement: self.roster.placement(),
+            talkers,
+            listeners,
+            pairs,
+            silences,
+            outcome,
+            stray: self.stray,
+        };
         (report, hists)
     }
 }
 
+/// Remembers when each remote endpoint in a `matched` record was first matched.
+fn note_matched(matched: &mut HashMap<String, u64>, r: &RecordRef<'_>) {
+    for g in r.remote.iter().flatten() {
+        if !matched.contains_key(g.as_ref()) {
+            matched.insert(g.clone().into_owned(), r.t_ns);
+        }
+    }
+}
+
 /// A stable label of who heard whom: `all heard all`, `none heard`, or per listener the talkers
-/// it heard (`a.l ← t1, t2 | b.l ← none`).
+/// it heard (`a.l ← t1, t2 · b.l ← none`). Hearing anything counts; how much is the pairs'
+/// business (partial delivery is judged there, not here).
 pub fn outcome_label(listeners: &[&str], talkers: &[String], pairs: &[PairReport]) -> String {
     let heard = |l: &str| -> Vec<&str> {
         talkers
@@ -333,5 +586,5 @@ pub fn outcome_label(listeners: &[&str], talkers: &[String], pairs: &[PairReport
             format!("{l} ← {what}")
         })
         .collect::<Vec<_>>()
-        .join(" | ")
+        .join(" · ")
 }

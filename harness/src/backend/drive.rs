@@ -13,9 +13,7 @@ use super::{BackendError, Line, TrialStart};
 use crate::analysis::TrialMeta;
 use crate::placement::{PlacedPod, Plan, PlannedContainer};
 use crate::spec::ContainerRole;
-
-/// Extra time talkers get beyond their own duration before the harness stops them.
-const TALKER_SLACK: Duration = Duration::from_secs(10);
+use crate::timing::TALKER_SLACK;
 
 /// Something that happens at a time during the trial.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +57,8 @@ pub async fn drive(
     mut on_event: impl FnMut(&str) -> Result<(), BackendError>,
 ) -> Result<TrialMeta, BackendError> {
     let t0 = Instant::now();
+    // The trial's origin on the wall clock: fault times and reported times count from here.
+    let origin_ns = chatter::now_ns();
     let mut steps: Vec<(Duration, Step<'_>)> =
         plan.containers().map(|(p, c)| (c.start_delay, Step::Start(p, c))).collect();
     steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
@@ -66,7 +66,7 @@ pub async fn drive(
 
     let mut procs: Vec<NodeProcess> = Vec::new();
     let mut interrupted = false;
-    let talk_until = t0 + plan.timing.warmup + plan.timing.duration + TALKER_SLACK;
+    let talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
     let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
     let mut pending = steps.into_iter().peekable();
     // Until the talkers are done: run the timeline, and watch for the talkers to finish.
@@ -120,7 +120,7 @@ pub async fn drive(
     for h in handles {
         let _ = h.await;
     }
-    Ok(start.ended(interrupted))
+    Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
 }
 
 /// Resolves when every started talker has exited by itself.

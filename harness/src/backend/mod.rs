@@ -11,9 +11,9 @@ use std::path::PathBuf;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::analysis::TrialMeta;
 use crate::placement::{Node, Plan};
 use crate::spec::Scenario;
+use serde::{Deserialize, Serialize};
 
 /// One line a container printed, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,24 +23,30 @@ pub struct Line {
     pub text: String,
 }
 
-/// When a trial starts, as the runner decided it.
+/// Which trial to run. The backend stamps the trial's origin itself, once its setup is done
+/// (see [`TrialMeta`]); measurement windows come from the nodes' own start records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrialStart {
     pub trial: u32,
-    pub start_ns: u64,
-    pub window_start_ns: u64,
 }
 
-impl TrialStart {
-    /// The trial's timing facts, ending now.
-    pub fn ended(self, interrupted: bool) -> TrialMeta {
-        TrialMeta {
-            trial: self.trial,
-            start_ns: self.start_ns,
-            window_start_ns: self.window_start_ns,
-            end_ns: chatter::now_ns(),
-            interrupted,
-        }
+/// The timing facts of one trial, as the backend that ran it measured them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialMeta {
+    /// 1-based.
+    pub trial: u32,
+    /// Origin of the trial's timeline (wall clock, ns): when the backend began starting the
+    /// containers, after its setup. Fault times and reported times count from here.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// The trial was cut short (Ctrl-C), or the backend failed during it.
+    pub interrupted: bool,
+}
+
+impl TrialMeta {
+    /// A trial that began at `origin_ns` and ends now.
+    pub fn ended(trial: u32, origin_ns: u64, interrupted: bool) -> TrialMeta {
+        TrialMeta { trial, start_ns: origin_ns, end_ns: chatter::now_ns(), interrupted }
     }
 }
 
@@ -108,6 +114,12 @@ pub trait Backend {
     async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, run_id: &str) -> Result<(), BackendError> {
         let _ = (scenario, plan, run_id);
         Ok(())
+    }
+
+    /// Every node stamps its records with one clock (processes on this machine), so one-way
+    /// latency between nodes is real.
+    fn shared_clock(&self) -> bool {
+        true
     }
 
     /// The nodes placement may use.

@@ -2,47 +2,83 @@
 
 use std::fmt::Write as _;
 
-use super::{ms, percent};
-use crate::analysis::RunReport;
+use super::{pairs_table, Table};
+use crate::summary::RunReport;
+
+/// Renders `t` as aligned plain text, only the columns in `keep`.
+fn plain(t: &Table, keep: &[usize]) -> String {
+    let width =
+        |i: usize| t.rows.iter().map(|r| r[i].chars().count()).chain([t.head[i].chars().count()]).max().unwrap_or(0);
+    let widths: Vec<usize> = keep.iter().map(|&i| width(i)).collect();
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (k, &i) in keep.iter().enumerate() {
+            let (c, w) = (&cells[i], widths[k]);
+            let pad = w.saturating_sub(c.chars().count());
+            if k > 0 {
+                s.push_str("  ");
+            }
+            if t.numeric[i] {
+                let _ = write!(s, "{}{c}", " ".repeat(pad));
+            } else {
+                let _ = write!(s, "{c}{}", " ".repeat(pad));
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    let mut out = line(&t.head) + "\n";
+    for r in &t.rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
 
 /// Renders the console summary.
 pub fn render(r: &RunReport) -> String {
     let mut s = String::new();
-    let complete = r.trials.iter().filter(|t| !t.meta.interrupted).count();
+    let complete = r.complete().count();
     let _ = writeln!(s, "scenario {} · backend {} · {complete} trial(s) · run {}", r.scenario, r.backend, r.run_id);
     for n in &r.notes {
         let _ = writeln!(s, "note: {n}");
     }
-    let w = r.pairs.iter().map(|p| p.talker.len() + p.listener.len() + 3).max().unwrap_or(10).max(10);
-    let _ = writeln!(
-        s,
-        "{:<w$}  {:>10}  {:>9}  {:>8}  {:>8}  {:>8}",
-        "pair", "relation", "delivered", "trials", "p50 ms", "p99 ms"
-    );
-    for p in &r.pairs {
-        let n = p.trials_delivered + p.trials_partial + p.trials_none;
-        let _ = writeln!(
-            s,
-            "{:<w$}  {:>10}  {:>9}  {:>8}  {:>8}  {:>8}",
-            format!("{} → {}", p.talker, p.listener),
-            p.relation.as_str(),
-            percent(p.ratio),
-            format!("{}/{n}", p.trials_delivered + p.trials_partial),
-            ms(p.latency_p50_us),
-            ms(p.latency_p99_us)
-        );
-    }
+    // pair, relation, delivered, trials heard, matched, p50, p99
+    s.push_str(&plain(&pairs_table(r), &[0, 1, 2, 3, 8, 11, 12]));
     let _ = writeln!(s, "outcomes:");
     for o in &r.distribution {
-        let _ =
-            writeln!(s, "  {:>3} × {} ({} – {})", o.trials, o.outcome, percent(o.wilson_low), percent(o.wilson_high));
+        let _ = writeln!(
+            s,
+            "  {} {:>3} × {} ({:.1} % – {:.1} %)",
+            o.letter,
+            o.trials,
+            o.outcome,
+            o.wilson_low * 100.0,
+            o.wilson_high * 100.0
+        );
     }
-    let _ = writeln!(s, "verdict: {}", r.verdict.kind.as_str());
-    for e in &r.verdict.evidence {
-        let _ = writeln!(s, "  - {e}");
+    if r.verdict.groups.len() > 1 {
+        let _ = writeln!(s, "by placement:");
+        for g in &r.verdict.groups {
+            let outs: Vec<String> = g.outcomes.iter().map(|(l, k)| format!("{l} {k}/{}", g.trials.len())).collect();
+            let _ = writeln!(s, "  {} → {}", g.label, outs.join(", "));
+        }
     }
+    let _ = writeln!(s, "verdict: {} — {}", r.verdict.kind.as_str(), r.verdict.headline);
     for f in &r.findings {
-        let _ = writeln!(s, "cause [{}] {} → {}: {}", f.rule, f.talker, f.listener, f.cause);
+        let _ = writeln!(s, "{} [{}] {}", f.severity.as_str(), f.rule, f.cause);
+        let _ = writeln!(s, "  pairs: {}", f.pairs.join("; "));
+        if let Some(e) = f.evidence.first() {
+            let _ = writeln!(s, "  evidence: {e}");
+        }
+        if let Some(c) = &f.fault {
+            let _ = writeln!(
+                s,
+                "  injected: {} — observed {}: {}",
+                c.injected,
+                c.observed,
+                if c.matches { "matches" } else { "does NOT match" }
+            );
+        }
         let _ = writeln!(s, "  fix: {}", f.advice);
     }
     for e in &r.expectations {

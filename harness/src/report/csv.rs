@@ -6,15 +6,19 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Exporter;
-use crate::analysis::{Delivery, RunReport};
+use crate::analysis::Delivery;
+use crate::summary::RunReport;
 
 #[derive(Debug, Serialize)]
 pub struct TrialRow<'a> {
     pub trial: u32,
     pub start_ns: u64,
-    pub window_start_ns: u64,
     pub end_ns: u64,
     pub interrupted: bool,
+    /// Where each pod ran, `pod=node` separated by spaces.
+    pub placement: String,
+    /// The outcome's letter (as in the reports); empty for interrupted trials.
+    pub letter: &'a str,
     pub outcome: &'a str,
     pub pairs_delivered: usize,
     pub pairs_partial: usize,
@@ -59,9 +63,10 @@ impl Exporter for TrialsCsv {
             w.serialize(TrialRow {
                 trial: t.meta.trial,
                 start_ns: t.meta.start_ns,
-                window_start_ns: t.meta.window_start_ns,
                 end_ns: t.meta.end_ns,
                 interrupted: t.meta.interrupted,
+                placement: t.placement.iter().map(|(p, n)| format!("{p}={n}")).collect::<Vec<_>>().join(" "),
+                letter: if t.meta.interrupted { "" } else { report.letter_of(&t.outcome).unwrap_or("") },
                 outcome: &t.outcome,
                 pairs_delivered: count(Delivery::Delivered),
                 pairs_partial: count(Delivery::Partial),

@@ -1,11 +1,12 @@
 //! `report.html`: the Markdown report's content as one self-contained page (inline CSS, no
-//! scripts, nothing fetched), for a browser or a CI artifact viewer.
+//! scripts, nothing fetched), for a browser or a CI artifact viewer. Tables come from the
+//! shared [`Table`] model; wide tables scroll inside their own wrapper on a narrow screen.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{ms, percent, Exporter, Matrix};
-use crate::analysis::{Delivery, RunReport};
+use super::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Exporter, Table};
+use crate::summary::{RunReport, VerdictKind};
 
 #[derive(Debug)]
 pub struct Html;
@@ -26,26 +27,48 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn table(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let mut t = String::from("<table>\n<tr>");
-    for h in head {
-        let _ = write!(t, "<th>{}</th>", esc(h));
+fn table(t: &Table) -> String {
+    let class = |i: usize| if t.numeric.get(i).copied().unwrap_or(false) { " class=\"num\"" } else { "" };
+    let mut h = String::from("<div class=\"scroll\"><table>\n");
+    let _ = writeln!(h, "<caption>{}</caption>", esc(&t.caption));
+    h.push_str("<thead><tr>");
+    for (i, c) in t.head.iter().enumerate() {
+        let _ = write!(h, "<th scope=\"col\"{}>{}</th>", class(i), esc(c));
     }
-    t.push_str("</tr>\n");
-    for row in rows {
-        t.push_str("<tr>");
-        for cell in row {
-            let _ = write!(t, "<td>{}</td>", esc(&cell));
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        h.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(h, "<th scope=\"row\"{}>{}</th>", class(i), esc(c));
+            } else {
+                let _ = write!(h, "<td{}>{}</td>", class(i), esc(c));
+            }
         }
-        t.push_str("</tr>\n");
+        h.push_str("</tr>\n");
     }
-    t.push_str("</table>\n");
-    t
+    h.push_str("</tbody></table></div>\n");
+    h
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}\
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #bbb;padding:.3rem .6rem;text-align:left}\
-th{background:#eee}.note{background:#fff6d5;padding:.5rem 1rem}.verdict{font-size:1.3rem}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1rem auto;padding:0 1rem;max-width:80rem;\
+color:#1b1b1b;background:#fff}@media(prefers-color-scheme:dark){body{color:#e8e8e8;background:#161616}\
+th{background:#2a2a2a!important}.note{background:#3a3320!important}}\
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
+caption{text-align:left;font-weight:600;padding:.3rem 0}td,th{border:1px solid #999;padding:.3rem .6rem;text-align:left}\
+thead th{background:#eee}.num{text-align:right;font-variant-numeric:tabular-nums}\
+.note{background:#fff6d5;padding:.5rem 1rem}.badge{display:inline-block;padding:.2rem .7rem;border-radius:1rem;\
+color:#fff;font-weight:700}.ok{background:#1a7f37}.warn{background:#9a6700}.bad{background:#cf222e}\
+.info{background:#57606a}code{overflow-wrap:anywhere}li{overflow-wrap:anywhere}";
+
+fn badge(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Consistent => "ok",
+        VerdictKind::PlacementDetermined | VerdictKind::Degraded => "warn",
+        VerdictKind::Race | VerdictKind::NoDelivery => "bad",
+        VerdictKind::Inconclusive => "info",
+    }
+}
 
 impl Exporter for Html {
     fn file_name(&self) -> &'static str {
@@ -55,8 +78,15 @@ impl Exporter for Html {
     fn export(&self, r: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let mut h = String::new();
         let title = format!("chatter-harness: {}", r.scenario);
-        let _ = write!(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n", esc(&title), esc(&title));
-        let complete = r.trials.iter().filter(|t| !t.meta.interrupted).count();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{}</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n",
+            esc(&title),
+            esc(&title)
+        );
+        let complete = r.complete().count();
         let _ = writeln!(
             h,
             "<p>Run <code>{}</code> on the <code>{}</code> backend: {complete} complete trial(s), {} interrupted.</p>",
@@ -67,99 +97,61 @@ impl Exporter for Html {
         for n in &r.notes {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
         }
-        let _ = writeln!(h, "<h2 class=\"verdict\">Verdict: {}</h2>\n<ul>", esc(r.verdict.kind.as_str()));
+        let _ = writeln!(
+            h,
+            "<h2>Verdict: <span class=\"badge {}\">{}</span></h2>\n<p><strong>{}</strong></p>\n<ul>",
+            badge(r.verdict.kind),
+            esc(r.verdict.kind.as_str()),
+            esc(&r.verdict.headline)
+        );
         for e in &r.verdict.evidence {
             let _ = writeln!(h, "<li>{}</li>", esc(e));
         }
-        h.push_str("</ul>\n<h2>Delivery matrix</h2>\n<p>Rows are talkers, columns listeners; each cell: messages delivered over all trials (trials with any delivery / trials).</p>\n");
-        let m = Matrix::of(r);
-        let head: Vec<&str> =
-            std::iter::once("talker \\ listener").chain(m.listeners.iter().map(String::as_str)).collect();
-        h.push_str(&table(&head, m.rows.into_iter().map(|(t, cells)| std::iter::once(t).chain(cells).collect())));
+        h.push_str("</ul>\n<h2>Delivery matrix</h2>\n");
+        h.push_str(&table(&matrix(r)));
+        h.push_str("<h2>Trials</h2>\n");
+        h.push_str(&table(&trials_table(r)));
         h.push_str("<h2>Outcome distribution</h2>\n");
-        h.push_str(&table(
-            &["outcome", "trials", "share", "95 % CI (Wilson)"],
-            r.distribution.iter().map(|s| {
-                vec![
-                    s.outcome.clone(),
-                    s.trials.to_string(),
-                    percent(s.share),
-                    format!("{} – {}", percent(s.wilson_low), percent(s.wilson_high)),
-                ]
-            }),
-        ));
+        h.push_str(&table(&distribution_table(r)));
         if !r.findings.is_empty() {
             h.push_str("<h2>Diagnosis</h2>\n");
             for f in &r.findings {
+                let class = match f.severity {
+                    crate::diagnosis::Severity::Failure => "bad",
+                    crate::diagnosis::Severity::Warning => "warn",
+                    crate::diagnosis::Severity::Info => "info",
+                };
                 let _ = writeln!(
                     h,
-                    "<h3>{} → {} (<code>{}</code>)</h3>\n<p>{}</p>\n<ul>",
-                    esc(&f.talker),
-                    esc(&f.listener),
+                    "<h3><span class=\"badge {class}\">{}</span> <code>{}</code>: {}</h3>\n<ul>",
+                    esc(f.severity.as_str()),
                     esc(&f.rule),
                     esc(&f.cause)
                 );
+                if !f.pairs.is_empty() {
+                    let _ = writeln!(h, "<li><strong>Pairs:</strong> {}</li>", esc(&f.pairs.join("; ")));
+                }
                 for e in &f.evidence {
                     let _ = writeln!(h, "<li>{}</li>", esc(e));
+                }
+                if let Some(c) = &f.fault {
+                    let _ = writeln!(
+                        h,
+                        "<li><strong>Injected fault:</strong> {} — observed {}: {}</li>",
+                        esc(&c.injected),
+                        esc(&c.observed),
+                        if c.matches { "matches" } else { "does NOT match" }
+                    );
                 }
                 let _ = writeln!(h, "<li><strong>What to do:</strong> {}</li>\n</ul>", esc(&f.advice));
             }
         }
         if !r.expectations.is_empty() {
             h.push_str("<h2>Expectations</h2>\n");
-            h.push_str(&table(
-                &["expectation", "result", "detail"],
-                r.expectations
-                    .iter()
-                    .map(|e| vec![e.what.clone(), if e.passed { "passed" } else { "FAILED" }.into(), e.detail.clone()]),
-            ));
+            h.push_str(&table(&expectations_table(r)));
         }
         h.push_str("<h2>Pairs</h2>\n");
-        h.push_str(&table(
-            &[
-                "talker",
-                "listener",
-                "relation",
-                "received / expected",
-                "lost",
-                "dup",
-                "reordered",
-                "discovery ms (median)",
-                "p50 ms",
-                "p90 ms",
-                "p99 ms",
-                "max ms",
-            ],
-            r.pairs.iter().map(|p| {
-                vec![
-                    p.talker.clone(),
-                    p.listener.clone(),
-                    p.relation.as_str().to_owned(),
-                    format!("{} / {}", p.received, p.expected),
-                    p.lost.to_string(),
-                    p.duplicates.to_string(),
-                    p.reordered.to_string(),
-                    p.discovery_median_ms.map_or("–".into(), |d| format!("{d:.0}")),
-                    ms(p.latency_p50_us),
-                    ms(p.latency_p90_us),
-                    ms(p.latency_p99_us),
-                    ms(p.latency_max_us),
-                ]
-            }),
-        ));
-        h.push_str("<h2>Trials</h2>\n");
-        h.push_str(&table(
-            &["trial", "outcome", "pairs with no delivery", "note"],
-            r.trials.iter().map(|t| {
-                let none = t.pairs.iter().filter(|p| p.delivery == Delivery::None).count();
-                vec![
-                    t.meta.trial.to_string(),
-                    t.outcome.clone(),
-                    none.to_string(),
-                    if t.meta.interrupted { "interrupted" } else { "" }.into(),
-                ]
-            }),
-        ));
+        h.push_str(&table(&pairs_table(r)));
         h.push_str("</body>\n</html>\n");
         out.write_all(h.as_bytes())
     }

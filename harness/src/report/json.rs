@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::Exporter;
-use crate::analysis::RunReport;
+use crate::summary::RunReport;
 
 #[derive(Debug)]
 pub struct SummaryJson;

@@ -1,13 +1,30 @@
-//! `report.md`: what a person reads first — verdict, who-heard-whom matrix, outcome
-//! distribution, causes, then the details.
+//! `report.md`: what a person reads first — verdict, who-heard-whom matrix, trials by placement,
+//! outcome distribution, causes, then the details. Tables come from the shared [`Table`]
+//! model; cell text is escaped for GFM tables (`|`, line breaks).
 
 use std::io::{self, Write};
 
-use super::{ms, percent, Exporter, Matrix};
-use crate::analysis::RunReport;
+use super::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Exporter, Table};
+use crate::summary::RunReport;
 
 #[derive(Debug)]
 pub struct Markdown;
+
+/// Escapes text for a GFM table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn table(out: &mut dyn Write, t: &Table) -> io::Result<()> {
+    writeln!(out, "**{}**", t.caption)?;
+    writeln!(out)?;
+    writeln!(out, "|{}", t.head.iter().map(|h| format!(" {} |", cell(h))).collect::<String>())?;
+    writeln!(out, "|{}", t.numeric.iter().map(|n| if *n { "---:|" } else { "---|" }).collect::<String>())?;
+    for row in &t.rows {
+        writeln!(out, "|{}", row.iter().map(|c| format!(" {} |", cell(c))).collect::<String>())?;
+    }
+    writeln!(out)
+}
 
 impl Exporter for Markdown {
     fn file_name(&self) -> &'static str {
@@ -15,13 +32,13 @@ impl Exporter for Markdown {
     }
 
     fn export(&self, r: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        let complete = r.trials.iter().filter(|t| !t.meta.interrupted).count();
+        let complete = r.complete().count();
         let interrupted = r.trials.len() - complete;
         writeln!(out, "# chatter-harness: {}", r.scenario)?;
         writeln!(out)?;
         write!(out, "Run `{}` on the `{}` backend: {complete} trial(s)", r.run_id, r.backend)?;
         if interrupted > 0 {
-            write!(out, ", {interrupted} interrupted (excluded from the verdict)")?;
+            write!(out, ", {interrupted} interrupted (shown, but counted nowhere)")?;
         }
         writeln!(out, ".")?;
         writeln!(out)?;
@@ -29,108 +46,70 @@ impl Exporter for Markdown {
             writeln!(out, "> **Note:** {n}")?;
             writeln!(out)?;
         }
-        writeln!(out, "## Verdict: {}", r.verdict.kind.as_str())?;
+        writeln!(out, "## Verdict: `{}`", r.verdict.kind.as_str())?;
+        writeln!(out)?;
+        writeln!(out, "**{}**", r.verdict.headline)?;
         writeln!(out)?;
         for e in &r.verdict.evidence {
             writeln!(out, "- {e}")?;
         }
         writeln!(out)?;
-
         writeln!(out, "## Delivery matrix")?;
         writeln!(out)?;
-        writeln!(out, "Rows are talkers, columns listeners; each cell: messages delivered over all trials (trials with any delivery / trials).")?;
+        table(out, &matrix(r))?;
+        writeln!(out, "## Trials")?;
         writeln!(out)?;
-        let m = Matrix::of(r);
-        write!(out, "| talker \\ listener |")?;
-        for l in &m.listeners {
-            write!(out, " {l} |")?;
-        }
-        writeln!(out)?;
-        writeln!(out, "|---|{}", "---|".repeat(m.listeners.len()))?;
-        for (t, cells) in &m.rows {
-            write!(out, "| {t} |")?;
-            for c in cells {
-                write!(out, " {c} |")?;
-            }
-            writeln!(out)?;
-        }
-        writeln!(out)?;
-
+        table(out, &trials_table(r))?;
         writeln!(out, "## Outcome distribution")?;
         writeln!(out)?;
-        writeln!(out, "| outcome | trials | share | 95 % CI (Wilson) |")?;
-        writeln!(out, "|---|---|---|---|")?;
-        for s in &r.distribution {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} – {} |",
-                s.outcome,
-                s.trials,
-                percent(s.share),
-                percent(s.wilson_low),
-                percent(s.wilson_high)
-            )?;
-        }
-        writeln!(out)?;
-
+        table(out, &distribution_table(r))?;
         if !r.findings.is_empty() {
             writeln!(out, "## Diagnosis")?;
             writeln!(out)?;
             for f in &r.findings {
-                writeln!(out, "### {} → {} (`{}`)", f.talker, f.listener, f.rule)?;
+                writeln!(out, "### `{}` ({}): {}", f.rule, f.severity.as_str(), f.cause)?;
                 writeln!(out)?;
-                writeln!(out, "{}", f.cause)?;
-                writeln!(out)?;
+                if !f.pairs.is_empty() {
+                    writeln!(out, "- **Pairs:** {}", f.pairs.join("; "))?;
+                }
+                if !f.trials.is_empty() {
+                    let ts: Vec<String> = f.trials.iter().map(u32::to_string).collect();
+                    writeln!(out, "- **Trials:** {}", ts.join(", "))?;
+                }
                 for e in &f.evidence {
                     writeln!(out, "- {e}")?;
+                }
+                if let Some(c) = &f.fault {
+                    writeln!(
+                        out,
+                        "- **Injected fault:** {} — observed {}: {}",
+                        c.injected,
+                        c.observed,
+                        if c.matches { "matches" } else { "does NOT match" }
+                    )?;
                 }
                 writeln!(out, "- **What to do:** {}", f.advice)?;
                 writeln!(out)?;
             }
         }
-
         if !r.expectations.is_empty() {
             writeln!(out, "## Expectations")?;
             writeln!(out)?;
-            for e in &r.expectations {
-                writeln!(out, "- [{}] {} — {}", if e.passed { "x" } else { " " }, e.what, e.detail)?;
-            }
-            writeln!(out)?;
+            table(out, &expectations_table(r))?;
         }
-
         writeln!(out, "## Pairs")?;
         writeln!(out)?;
-        writeln!(out, "| talker | listener | relation | received / expected | lost | dup | reordered | discovery ms (median) | p50 ms | p90 ms | p99 ms | max ms |")?;
-        writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
-        for p in &r.pairs {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                p.talker,
-                p.listener,
-                p.relation.as_str(),
-                p.received,
-                p.expected,
-                p.lost,
-                p.duplicates,
-                p.reordered,
-                p.discovery_median_ms.map_or("–".into(), |d| format!("{d:.0}")),
-                ms(p.latency_p50_us),
-                ms(p.latency_p90_us),
-                ms(p.latency_p99_us),
-                ms(p.latency_max_us)
-            )?;
-        }
-        writeln!(out)?;
+        table(out, &pairs_table(r))
+    }
+}
 
-        writeln!(out, "## Trials")?;
-        writeln!(out)?;
-        writeln!(out, "| trial | outcome | note |")?;
-        writeln!(out, "|---|---|---|")?;
-        for t in &r.trials {
-            let note = if t.meta.interrupted { "interrupted" } else { "" };
-            writeln!(out, "| {} | {} | {note} |", t.meta.trial, t.outcome)?;
-        }
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipes_do_not_split_cells() {
+        assert_eq!(cell("a | b"), "a \\| b");
+        assert_eq!(cell("x\ny"), "x y");
     }
 }

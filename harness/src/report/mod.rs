@@ -10,8 +10,8 @@ mod markdown;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::analysis::RunReport;
 use crate::results::{write_atomic, ResultsError};
+use crate::summary::RunReport;
 
 pub use self::console::render as console;
 pub use self::csv::{PairsCsv, TrialRow, TrialsCsv};
@@ -39,44 +39,201 @@ pub fn write_all(dir: &Path, report: &RunReport) -> Result<(), ResultsError> {
     Ok(())
 }
 
-/// The who-heard-whom matrix both human-readable reports show: rows are talkers, columns
-/// listeners (labelled `id (node)`), cells `delivered % (trials with any delivery/trials)`.
+/// A table every human-readable format renders the same way (Markdown, HTML, console), so
+/// they cannot drift apart; each format escapes cell text its own way.
 #[derive(Debug, Clone, PartialEq)]
-struct Matrix {
-    listeners: Vec<String>,
-    rows: Vec<(String, Vec<String>)>,
+pub struct Table {
+    pub caption: String,
+    pub head: Vec<String>,
+    /// Right-aligned (numbers), per column.
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
 }
 
-impl Matrix {
-    fn of(r: &RunReport) -> Matrix {
-        let node = |id: &str| r.roster.node_of(id).unwrap_or("?").to_owned();
-        let listeners = r.roster.listeners.iter().map(|l| format!("{} ({})", l.id, l.node)).collect();
-        let mut talkers: Vec<&str> = Vec::new();
-        for p in &r.pairs {
-            if !talkers.contains(&p.talker.as_str()) {
-                talkers.push(&p.talker);
+impl Table {
+    fn new(caption: &str, head: &[(&str, bool)]) -> Table {
+        Table {
+            caption: caption.to_owned(),
+            head: head.iter().map(|(h, _)| (*h).to_owned()).collect(),
+            numeric: head.iter().map(|(_, n)| *n).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Where a member ran over the complete trials: `master` or `master 4 / pi 6`.
+fn nodes_of(r: &RunReport, pod: &str) -> String {
+    let mut count: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for t in r.complete() {
+        if let Some(n) = t.placement.get(pod) {
+            *count.entry(n.as_str()).or_default() += 1;
+        }
+    }
+    match count.len() {
+        0 => r
+            .roster
+            .talkers
+            .iter()
+            .chain(&r.roster.listeners)
+            .find(|m| m.pod == pod)
+            .map_or("?".into(), |m| m.node.clone()),
+        1 => count.keys().next().map_or("?".into(), |n| (*n).to_owned()),
+        _ => count.iter().map(|(n, k)| format!("{n} {k}")).collect::<Vec<_>>().join(" / "),
+    }
+}
+
+fn member_label(r: &RunReport, id: &str) -> String {
+    let pod = r.roster.talkers.iter().chain(&r.roster.listeners).find(|m| m.id == id).map(|m| m.pod.clone());
+    match pod {
+        Some(pod) => format!("{id} ({})", nodes_of(r, &pod)),
+        None => id.to_owned(),
+    }
+}
+
+/// Who heard whom: rows are talkers, columns listeners; a pair whose relation changed between
+/// trials gets one figure per relation, never a pooled one.
+pub fn matrix(r: &RunReport) -> Table {
+    let mut head = vec![("talker \\ listener".to_owned(), false)];
+    head.extend(r.roster.listeners.iter().map(|l| (member_label(r, &l.id), false)));
+    let mut t = Table {
+        caption: "Who heard whom: messages delivered over all complete trials (trials with any delivery / trials)"
+            .into(),
+        head: head.iter().map(|(h, _)| h.clone()).collect(),
+        numeric: head.iter().map(|(_, n)| *n).collect(),
+        rows: Vec::new(),
+    };
+    let mut talkers: Vec<&str> = Vec::new();
+    for p in &r.pairs {
+        if !talkers.contains(&p.talker.as_str()) {
+            talkers.push(&p.talker);
+        }
+    }
+    for talker in talkers {
+        let mut row = vec![member_label(r, talker)];
+        for l in &r.roster.listeners {
+            let rows: Vec<&crate::analysis::PairSummary> =
+                r.pairs.iter().filter(|p| p.talker == talker && p.listener == l.id).collect();
+            let cell =
+                |p: &crate::analysis::PairSummary| format!("{} ({}/{})", percent(p.ratio), p.trials_heard(), p.trials);
+            row.push(match rows.as_slice() {
+                [] => "–".into(),
+                [one] => format!("{} · {}", cell(one), one.relation.as_str()),
+                many => {
+                    many.iter().map(|p| format!("{} {}", p.relation.as_str(), cell(p))).collect::<Vec<_>>().join(" · ")
+                }
+            });
+        }
+        t.rows.push(row);
+    }
+    t
+}
+
+/// One row per trial: where the pods that moved ran, the outcome letter, and a note.
+pub fn trials_table(r: &RunReport) -> Table {
+    let pods: Vec<String> = {
+        let mut pods: Vec<String> = Vec::new();
+        for m in r.roster.talkers.iter().chain(&r.roster.listeners) {
+            if !pods.contains(&m.pod) {
+                pods.push(m.pod.clone());
             }
         }
-        let rows = talkers
-            .into_iter()
-            .map(|t| {
-                let cells = r
-                    .roster
-                    .listeners
-                    .iter()
-                    .map(|l| match r.pairs.iter().find(|p| p.talker == t && p.listener == l.id) {
-                        Some(p) => {
-                            let n = p.trials_delivered + p.trials_partial + p.trials_none;
-                            format!("{} ({}/{n})", percent(p.ratio), p.trials_delivered + p.trials_partial)
-                        }
-                        None => "–".to_owned(),
-                    })
-                    .collect();
-                (format!("{t} ({})", node(t)), cells)
-            })
-            .collect();
-        Matrix { listeners, rows }
+        pods
+    };
+    let mut head: Vec<(String, bool)> = vec![("trial".into(), true)];
+    head.extend(pods.iter().map(|p| (format!("{p} node"), false)));
+    head.extend([
+        ("delivered / partial / none pairs".into(), false),
+        ("outcome".into(), false),
+        ("note".into(), false),
+    ]);
+    let mut t = Table {
+        caption: "Trials: where each pod ran, and the outcome (letters as in the outcome table)".into(),
+        head: head.iter().map(|(h, _)| h.clone()).collect(),
+        numeric: head.iter().map(|(_, n)| *n).collect(),
+        rows: Vec::new(),
+    };
+    for tr in &r.trials {
+        let count = |d: crate::analysis::Delivery| tr.pairs.iter().filter(|p| p.delivery == d).count();
+        let mut row = vec![tr.meta.trial.to_string()];
+        row.extend(pods.iter().map(|p| tr.placement.get(p).cloned().unwrap_or_else(|| "?".into())));
+        row.push(format!(
+            "{} / {} / {}",
+            count(crate::analysis::Delivery::Delivered),
+            count(crate::analysis::Delivery::Partial),
+            count(crate::analysis::Delivery::None)
+        ));
+        row.push(if tr.meta.interrupted { "–".into() } else { r.letter_of(&tr.outcome).unwrap_or("?").to_owned() });
+        row.push(if tr.meta.interrupted { "interrupted: not counted".into() } else { String::new() });
+        t.rows.push(row);
     }
+    t
+}
+
+pub fn distribution_table(r: &RunReport) -> Table {
+    let mut t = Table::new(
+        "Outcome distribution over complete trials",
+        &[("", false), ("outcome", false), ("trials", true), ("share", true), ("95 % CI (Wilson)", true)],
+    );
+    for s in &r.distribution {
+        t.rows.push(vec![
+            s.letter.clone(),
+            s.outcome.clone(),
+            s.trials.to_string(),
+            percent(s.share),
+            format!("{} – {}", percent(s.wilson_low), percent(s.wilson_high)),
+        ]);
+    }
+    t
+}
+
+pub fn pairs_table(r: &RunReport) -> Table {
+    let mut t = Table::new(
+        "Pairs, per relation (latency and discovery are never pooled across relations)",
+        &[
+            ("pair", false),
+            ("relation", false),
+            ("delivered", true),
+            ("trials heard", true),
+            ("received / expected", true),
+            ("lost", true),
+            ("dup", true),
+            ("reordered", true),
+            ("matched", true),
+            ("match ms", true),
+            ("first msg ms", true),
+            ("p50 ms", true),
+            ("p99 ms", true),
+            ("max ms", true),
+        ],
+    );
+    for p in &r.pairs {
+        let untrusted = |s: String| if p.clock_trusted || s == "–" { s } else { format!("{s} (untrusted clock)") };
+        t.rows.push(vec![
+            p.name(),
+            p.relation.as_str().to_owned(),
+            percent(p.ratio),
+            format!("{}/{}", p.trials_heard(), p.trials),
+            format!("{} / {}", p.received, p.expected),
+            p.lost.to_string(),
+            p.duplicates.to_string(),
+            p.reordered.to_string(),
+            p.trials_matched.map_or("?".into(), |m| format!("{m}/{}", p.trials)),
+            untrusted(p.matched_median_ms.map_or("–".into(), |d| format!("{d:.0}"))),
+            untrusted(p.first_message_median_ms.map_or("–".into(), |d| format!("{d:.0}"))),
+            untrusted(ms(p.latency_p50_us)),
+            untrusted(ms(p.latency_p99_us)),
+            untrusted(ms(p.latency_max_us)),
+        ]);
+    }
+    t
+}
+
+pub fn expectations_table(r: &RunReport) -> Table {
+    let mut t = Table::new("Expectations", &[("expectation", false), ("result", false), ("detail", false)]);
+    for e in &r.expectations {
+        t.rows.push(vec![e.what.clone(), if e.passed { "passed" } else { "FAILED" }.into(), e.detail.clone()]);
+    }
+    t
 }
 
 /// `12.3 %`-style percentage.
@@ -114,7 +271,7 @@ mod tests {
     fn summary_json() {
         let text = render(&SummaryJson);
         let v: serde_json::Value = serde_json::from_str(&text).expect("valid json");
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], 2);
         insta::assert_snapshot!(text);
     }
 
@@ -138,7 +295,7 @@ mod tests {
     #[test]
     fn fixture_facts() {
         let r = fixture::report();
-        assert_eq!(r.verdict.kind, crate::analysis::run::VerdictKind::Race);
+        assert_eq!(r.verdict.kind, crate::summary::VerdictKind::Race, "{:?}", r.verdict);
         let cut = r
             .pairs
             .iter()

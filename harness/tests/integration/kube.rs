@@ -70,7 +70,15 @@ fn list(kind: &str, items: Vec<Value>) -> Value {
 /// The JSON lines a container would print.
 fn logs(pod: &str, container: &str) -> String {
     let id = format!("{pod}.{container}");
-    let info = StartInfo { host: pod, pid: 1, transport: "rustdds", domain: 0, topic: "/chatter", qos: Qos::default() };
+    let info = StartInfo {
+        host: pod,
+        pid: 1,
+        transport: "rustdds",
+        domain: 0,
+        topic: "/chatter",
+        qos: Qos::default(),
+        guid: None,
+    };
     let now = chatter::now_ns();
     let mut out = Vec::new();
     if container == "talker" {

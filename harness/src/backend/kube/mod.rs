@@ -155,6 +155,10 @@ impl KubeBackend {
 }
 
 impl Backend for KubeBackend {
+    fn shared_clock(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "kube"
     }
@@ -217,6 +221,8 @@ impl Backend for KubeBackend {
         mut stop: watch::Receiver<bool>,
     ) -> Result<TrialMeta, BackendError> {
         let api = self.pods()?;
+        // Reported times count from here; windows come from the nodes' own start records.
+        let origin_ns = chatter::now_ns();
         let ns = self.namespace.clone().unwrap_or_default();
         let names: Vec<String> = plan.pods.iter().map(|p| p.name.clone()).collect();
         let result = async {
@@ -270,7 +276,7 @@ impl Backend for KubeBackend {
             }
             // Talkers stop by themselves after warm-up + duration.
             let mut interrupted = false;
-            let talk_for = plan.timing.warmup + plan.timing.duration + Duration::from_secs(30);
+            let talk_for = plan.timing.talker_deadline(crate::timing::KUBE_TALKER_SLACK);
             let talkers_done = async {
                 for p in &plan.pods {
                     let talkers: Vec<String> = p
@@ -302,7 +308,7 @@ impl Backend for KubeBackend {
             let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
         }
         deleted?;
-        Ok(start.ended(interrupted))
+        Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
     }
 
     async fn cleanup(&mut self) -> Result<(), BackendError> {

@@ -1,0 +1,925 @@
+//! The rules. For a pair that delivered nothing, [`SILENT_RULES`] in priority order (the first
+//! that fires explains it); for a pair that delivered something, [`LATE_RULES`]; per trial,
+//! [`nodes_died`] and [`outages`]; over the run, [`loss`]; and [`faults_not_seen`] for injected
+//! faults that left no trace.
+
+use chatter::Durability;
+
+use super::{Context, FaultCheck, Hit, Setting, Severity};
+use crate::analysis::run::wilson;
+use crate::analysis::trial::{PairReport, TrialReport};
+use crate::analysis::{Delivery, PairSummary, Relation, DELIVERED_RATIO};
+use crate::spec::FaultSpec;
+use crate::timing::{FAULT_TOLERANCE, LATE_JOIN};
+
+type PairRule = fn(&Context<'_>) -> Option<Hit>;
+
+/// Why a pair delivered nothing, most specific first.
+pub const SILENT_RULES: &[PairRule] = &[
+    listener_not_started,
+    talker_not_started,
+    domain_mismatch,
+    qos_incompatible,
+    talker_sent_nothing,
+    no_discovery_across_nodes,
+    matched_but_no_data,
+    no_discovery,
+];
+
+/// What else to say about a pair that delivered something.
+pub const LATE_RULES: &[PairRule] = &[late_joiner, late_discovery];
+
+/// The first silent rule that fires, with where the two ends sat.
+pub fn why_silent(c: &Context<'_>) -> Option<Hit> {
+    SILENT_RULES.iter().find_map(|rule| rule(c)).map(|h| {
+        let placed = format!(
+            "trial {}: {} ({}), {}",
+            c.trial.meta.trial,
+            c.pair.name(),
+            where_(c.pair),
+            discovery_words(c.pair)
+        );
+        let mut h = h.pair(c.pair.name()).trial(c.trial.meta.trial);
+        h.evidence.insert(0, placed);
+        h
+    })
+}
+
+fn where_(p: &PairReport) -> String {
+    let at = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+    match p.relation {
+        Relation::SamePod => format!("same pod on {}", at(&p.listener_node)),
+        Relation::SameNode => format!("different pods on {}", at(&p.listener_node)),
+        Relation::CrossNode => format!("{} → {}", at(&p.talker_node), at(&p.listener_node)),
+        Relation::Unknown => "talker not in the plan".into(),
+    }
+}
+
+/// Per-pair discovery in words, never contradicting the finding's title.
+fn discovery_words(p: &PairReport) -> String {
+    let listener = match (p.listener_matched, p.matched_ms) {
+        (Some(true), Some(ms)) => format!("the listener matched this talker's writer after {}", ms_words(ms)),
+        (Some(true), None) => "the listener matched this talker's writer".into(),
+        (Some(false), _) => "the listener never matched this talker's writer".into(),
+        (None, _) => "per-pair discovery unknown (the transport does not list matched endpoints)".into(),
+    };
+    match p.talker_matched {
+        Some(true) => format!("{listener}; the talker matched this listener's reader"),
+        Some(false) => format!("{listener}; the talker never matched this listener's reader"),
+        None => listener,
+    }
+}
+
+fn ms_words(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+pub fn listener_not_started(c: &Context<'_>) -> Option<Hit> {
+    if c.listener.is_some_and(|l| l.node.started) {
+        return None;
+    }
+    Some(
+        Hit::new(
+            "listener-not-started",
+            Severity::Failure,
+            format!("listener `{}` never started (it printed no start record)", c.pair.listener),
+            "check the container's command and args: `ros2 run a b && ros2 run c d` in `args` without a shell runs \
+             nothing; use one process per container or `command: [sh, -c]`",
+        )
+        .evidence(format!("trial {}: no records from {}", c.trial.meta.trial, c.pair.listener)),
+    )
+}
+
+pub fn talker_not_started(c: &Context<'_>) -> Option<Hit> {
+    match c.talker {
+        Some(t) if !t.node.started => Some(
+            Hit::new(
+                "talker-not-started",
+                Severity::Failure,
+                format!("talker `{}` never started (it printed no start record)", c.pair.talker),
+                "check the talker container's command and args (see listener-not-started)",
+            )
+            .evidence(format!("trial {}: no records from {}", c.trial.meta.trial, c.pair.talker)),
+        ),
+        _ => None,
+    }
+}
+
+pub fn domain_mismatch(c: &Context<'_>) -> Option<Hit> {
+    let (t, l) = (c.talker?.node.domain?, c.listener?.node.domain?);
+    (t != l).then(|| {
+        Hit::new(
+            "domain-mismatch",
+            Severity::Failure,
+            "different DDS domains: the two can never discover each other",
+            "set the same ROS_DOMAIN_ID in every pod",
+        )
+        .evidence(format!("start records: {} on domain {t}, {} on domain {l}", c.pair.talker, c.pair.listener))
+    })
+}
+
+pub fn qos_incompatible(c: &Context<'_>) -> Option<Hit> {
+    use chatter::Reliability::{BestEffort, Reliable};
+    let (t, l) = (c.talker?.node.reliability?, c.listener?.node.reliability?);
+    (t == BestEffort && l == Reliable).then(|| {
+        Hit::new(
+            "qos-incompatible",
+            Severity::Failure,
+            "incompatible QoS: a best-effort publisher cannot serve a reliable subscription",
+            "make the listener best-effort or the talker reliable",
+        )
+        .evidence(format!("{} is best-effort, {} requests reliable", c.pair.talker, c.pair.listener))
+    })
+}
+
+pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Hit> {
+    let t = c.talker?;
+    (t.sent == 0).then(|| {
+        Hit::new(
+            "talker-sent-nothing",
+            Severity::Failure,
+            format!("talker `{}` published nothing", c.pair.talker),
+            "check the talker's logs; it started but did not publish",
+        )
+        .evidence(format!("trial {}: sent 0, stop reason {:?}", c.trial.meta.trial, t.node.stop_reason))
+    })
+}
+
+/// Same-node or same-pod delivery to this listener, or from this talker, in the same trial.
+fn local_delivery<'a>(c: &Context<'a>) -> Option<&'a PairReport> {
+    c.trial.pairs.iter().find(|p| {
+        matches!(p.relation, Relation::SamePod | Relation::SameNode)
+            && p.delivery != Delivery::None
+            && (p.listener == c.pair.listener || p.talker == c.pair.talker)
+    })
+}
+
+/// Why multicast cannot be what failed between these two, if it cannot.
+fn multicast_excuse(c: &Context<'_>) -> Option<String> {
+    let s = c.setting;
+    let pod = |id: &str| id.split('.').next().unwrap_or(id).to_owned();
+    let (tp, lp) = (pod(&c.pair.talker), pod(&c.pair.listener));
+    if !s.separate_nodes {
+        return Some(format!("the {} backend runs every pod in one network: no node boundary to cross", s.backend));
+    }
+    if s.multicast_between_nodes {
+        return Some("the scenario lets multicast cross between nodes (network.multicastBetweenNodes)".into());
+    }
+    if s.on_host_network(&tp) && s.on_host_network(&lp) {
+        return Some("both pods are on the host network, which carries multicast between nodes".into());
+    }
+    let (tn, ln) = (c.pair.talker_node.as_deref()?, c.pair.listener_node.as_deref()?);
+    if let Some(f) = s.partitions_between(tn, ln).first() {
+        return Some(format!("a fault was injected between these nodes: {}", f.describe()));
+    }
+    None
+}
+
+pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Hit> {
+    if c.pair.relation != Relation::CrossNode || c.pair.listener_matched == Some(true) || multicast_excuse(c).is_some()
+    {
+        return None;
+    }
+    let local = local_delivery(c)?;
+    Some(
+        Hit::new(
+            "no-discovery-across-nodes",
+            Severity::Failure,
+            "no discovery across nodes while same-node delivery works: SPDP multicast (239.255.0.1) does not cross \
+             nodes on the pod network (flannel VXLAN drops multicast)",
+            "use hostNetwork: true for ROS pods, configure unicast discovery peers (CYCLONEDDS_URI Peers / Fast DDS \
+             initial peers), or run a Fast DDS discovery server",
+        )
+        .evidence(format!(
+            "trial {}: meanwhile {} ({}) delivered {} of {}",
+            c.trial.meta.trial,
+            local.name(),
+            local.relation.as_str(),
+            local.received,
+            local.expected
+        )),
+    )
+}
+
+pub fn matched_but_no_data(c: &Context<'_>) -> Option<Hit> {
+    let matched = match c.pair.listener_matched {
+        Some(m) => m,
+        // Without per-pair facts: both ends matched something.
+        None => c.talker?.node.max_peers > 0 && c.listener?.node.max_peers > 0,
+    };
+    matched.then(|| {
+        Hit::new(
+            "matched-but-no-data",
+            Severity::Failure,
+            "discovery matched but no data arrived: the data path fails (e.g. Fast DDS shared memory between \
+             containers that do not share /dev/shm, or unicast data ports blocked)",
+            "disable shared-memory transport (FASTDDS_BUILTIN_TRANSPORTS=UDPv4) or share /dev/shm between the \
+             containers; check that UDP 7400–7500 passes between pods",
+        )
+        .evidence(format!(
+            "trial {}: {} sent {} in the window, none arrived",
+            c.trial.meta.trial, c.pair.talker, c.pair.expected
+        ))
+    })
+}
+
+pub fn no_discovery(c: &Context<'_>) -> Option<Hit> {
+    let l = c.listener?;
+    let mut h = Hit::new(
+        "no-discovery",
+        Severity::Failure,
+        "no discovery and no data between these two",
+        "check that discovery traffic (multicast, or unicast peers) reaches both ends",
+    )
+    .evidence(format!(
+        "trial {}: the listener matched at most {} writer(s); {} sent {}",
+        c.trial.meta.trial,
+        l.node.max_peers,
+        c.pair.talker,
+        c.talker.map_or(0, |t| t.sent)
+    ));
+    if let Some(why) = multicast_excuse(c) {
+        h = h.evidence(format!("not multicast across nodes: {why}"));
+    }
+    Some(h)
+}
+
+/// When `listener` came up relative to `talker`, s (positive: later).
+fn start_lag_s(c: &Context<'_>) -> Option<f64> {
+    let (t, l) = (c.talker?.node.start_ns?, c.listener?.node.start_ns?);
+    Some((l as f64 - t as f64) / 1e9)
+}
+
+pub fn late_joiner(c: &Context<'_>) -> Option<Hit> {
+    let lag = start_lag_s(c)?;
+    if lag < c.setting.warmup_s.max(LATE_JOIN.as_secs_f64()) {
+        return None;
+    }
+    let t = c.talker?;
+    let missed = t.sent.saturating_sub(c.pair.expected);
+    let by_design = match c.setting.durability {
+        Durability::Volatile => "volatile durability: a new reader gets nothing sent before it joined".to_owned(),
+        Durability::TransientLocal => format!(
+            "transient-local durability: a new reader gets at most the last {} (history depth); {} arrived",
+            c.setting.depth, c.pair.before_window
+        ),
+    };
+    let configured = c.setting.start_delays.get(&c.pair.listener).copied();
+    let fault = configured.map(|d| FaultCheck {
+        injected: format!("{} startDelayS {d} s", c.pair.listener),
+        observed: format!("started {lag:.2} s after {}", c.pair.talker),
+        // The start record comes after the participant is up: allow for that.
+        matches: (lag - d).abs() <= FAULT_TOLERANCE.as_secs_f64() + 0.2,
+    });
+    Some(
+        Hit::new(
+            "late-joiner",
+            Severity::Info,
+            format!("listener `{}` joined late, after the talker was already publishing", c.pair.listener),
+            "not loss: the window counts only what was sent while the listener was up; use transient-local \
+             durability if late joiners must get recent messages",
+        )
+        .pair(c.pair.name())
+        .trial(c.trial.meta.trial)
+        .evidence(format!(
+            "trial {}: started {lag:.2} s after {}; {missed} message(s) sent before its window are not expected ({by_design})",
+            c.trial.meta.trial, c.pair.talker
+        ))
+        .fault(fault),
+    )
+}
+
+pub fn late_discovery(c: &Context<'_>) -> Option<Hit> {
+    let warmup_ms = c.setting.warmup_s * 1000.0;
+    let (what, ms) = match (c.pair.matched_ms, c.pair.first_message_ms) {
+        (Some(m), _) => ("matched", m),
+        (None, Some(f)) => ("first message", f),
+        _ => return None,
+    };
+    if ms <= warmup_ms || !c.pair.clock_trusted {
+        return None;
+    }
+    Some(
+        Hit::new(
+            "late-discovery",
+            Severity::Warning,
+            "late discovery: the pair matched only after the warm-up, so its window opened before discovery",
+            "messages sent before the match are lost to this listener; look at why discovery is slow (SPDP \
+             announcement period, multicast reaching only some interfaces) or raise trials.warmupS",
+        )
+        .pair(c.pair.name())
+        .trial(c.trial.meta.trial)
+        .evidence(format!(
+            "trial {}: {} {what} {} after both ends were up (warm-up {})",
+            c.trial.meta.trial,
+            c.pair.name(),
+            ms_words(ms),
+            ms_words(warmup_ms)
+        )),
+    )
+}
+
+/// Talkers and listeners that ended without a stop record.
+pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
+    let ends = trial
+        .talkers
+        .iter()
+        .map(|t| ("talker", &t.id, &t.node))
+        .chain(trial.listeners.iter().map(|l| ("listener", &l.id, &l.node)));
+    let mut hits = Vec::new();
+    for (role, id, node) in ends {
+        if !node.died() {
+            continue;
+        }
+        let at = node.last_ns.map(|t| trial.at_s(t));
+        let pairs: Vec<String> = trial
+            .pairs
+            .iter()
+            .filter(|p| (&p.talker == id || &p.listener == id) && p.expected > 0)
+            .map(PairReport::name)
+            .collect();
+        let fault = kill_fault(setting, id).map(|(f, at_s)| FaultCheck {
+            injected: f.describe(),
+            observed: at.map_or("no record at all".into(), |a| format!("last record at {a:.2} s")),
+            matches: at.is_some_and(|a| a <= at_s + FAULT_TOLERANCE.as_secs_f64() && a >= at_s - 1.0),
+        });
+        let mut h = Hit::new(
+            "node-died",
+            Severity::Failure,
+            format!("{role} `{id}` died mid-trial: it ended without a stop record (killed or crashed)"),
+            "look at the container's exit: OOMKilled, a crash, or an external kill; messages it would have sent \
+             or received after that are not counted as network loss",
+        )
+        .trial(trial.meta.trial)
+        .evidence(format!(
+            "trial {}: last record at {}",
+            trial.meta.trial,
+            at.map_or("?".into(), |a| format!("{a:.2} s"))
+        ))
+        .fault(fault);
+        h.pairs = pairs;
+        hits.push(h);
+    }
+    hits
+}
+
+/// The injected kill of container id `pod.container`, and its time.
+fn kill_fault<'s>(setting: &'s Setting, id: &str) -> Option<(&'s FaultSpec, f64)> {
+    setting.faults.iter().find_map(|f| match f {
+        FaultSpec::Kill { pod, container, at_s } if format!("{pod}.{container}") == id => Some((f, at_s.0)),
+        _ => None,
+    })
+}
+
+/// Outage-length silences, grouped when they overlap in time, named by what they share.
+pub fn outages(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
+    let mut silences: Vec<&crate::analysis::trial::Silence> = trial.silences.iter().collect();
+    silences.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
+    // Cluster by overlap.
+    let mut clusters: Vec<Vec<&crate::analysis::trial::Silence>> = Vec::new();
+    for s in silences {
+        match clusters.last_mut() {
+            Some(c) if c.iter().any(|o| s.from_s <= o.to_s) => c.push(s),
+            _ => clusters.push(vec![s]),
+        }
+    }
+    let pair_of =
+        |talker: &str, listener: &str| trial.pairs.iter().find(|p| p.talker == talker && p.listener == listener);
+    let mut hits = Vec::new();
+    for cluster in clusters {
+        let pairs: Vec<&PairReport> = cluster.iter().filter_map(|s| pair_of(&s.talker, &s.listener)).collect();
+        let from = cluster.iter().map(|s| s.from_s).fold(f64::INFINITY, f64::min);
+        let to = cluster.iter().map(|s| s.to_s).fold(f64::NEG_INFINITY, f64::max);
+        let open = cluster.iter().all(|s| s.open_ended);
+        let nodes =
+            |p: &PairReport| (p.talker_node.clone().unwrap_or_default(), p.listener_node.clone().unwrap_or_default());
+        let cross = pairs.iter().all(|p| p.relation == Relation::CrossNode);
+        let mut link: Vec<String> = pairs.iter().flat_map(|p| [nodes(p).0, nodes(p).1]).collect();
+        link.sort();
+        link.dedup();
+        let common_node = link.iter().find(|n| pairs.iter().all(|p| nodes(p).0 == **n || nodes(p).1 == **n)).cloned();
+        let talkers: Vec<&str> = pairs.iter().map(|p| p.talker.as_str()).collect();
+        let what = if cross && link.len() == 2 {
+            format!("the link between nodes {} and {}", link[0], link[1])
+        } else if cross && common_node.is_some() {
+            format!("node {} (unreachable from the other nodes)", common_node.clone().unwrap_or_default())
+        } else if pairs.len() > 1 && talkers.iter().all(|t| *t == talkers[0]) {
+            format!("talker `{}` (silent to every listener)", talkers[0])
+        } else if pairs.len() == 1 {
+            format!("the pair {}", pairs[0].name())
+        } else {
+            "several pairs at once".into()
+        };
+        let ends = if open { "and did not resume" } else { "then resumed" };
+        let lost: u64 = pairs.iter().map(|p| p.lost).sum();
+        let fault = partition_check(setting, &link, cross, from, to);
+        let mut h = Hit::new(
+            "outage",
+            Severity::Failure,
+            format!("outage on {what}: messages stopped {ends}"),
+            "a link or node went away for a while: look at the node (network, power, CPU starvation) for that \
+             time; with reliable QoS, a history depth that covers the outage lets messages be recovered",
+        )
+        .trial(trial.meta.trial)
+        .evidence(format!(
+            "trial {}: silent from {from:.2} s to {to:.2} s ({:.2} s) on {}; {lost} message(s) lost on these pair(s)",
+            trial.meta.trial,
+            to - from,
+            pairs.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+        ))
+        .fault(fault);
+        h.pairs = pairs.iter().map(|p| p.name()).collect();
+        hits.push(h);
+    }
+    hits
+}
+
+/// Whether an outage on cross-node `link` from `from` to `to` matches an injected partition.
+fn partition_check(setting: &Setting, link: &[String], cross: bool, from: f64, to: f64) -> Option<FaultCheck> {
+    if !cross || link.len() != 2 {
+        return None;
+    }
+    let f = setting.partitions_between(&link[0], &link[1]).into_iter().next()?;
+    let FaultSpec::Partition { from_s, to_s, .. } = f else { return None };
+    let tol = FAULT_TOLERANCE.as_secs_f64();
+    Some(FaultCheck {
+        injected: f.describe(),
+        observed: format!("silent {from:.2}–{to:.2} s"),
+        matches: (from - from_s.0).abs() <= tol && (to - to_s.0).abs() <= tol,
+    })
+}
+
+/// Messages lost on pairs that delivered (outside outages, which explain their own losses).
+pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for s in pairs {
+        let rows: Vec<&PairReport> = trials
+            .iter()
+            .flat_map(|t| &t.pairs)
+            .filter(|p| p.talker == s.talker && p.listener == s.listener && p.relation == s.relation)
+            .filter(|p| p.delivery != Delivery::None && p.outages == 0)
+            .collect();
+        let (lost, expected) = rows.iter().fold((0, 0), |(l, e), p| (l + p.lost, e + p.expected));
+        if lost == 0 || expected == 0 {
+            continue;
+        }
+        let runs: u64 = rows.iter().map(|p| p.loss_runs).sum::<u64>().max(1);
+        let longest = rows.iter().map(|p| p.longest_gap).max().unwrap_or(0);
+        let rate = lost as f64 / expected as f64;
+        let (lo, hi) = wilson(lost, expected);
+        // Independent (Bernoulli) loss at rate p has runs of mean length 1 / (1 - p).
+        let mean_run = lost as f64 / runs as f64;
+        let bursty = mean_run > 2.0 / (1.0 - rate).max(0.05) && longest >= 5;
+        let spread = format!(
+            "{} (mean run {mean_run:.1} message(s), longest {longest})",
+            if bursty { "bursty" } else { "random" }
+        );
+        let reliability = trials
+            .iter()
+            .find_map(|t| t.talker(&s.talker).and_then(|f| f.node.reliability))
+            .unwrap_or(chatter::Reliability::Reliable);
+        let advice = match reliability {
+            chatter::Reliability::BestEffort => {
+                "best-effort QoS does not retransmit: a lost packet is a lost message; use reliable QoS, or find the \
+                 lossy link (Wi-Fi, an overloaded Pi)"
+            }
+            chatter::Reliability::Reliable => {
+                "reliable QoS lost messages: the writer's history (keep-last depth) was overwritten before the reader \
+                 acknowledged; raise the depth, lower the rate, or find the lossy link"
+            }
+        };
+        let partial = rows.iter().any(|p| p.delivery == Delivery::Partial) || s.ratio < DELIVERED_RATIO;
+        let fault = loss_check(setting, s, rate, lo, hi);
+        hits.push(
+            Hit::new(
+                "loss",
+                if partial { Severity::Failure } else { Severity::Warning },
+                format!(
+                    "{} lost {} of messages (95 % CI {}–{}), {reliability} QoS",
+                    s.name(),
+                    pct(rate),
+                    pct(lo),
+                    pct(hi)
+                ),
+                advice,
+            )
+            .pair(s.name())
+            .evidence(format!(
+                "{lost} of {expected} messages lost over {} trial(s) ({}); loss is {spread}",
+                rows.len(),
+                s.relation.as_str()
+            ))
+            .fault(fault),
+        );
+        if let Some(h) = hits.last_mut() {
+            h.trials = rows.iter().map(|p| p.trial).collect();
+        }
+    }
+    hits
+}
+
+/// Whether measured loss on a pair into node X matches an injected loss fault on X.
+fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -> Option<FaultCheck> {
+    setting.faults.iter().find_map(|f| match f {
+        FaultSpec::Loss { node, percent } if s.relation == Relation::CrossNode => {
+            let into = s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
+            into.then(|| {
+                let p = percent.0 / 100.0;
+                FaultCheck {
+                    injected: f.describe(),
+                    observed: format!("{} lost on {}", pct(rate), s.name()),
+                    // Inside the interval, or within 5 points (packets are not messages).
+                    matches: (lo..=hi).contains(&p) || (rate - p).abs() <= 0.05,
+                }
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Injected faults with no symptom at all: the simulator did not do what the scenario says.
+pub fn faults_not_seen(hits: &[Hit], setting: &Setting) -> Vec<Hit> {
+    setting
+        .faults
+        .iter()
+        .filter(|f| !matches!(f, FaultSpec::Delay { .. }))
+        .filter(|f| {
+            let described = f.describe();
+            !hits.iter().any(|h| h.fault.as_ref().is_some_and(|c| c.injected == described))
+        })
+        .map(|f| {
+            Hit::new(
+                "fault-not-observed",
+                Severity::Warning,
+                format!("injected fault left no trace: {}", f.describe()),
+                "check that the fault applies to the pairs you expect (loss and partitions act between nodes; a \
+                 kill needs the pod and container names)",
+            )
+            .evidence("no loss, outage or node death that matches it was measured")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::analysis::trial::{ListenerFacts, NodeFacts, Silence, TalkerFacts};
+    use crate::analysis::TrialMeta;
+    use crate::diagnosis::{diagnose, Context};
+    use crate::spec::{Fraction100, NonNegativeF64, PositiveF64};
+
+    const S: u64 = 1_000_000_000;
+
+    fn up() -> NodeFacts {
+        NodeFacts {
+            started: true,
+            start_ns: Some(0),
+            domain: Some(0),
+            reliability: Some(chatter::Reliability::Reliable),
+            max_peers: 1,
+            stop_reason: Some("duration".into()),
+            last_ns: Some(4 * S),
+            ..NodeFacts::default()
+        }
+    }
+
+    fn setting() -> Setting {
+        Setting {
+            backend: "netns".into(),
+            separate_nodes: true,
+            multicast_between_nodes: false,
+            host_network: BTreeMap::new(),
+            durability: Durability::Volatile,
+            depth: 10,
+            warmup_s: 1.0,
+            faults: Vec::new(),
+            start_delays: BTreeMap::new(),
+        }
+    }
+
+    /// `t` on node `tn` → `l` on node `ln`, `received` of 30.
+    fn pair(t: &str, tn: &str, l: &str, ln: &str, received: u64) -> PairReport {
+        let pod = |id: &str| id.split('.').next().unwrap_or(id).to_owned();
+        let relation = if pod(t) == pod(l) {
+            Relation::SamePod
+        } else if tn == ln {
+            Relation::SameNode
+        } else {
+            Relation::CrossNode
+        };
+        PairReport {
+            trial: 1,
+            talker: t.into(),
+            listener: l.into(),
+            talker_node: Some(tn.into()),
+            listener_node: Some(ln.into()),
+            relation,
+            window_from_s: Some(1.0),
+            window_to_s: Some(4.0),
+            expected: 30,
+            received,
+            lost: 30 - received,
+            duplicates: 0,
+            reordered: 0,
+            before_window: 0,
+            first_seq: None,
+            longest_gap: 0,
+            loss_runs: 0,
+            max_silence_ms: None,
+            outages: 0,
+            listener_matched: Some(received > 0),
+            talker_matched: Some(received > 0),
+            matched_ms: (received > 0).then_some(120.0),
+            first_message_ms: (received > 0).then_some(130.0),
+            latency_p50_us: None,
+            latency_p90_us: None,
+            latency_p99_us: None,
+            latency_max_us: None,
+            negative_latency: 0,
+            clock_trusted: true,
+            delivery: Delivery::classify(received, 30),
+        }
+    }
+
+    fn trial(pairs: Vec<PairReport>) -> TrialReport {
+        let mut talkers: Vec<TalkerFacts> = Vec::new();
+        let mut listeners: Vec<ListenerFacts> = Vec::new();
+        for p in &pairs {
+            if talkers.iter().all(|t| t.id != p.talker) {
+                talkers.push(TalkerFacts { id: p.talker.clone(), node: up(), sent: 40, last_seq: 40 });
+            }
+            if listeners.iter().all(|l| l.id != p.listener) {
+                listeners.push(ListenerFacts { id: p.listener.clone(), node: up(), ..Default::default() });
+            }
+        }
+        TrialReport {
+            meta: TrialMeta { trial: 1, start_ns: 0, end_ns: 5 * S, interrupted: false },
+            placement: BTreeMap::new(),
+            talkers,
+            listeners,
+            pairs,
+            silences: Vec::new(),
+            outcome: String::new(),
+            stray: 0,
+        }
+    }
+
+    fn silent_rule(t: &TrialReport, s: &Setting) -> Option<&'static str> {
+        let p = t.pairs.iter().find(|p| p.delivery == Delivery::None)?;
+        why_silent(&Context::new(p, t, s)).map(|h| h.rule)
+    }
+
+    /// The seed: the Pi talker's pod reaches its own listener, not the master's.
+    fn seed() -> TrialReport {
+        trial(vec![
+            pair("tl.talker", "pi", "tl.listener", "pi", 30),
+            pair("tl.talker", "pi", "l.listener", "master", 0),
+        ])
+    }
+
+    #[test]
+    fn listener_that_never_started() {
+        let mut t = seed();
+        t.listeners[1].node = NodeFacts::default();
+        assert_eq!(silent_rule(&t, &setting()), Some("listener-not-started"));
+    }
+
+    #[test]
+    fn talker_that_never_started() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
+        t.talkers[0].node = NodeFacts::default();
+        assert_eq!(silent_rule(&t, &setting()), Some("talker-not-started"));
+    }
+
+    #[test]
+    fn domains_differ() {
+        let mut t = seed();
+        t.listeners[1].node.domain = Some(7);
+        assert_eq!(silent_rule(&t, &setting()), Some("domain-mismatch"));
+    }
+
+    #[test]
+    fn best_effort_talker_reliable_listener() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
+        t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
+        assert_eq!(silent_rule(&t, &setting()), Some("qos-incompatible"));
+    }
+
+    #[test]
+    fn silent_talker() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
+        t.talkers[0].sent = 0;
+        assert_eq!(silent_rule(&t, &setting()), Some("talker-sent-nothing"));
+    }
+
+    #[test]
+    fn cross_node_silence_with_working_local_pairs_is_multicast_and_says_so_per_pair() {
+        let t = seed();
+        let p = &t.pairs[1];
+        let hit = why_silent(&Context::new(p, &t, &setting())).expect("explained");
+        assert_eq!(hit.rule, "no-discovery-across-nodes");
+        // The evidence agrees with the title: this listener never matched *this* talker.
+        assert!(hit.evidence[0].contains("never matched this talker's writer"), "{:?}", hit.evidence);
+        assert!(hit.evidence.iter().all(|e| !e.contains("yes")), "{:?}", hit.evidence);
+    }
+
+    #[test]
+    fn no_multicast_blame_where_multicast_cannot_be_missing() {
+        let t = seed();
+        let mut s = setting();
+        s.host_network = BTreeMap::from([("tl".into(), true), ("l".into(), true)]);
+        assert_eq!(silent_rule(&t, &s), Some("no-discovery"), "host network carries multicast");
+        let mut s = setting();
+        s.multicast_between_nodes = true;
+        assert_eq!(silent_rule(&t, &s), Some("no-discovery"));
+        let mut s = setting();
+        s.faults.push(FaultSpec::Partition {
+            between: ["master".into(), "pi".into()],
+            from_s: NonNegativeF64(0.0),
+            to_s: PositiveF64(10.0),
+        });
+        assert_eq!(silent_rule(&t, &s), Some("no-discovery"));
+        let mut s = setting();
+        s.separate_nodes = false;
+        assert_eq!(silent_rule(&t, &s), Some("no-discovery"), "local backend: one network");
+    }
+
+    #[test]
+    fn cross_node_without_local_reference_is_not_blamed_on_multicast() {
+        let t = trial(vec![pair("a.talker", "pi", "b.listener", "master", 0)]);
+        assert_eq!(silent_rule(&t, &setting()), Some("no-discovery"));
+    }
+
+    #[test]
+    fn matched_per_pair_but_no_data() {
+        let mut t = seed();
+        t.pairs[1].listener_matched = Some(true);
+        assert_eq!(silent_rule(&t, &setting()), Some("matched-but-no-data"), "discovery worked, data did not");
+    }
+
+    #[test]
+    fn late_listener_is_a_late_joiner_not_loss() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 20)]);
+        t.pairs[0].expected = 20;
+        t.pairs[0].lost = 0;
+        t.pairs[0].delivery = Delivery::Delivered;
+        t.listeners[0].node.start_ns = Some(2 * S);
+        let mut s = setting();
+        s.start_delays.insert("b.listener".into(), 2.0);
+        let hit = late_joiner(&Context::new(&t.pairs[0], &t, &s)).expect("late joiner");
+        assert_eq!(hit.severity, Severity::Info);
+        assert!(
+            hit.evidence[0].contains("20 message(s) sent before its window are not expected"),
+            "{:?}",
+            hit.evidence
+        );
+        assert!(hit.fault.expect("configured delay").matches);
+        t.listeners[0].node.start_ns = Some(S / 10);
+        assert!(late_joiner(&Context::new(&t.pairs[0], &t, &s)).is_none(), "a 0.1 s lag is not late");
+    }
+
+    #[test]
+    fn discovery_after_the_warmup_is_late() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "master", 25)]);
+        t.pairs[0].matched_ms = Some(1800.0);
+        let hit = late_discovery(&Context::new(&t.pairs[0], &t, &setting())).expect("late");
+        assert!(hit.evidence[0].contains("1.80 s"), "{:?}", hit.evidence);
+        t.pairs[0].matched_ms = Some(300.0);
+        assert!(late_discovery(&Context::new(&t.pairs[0], &t, &setting())).is_none());
+    }
+
+    #[test]
+    fn a_talker_without_stop_record_died_when_the_kill_said() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 30)]);
+        t.talkers[0].node.stop_reason = None;
+        t.talkers[0].node.last_ns = Some(2_450_000_000);
+        let mut s = setting();
+        s.faults.push(FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: NonNegativeF64(2.5) });
+        let hits = nodes_died(&t, &s);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].cause.contains("talker `a.talker` died"), "{}", hits[0].cause);
+        assert!(hits[0].evidence[0].contains("2.45 s"));
+        assert!(hits[0].fault.as_ref().expect("kill fault").matches);
+        s.faults[0] = FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: NonNegativeF64(3.5) };
+        assert!(!nodes_died(&t, &s)[0].fault.as_ref().expect("kill fault").matches, "1 s early is not the kill");
+    }
+
+    fn silence(t: &str, l: &str, from_s: f64, to_s: f64) -> Silence {
+        Silence { talker: t.into(), listener: l.into(), from_s, to_s, open_ended: false }
+    }
+
+    #[test]
+    fn an_outage_on_one_link_names_the_link_and_matches_the_partition() {
+        let mut t = trial(vec![
+            pair("m.talker", "master", "p.listener", "pi", 28),
+            pair("q.talker", "pi", "p.listener", "pi", 30),
+        ]);
+        t.pairs[0].outages = 1;
+        t.silences.push(silence("m.talker", "p.listener", 2.52, 4.03));
+        let mut s = setting();
+        s.faults.push(FaultSpec::Partition {
+            between: ["master".into(), "pi".into()],
+            from_s: NonNegativeF64(2.5),
+            to_s: PositiveF64(4.0),
+        });
+        let hits = outages(&t, &s);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].cause.contains("the link between nodes master and pi"), "{}", hits[0].cause);
+        assert!(hits[0].evidence[0].contains("from 2.52 s to 4.03 s"), "{:?}", hits[0].evidence);
+        assert!(hits[0].fault.as_ref().expect("partition").matches);
+        t.silences[0].from_s = 1.9;
+        assert!(!outages(&t, &s)[0].fault.as_ref().expect("partition").matches, "0.6 s early");
+    }
+
+    #[test]
+    fn overlapping_silences_into_one_node_name_the_node() {
+        let mut t = trial(vec![
+            pair("a.talker", "master", "p.listener", "pi", 20),
+            pair("b.talker", "edge", "p.listener", "pi", 20),
+        ]);
+        t.silences.push(silence("a.talker", "p.listener", 2.5, 4.0));
+        t.silences.push(silence("b.talker", "p.listener", 2.6, 4.0));
+        let hits = outages(&t, &setting());
+        assert_eq!(hits.len(), 1, "one outage, not two");
+        assert!(hits[0].cause.contains("node pi"), "{}", hits[0].cause);
+        assert_eq!(hits[0].pairs.len(), 2);
+    }
+
+    fn summary_of(t: &TrialReport, i: usize) -> PairSummary {
+        let mut a = crate::analysis::RunAnalyzer::default();
+        a.add(t.clone(), Vec::new());
+        a.pair_summaries()
+            .into_iter()
+            .find(|s| s.talker == t.pairs[i].talker && s.listener == t.pairs[i].listener)
+            .expect("summary")
+    }
+
+    #[test]
+    fn partial_delivery_gets_a_loss_finding_that_checks_the_injected_rate() {
+        let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
+        let p = &mut t.pairs[0];
+        (p.expected, p.received, p.lost, p.loss_runs, p.longest_gap) = (400, 284, 116, 90, 4);
+        p.delivery = Delivery::Partial;
+        t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
+        let summary = summary_of(&t, 0);
+        let mut s = setting();
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: Fraction100(30.0) });
+        let hits = loss(&[&t], std::slice::from_ref(&summary), &s);
+        assert_eq!(hits.len(), 1);
+        let h = &hits[0];
+        assert_eq!(h.severity, Severity::Failure);
+        assert!(h.cause.contains("lost 29.0 %") && h.cause.contains("best-effort"), "{}", h.cause);
+        assert!(h.evidence[0].contains("random"), "{:?}", h.evidence);
+        assert!(h.fault.as_ref().expect("loss fault").matches);
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: Fraction100(60.0) };
+        assert!(!loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
+    }
+
+    #[test]
+    fn long_loss_runs_are_bursty() {
+        let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
+        let p = &mut t.pairs[0];
+        (p.expected, p.received, p.lost, p.loss_runs, p.longest_gap) = (400, 340, 60, 2, 40);
+        p.delivery = Delivery::Partial;
+        let summary = summary_of(&t, 0);
+        let hits = loss(&[&t], &[summary], &setting());
+        assert!(hits[0].evidence[0].contains("bursty"), "{:?}", hits[0].evidence);
+    }
+
+    #[test]
+    fn findings_with_one_cause_are_grouped() {
+        // Two silent cross-node pairs in two trials: one finding listing both pairs.
+        let t1 = trial(vec![
+            pair("tl.talker", "pi", "tl.listener", "pi", 30),
+            pair("tl.talker", "pi", "l.listener", "master", 0),
+            pair("t.talker", "pi", "l.listener", "master", 0),
+            pair("t.talker", "pi", "tl.listener", "pi", 30),
+        ]);
+        let mut t2 = t1.clone();
+        t2.meta.trial = 2;
+        let findings = diagnose(&[&t1, &t2], &[], &setting());
+        let multicast: Vec<_> = findings.iter().filter(|f| f.rule == "no-discovery-across-nodes").collect();
+        assert_eq!(multicast.len(), 1, "{findings:#?}");
+        assert_eq!(multicast[0].pairs.len(), 2);
+        assert_eq!(multicast[0].trials, [1, 2]);
+    }
+
+    #[test]
+    fn an_injected_fault_without_symptom_is_reported() {
+        let t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 30)]);
+        let mut s = setting();
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: Fraction100(30.0) });
+        let findings = diagnose(&[&t], &[summary_of(&t, 0)], &s);
+        assert!(findings.iter().any(|f| f.rule == "fault-not-observed"), "{findings:#?}");
+    }
+}
