@@ -206,104 +206,34 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// A command that could not do its job, with the exit code of its class.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(e: impl std::fmt::Display) -> Failure {
+        Failure { code: exit::USAGE, message: e.to_string() }
+    }
+
+    fn backend(e: impl std::fmt::Display) -> Failure {
+        Failure { code: exit::BACKEND, message: e.to_string() }
+    }
+}
+
 fn fail(code: u8, e: impl std::fmt::Display) -> u8 {
     eprintln!("harness: error: {e}");
     code
 }
 
 fn dispatch(command: Command) -> u8 {
-    match command {
-        Command::Validate { scenario } => match spec::load(&scenario) {
-            Ok(s) => {
-                let nodes = crate::placement::declared_nodes(&s);
-                match crate::placement::place_trial(&s, &nodes, 1) {
-                    Ok(plan) => {
-                        if s.trials.reschedule {
-                            println!("reschedule: pods are placed afresh each trial; trial 1 shown");
-                        }
-                        println!(
-                            "{}: ok ({} pod(s), {} trial(s))",
-                            scenario.display(),
-                            plan.pods.len(),
-                            s.trials.count
-                        );
-                        for p in &plan.pods {
-                            let cs: Vec<String> = p
-                                .containers
-                                .iter()
-                                .map(|c| format!("{} ({:?})", c.name, c.role).to_lowercase())
-                                .collect();
-                            println!(
-                                "  {} → node {}{}: {}",
-                                p.name,
-                                p.node,
-                                if p.host_network { " [hostNetwork]" } else { "" },
-                                cs.join(", ")
-                            );
-                        }
-                        exit::OK
-                    }
-                    Err(e) => fail(exit::USAGE, format!("{}: {e}", scenario.display())),
-                }
-            }
-            Err(e) => fail(exit::USAGE, e),
-        },
-        Command::Report { dir } => match runner::reanalyze(&dir) {
-            Ok(r) => {
-                print!("{}", report::console(&r));
-                println!("reports: {}", dir.display());
-                if r.expectations_met() {
-                    exit::OK
-                } else {
-                    exit::EXPECTATIONS_FAILED
-                }
-            }
-            Err(e) => fail(exit::USAGE, e),
-        },
-        Command::Render { scenario, out, images } => {
-            let s = match spec::load(&scenario) {
-                Ok(s) => s,
-                Err(e) => return fail(exit::USAGE, e),
-            };
-            let plan = match crate::placement::place(&s, &crate::placement::declared_nodes(&s)) {
-                Ok(p) => p,
-                Err(e) => return fail(exit::USAGE, format!("{}: {e}", scenario.display())),
-            };
-            let run_id = crate::results::run_id(&s.name, chatter::now_ns());
-            let yaml = match crate::backend::kube::objects::render(
-                &plan,
-                &run_id,
-                &Images::new(&images.image_registry, &images.image_tag),
-            ) {
-                Ok(y) => y,
-                Err(e) => return fail(exit::BACKEND, e),
-            };
-            match out {
-                None => {
-                    print!("{yaml}");
-                    exit::OK
-                }
-                Some(dir) => {
-                    let path = dir.join(format!("{}.yaml", s.name));
-                    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, yaml)) {
-                        Ok(()) => {
-                            println!("wrote {}", path.display());
-                            exit::OK
-                        }
-                        Err(e) => fail(exit::BACKEND, format!("{}: {e}", path.display())),
-                    }
-                }
-            }
-        }
-        Command::Netns { action: NetnsAction::Cleanup } => {
-            let removed = crate::backend::netns::remove_namespaces(crate::backend::netns::topology::PREFIX);
-            if removed.is_empty() {
-                println!("removed 0 namespaces");
-            } else {
-                println!("removed {} namespace(s): {}", removed.len(), removed.join(" "));
-            }
-            exit::OK
-        }
+    let result = match command {
+        Command::Validate { scenario } => validate(&scenario),
+        Command::Report { dir } => report_dir(&dir),
+        Command::Render { scenario, out, images } => render(&scenario, out, &images),
+        Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
         Command::Run {
             scenario,
             backend,
@@ -314,65 +244,148 @@ fn dispatch(command: Command) -> u8 {
             arm64_bin_dir,
             arm64_as_amd64,
             kube,
-        } => {
-            let s = match spec::load(&scenario) {
-                Ok(s) => s,
-                Err(e) => return fail(exit::USAGE, e),
-            };
-            if trials == Some(0) {
-                return fail(exit::USAGE, "--trials must be at least 1");
-            }
-            let exe = match std::env::current_exe() {
-                Ok(exe) => exe,
-                Err(e) => return fail(exit::BACKEND, format!("cannot locate this binary: {e}")),
-            };
-            let arm64 = if arm64_as_amd64 {
-                Arm64::Native
-            } else {
-                Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
-            };
-            let nodes = match node_bin_dir {
-                Some(dir) => NodeCommand::BinDir(dir),
-                None => NodeCommand::SelfExe(exe),
-            };
-            let opts = RunOptions { results_root: out, trials, progress: !no_progress };
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => return fail(exit::BACKEND, e),
-            };
-            rt.block_on(async move {
-                let (stop_tx, stop) = watch::channel(false);
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("harness: interrupted; stopping the trial and writing results");
-                        let _ = stop_tx.send(true);
-                    }
-                });
-                let outcome = match backend {
-                    BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
-                    BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
-                    BackendArg::Kube => match kube.client().await {
-                        Ok(client) => runner::run(&s, &mut KubeBackend::new(client, kube.options()), &opts, stop).await,
-                        Err(e) => return fail(exit::BACKEND, format!("cannot reach the cluster: {e}")),
-                    },
-                };
-                match outcome {
-                    Ok(o) => {
-                        print!("{}", report::console(&o.report));
-                        println!("reports: {}", o.dir.display());
-                        if o.interrupted {
-                            exit::INTERRUPTED
-                        } else if o.report.expectations_met() {
-                            exit::OK
-                        } else {
-                            exit::EXPECTATIONS_FAILED
-                        }
-                    }
-                    Err(runner::RunError::Placement(e)) => fail(exit::USAGE, format!("{}: {e}", scenario.display())),
-                    Err(e) => fail(exit::BACKEND, e),
-                }
-            })
-        }
-        Command::Node { .. } => exit::USAGE,
+        } => run(RunArgs {
+            scenario,
+            backend,
+            trials,
+            out,
+            node_bin_dir,
+            no_progress,
+            arm64_bin_dir,
+            arm64_as_amd64,
+            kube,
+        }),
+        Command::Node { .. } => Ok(exit::USAGE),
+    };
+    result.unwrap_or_else(|f| fail(f.code, f.message))
+}
+
+fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
+    let s = spec::load(scenario).map_err(Failure::usage)?;
+    let nodes = crate::placement::declared_nodes(&s);
+    let plan = crate::placement::place_trial(&s, &nodes, 1)
+        .map_err(|e| Failure::usage(format!("{}: {e}", scenario.display())))?;
+    if s.trials.reschedule {
+        println!("reschedule: pods are placed afresh each trial; trial 1 shown");
     }
+    println!("{}: ok ({} pod(s), {} trial(s))", scenario.display(), plan.pods.len(), s.trials.count);
+    for p in &plan.pods {
+        let cs: Vec<String> =
+            p.containers.iter().map(|c| format!("{} ({:?})", c.name, c.role).to_lowercase()).collect();
+        println!(
+            "  {} → node {}{}: {}",
+            p.name,
+            p.node,
+            if p.host_network { " [hostNetwork]" } else { "" },
+            cs.join(", ")
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// `harness report DIR`: a directory that cannot be read is a results problem, not a usage one.
+fn report_dir(dir: &std::path::Path) -> Result<u8, Failure> {
+    let r = runner::reanalyze(dir).map_err(Failure::backend)?;
+    print!("{}", report::console(&r));
+    println!("reports: {}", dir.display());
+    Ok(if r.expectations_met() { exit::OK } else { exit::EXPECTATIONS_FAILED })
+}
+
+fn render(scenario: &std::path::Path, out: Option<PathBuf>, images: &ImageArgs) -> Result<u8, Failure> {
+    let s = spec::load(scenario).map_err(Failure::usage)?;
+    let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s))
+        .map_err(|e| Failure::usage(format!("{}: {e}", scenario.display())))?;
+    let run_id = crate::results::run_id(&s.name, chatter::now_ns());
+    let yaml =
+        crate::backend::kube::objects::render(&plan, &run_id, &Images::new(&images.image_registry, &images.image_tag))
+            .map_err(Failure::backend)?;
+    match out {
+        None => print!("{yaml}"),
+        Some(dir) => {
+            let path = dir.join(format!("{}.yaml", s.name));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&path, yaml))
+                .map_err(|e| Failure::backend(format!("{}: {e}", path.display())))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn netns_cleanup() -> u8 {
+    let removed = crate::backend::netns::remove_namespaces(crate::backend::netns::topology::PREFIX);
+    if removed.is_empty() {
+        println!("removed 0 namespaces");
+    } else {
+        println!("removed {} namespace(s): {}", removed.len(), removed.join(" "));
+    }
+    exit::OK
+}
+
+/// The flags of `harness run`.
+struct RunArgs {
+    scenario: PathBuf,
+    backend: BackendArg,
+    trials: Option<u32>,
+    out: PathBuf,
+    node_bin_dir: Option<PathBuf>,
+    no_progress: bool,
+    arm64_bin_dir: Option<PathBuf>,
+    arm64_as_amd64: bool,
+    kube: KubeArgs,
+}
+
+fn run(args: RunArgs) -> Result<u8, Failure> {
+    let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64_bin_dir, arm64_as_amd64, kube } =
+        args;
+    let s = spec::load(&scenario).map_err(Failure::usage)?;
+    if trials == Some(0) {
+        return Err(Failure::usage("--trials must be at least 1"));
+    }
+    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
+    let arm64 = if arm64_as_amd64 {
+        Arm64::Native
+    } else {
+        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
+    };
+    let nodes = match node_bin_dir {
+        Some(dir) => NodeCommand::BinDir(dir),
+        None => NodeCommand::SelfExe(exe),
+    };
+    let opts = RunOptions { results_root: out, trials, progress: !no_progress };
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
+    rt.block_on(async move {
+        let (stop_tx, stop) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("harness: interrupted; stopping the trial and writing results");
+                let _ = stop_tx.send(true);
+            }
+        });
+        let outcome = match backend {
+            BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
+            BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
+            BackendArg::Kube => {
+                let client =
+                    kube.client().await.map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?;
+                runner::run(&s, &mut KubeBackend::new(client, kube.options()), &opts, stop).await
+            }
+        };
+        match outcome {
+            Ok(o) => {
+                print!("{}", report::console(&o.report));
+                println!("reports: {}", o.dir.display());
+                Ok(if o.interrupted {
+                    exit::INTERRUPTED
+                } else if o.report.expectations_met() {
+                    exit::OK
+                } else {
+                    exit::EXPECTATIONS_FAILED
+                })
+            }
+            Err(runner::RunError::Placement(e)) => Err(Failure::usage(format!("{}: {e}", scenario.display()))),
+            Err(e) => Err(Failure::backend(e)),
+        }
+    })
 }

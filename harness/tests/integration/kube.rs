@@ -79,7 +79,9 @@ fn logs(pod: &str, container: &str) -> String {
         qos: Qos::default(),
         guid: None,
     };
-    let now = chatter::now_ns();
+    // One time base for every container, as on a cluster whose pods start together.
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let now = *BASE.get_or_init(chatter::now_ns);
     let mut out = Vec::new();
     if container == "talker" {
         out.push(Record::start(now, &id, Role::Talker, &info));
@@ -243,7 +245,7 @@ async fn full_trial_create_wait_logs_delete() {
     assert_eq!(seen, expected);
     // The logs went through the collector into the analysis.
     let pair = outcome.report.pairs.iter().find(|p| p.talker == "pi.talker" && p.listener == "pi.listener").unwrap();
-    assert_eq!((pair.expected, pair.received), (5, 5));
+    assert_eq!((pair.expected, pair.received), (5, 5), "{pair:?} {:?}", outcome.report.trials[0].listeners);
     assert!(outcome.report.notes.iter().any(|n| n == "trial 1: pod pi ran on node pi"), "{:?}", outcome.report.notes);
 }
 

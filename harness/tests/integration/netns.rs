@@ -78,16 +78,57 @@ fn seed_on_the_pod_network_never_crosses_nodes() {
         assert!(ratio(&row) >= 0.95, "Pi listener should hear the Pi talker: {row:?}");
     }
     assert_eq!(r.summary["verdict"]["kind"], "no-delivery");
-    let rules: Vec<&str> =
-        r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert!(rules.iter().all(|r| *r == "no-discovery-across-nodes"), "{rules:?}");
+    let findings = r.summary["findings"].as_array().unwrap();
+    let rules: Vec<&str> = findings.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["no-discovery-across-nodes"], "one finding for both cross-node pairs");
+    assert_eq!(findings[0]["pairs"].as_array().unwrap().len(), 2);
+    // Per-pair discovery agrees with the title: the master listener never matched the Pi talker
+    // (though it matched its own node's talker).
+    let evidence = findings[0]["evidence"].to_string();
+    assert!(evidence.contains("the listener never matched this talker's writer"), "{evidence}");
+    for row in &cross {
+        assert_eq!(row["listener_matched"], "false", "{row:?}");
+    }
+    for row in trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-listener.listener") {
+        assert_eq!(row["listener_matched"], "true", "same-node pair matched: {row:?}");
+    }
+    // A nominal window of 3 s at 10 Hz: 30 messages, counted from the nodes' own start records.
+    for p in r.summary["trials"].as_array().unwrap().iter().flat_map(|t| t["pairs"].as_array().unwrap()) {
+        let expected = p["expected"].as_u64().unwrap();
+        assert!((29..=31).contains(&expected), "expected {expected}: {p}");
+    }
 }
 
 #[test]
-fn rescheduled_seed_is_a_race_explained_by_placement() {
+fn rescheduled_seed_is_placement_determined_not_a_race() {
     let r = run(&scenario("seed-race.yaml"), &["--trials", "6", "--arm64-as-amd64"]);
-    assert_eq!(r.summary["verdict"]["kind"], "race", "{}", r.summary["verdict"]);
+    assert_eq!(r.summary["verdict"]["kind"], "placement-determined", "{}", r.summary["verdict"]);
     assert_eq!(r.summary["distribution"].as_array().unwrap().len(), 2);
+    let headline = r.summary["verdict"]["headline"].as_str().unwrap();
+    assert!(headline.starts_with("not a timing race"), "{headline}");
+    assert!(headline.contains("demo-talker on pi → A") && headline.contains("demo-talker on master → B"), "{headline}");
+    // The cross-node rows of demo-talker's pairs are never pooled with the same-node ones.
+    let relations: Vec<(&str, &str)> = r.summary["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["talker"] == "demo-talker.talker" && p["listener"] == "demo-listener.listener")
+        .map(|p| {
+            (
+                p["relation"].as_str().unwrap(),
+                p["ratio"].as_f64().map_or("?", |x| {
+                    if x > 0.95 {
+                        "all"
+                    } else if x == 0.0 {
+                        "none"
+                    } else {
+                        "some"
+                    }
+                }),
+            )
+        })
+        .collect();
+    assert_eq!(relations, [("same-node", "all"), ("cross-node", "none")]);
     // Per trial: the master listener hears demo-talker exactly when it was placed on master,
     // and the Pi listener exactly when it was placed on the Pi.
     let rows = trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-listener.listener");
@@ -134,6 +175,14 @@ fn seed_with_host_network_crosses_nodes() {
         assert!(p["ratio"].as_f64().unwrap() >= 0.95, "{p}");
     }
     assert_eq!(r.summary["verdict"]["kind"], "consistent");
+    assert_eq!(r.summary["findings"], serde_json::json!([]), "nothing to explain");
+}
+
+/// The finding with this rule (exactly one).
+fn finding<'a>(summary: &'a Value, rule: &str) -> &'a Value {
+    let all: Vec<&Value> = summary["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect();
+    assert_eq!(all.len(), 1, "one `{rule}` finding: {}", summary["findings"]);
+    all[0]
 }
 
 #[test]
@@ -147,6 +196,11 @@ fn injected_loss_is_measured_with_best_effort() {
     // 30 % injected; ~800 messages → σ ≈ 1.6 %; the tolerance is ±8 points.
     assert!((0.22..=0.38).contains(&loss), "measured loss {loss:.3} over {expected} messages");
     assert!(r.summary["notes"].to_string().contains("30 % packet loss into node pi"));
+    assert_eq!(r.summary["verdict"]["kind"], "degraded", "partial delivery is not consistent");
+    let f = finding(&r.summary, "loss");
+    assert_eq!(f["severity"], "failure");
+    assert_eq!(f["fault"]["matches"], true, "{f}");
+    assert!(f["cause"].as_str().unwrap().contains("best-effort"), "{f}");
 }
 
 #[test]
@@ -163,6 +217,33 @@ fn partition_leaves_a_gap_in_affected_pairs_only() {
         assert!(gap < 1000.0, "same-node pair is not partitioned: {row:?}");
         assert!(ratio(&row) >= 0.95);
     }
+    // The outage names the link and its times (±0.3 s of the injected 2.5–4 s), and only the
+    // cross-node pair.
+    let f = finding(&r.summary, "outage");
+    assert!(f["cause"].as_str().unwrap().contains("the link between nodes master and pi"), "{f}");
+    assert_eq!(f["pairs"], serde_json::json!(["master-talker.talker → pi-listener.listener"]));
+    assert_eq!(f["fault"]["matches"], true, "{f}");
+    for t in r.summary["trials"].as_array().unwrap() {
+        let s = &t["silences"][0];
+        assert!((s["from_s"].as_f64().unwrap() - 2.5).abs() <= 0.3, "{s}");
+        assert!((s["to_s"].as_f64().unwrap() - 4.0).abs() <= 0.3, "{s}");
+    }
+    assert_eq!(r.summary["verdict"]["kind"], "degraded");
+}
+
+#[test]
+fn late_listener_is_a_late_joiner_and_nothing_is_lost() {
+    let r = run(&scenario("fault-late-listener.yaml"), &[]);
+    for row in trial_rows(&r.pairs_csv, "talker.talker", "listener.listener") {
+        assert_eq!(row["lost"], "0", "what was sent before it was up is not loss: {row:?}");
+        // 20 Hz for 4 s; the listener is up from 2 s and its window from 3 s: about 20 expected.
+        let expected: u64 = row["expected"].parse().unwrap();
+        assert!((18..=22).contains(&expected), "{row:?}");
+    }
+    let f = finding(&r.summary, "late-joiner");
+    assert_eq!(f["severity"], "info");
+    assert_eq!(f["fault"]["matches"], true, "{f}");
+    assert_eq!(r.summary["verdict"]["kind"], "consistent");
 }
 
 #[test]
@@ -176,6 +257,10 @@ fn killed_talker_stops_mid_trial_without_a_stop_record() {
     let pair = &r.summary["pairs"][0];
     assert!(pair["ratio"].as_f64().unwrap() >= 0.95, "what was sent arrived: {pair}");
     assert!(r.summary["notes"].to_string().contains("SIGKILL talker/talker at 2.5 s"));
+    let f = finding(&r.summary, "node-died");
+    assert!(f["cause"].as_str().unwrap().contains("talker `talker.talker` died"), "{f}");
+    assert_eq!(f["fault"]["matches"], true, "died when the kill said: {f}");
+    assert_eq!(r.summary["verdict"]["kind"], "degraded");
 }
 
 #[test]
