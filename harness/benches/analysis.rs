@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use chatter::{JsonLines, Qos, Record, Role, StartInfo};
+use chatter::{JsonLines, Record, Role};
 use harness::analysis::trial::AnalysisSettings;
 use harness::analysis::{Member, Roster, TrialAnalyzer, TrialMeta};
 
@@ -31,20 +31,11 @@ fn roster() -> Roster {
 fn generate(path: &Path, n: u64) {
     let roster = roster();
     let mut out = JsonLines::new(BufWriter::with_capacity(1 << 20, File::create(path).unwrap()));
-    let info = StartInfo {
-        host: "h",
-        pid: 1,
-        transport: "rustdds",
-        domain: 0,
-        topic: "/chatter",
-        qos: Qos::default(),
-        guid: None,
-    };
     for m in &roster.talkers {
-        out.write(&Record::start(0, &m.id, Role::Talker, &info)).unwrap();
+        out.write(&testkit::start_record(0, &m.id, Role::Talker, "h", None)).unwrap();
     }
     for m in &roster.listeners {
-        out.write(&Record::start(0, &m.id, Role::Listener, &info)).unwrap();
+        out.write(&testkit::start_record(0, &m.id, Role::Listener, "h", None)).unwrap();
     }
     let mut written = 0u64;
     let mut seq = 0u64;

@@ -41,35 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario's trials and write reports to results/<run-id>/.
-    Run {
-        /// Scenario file (YAML).
-        scenario: PathBuf,
-        /// Where the experiment runs.
-        #[arg(long, value_enum, default_value_t = BackendArg::Local)]
-        backend: BackendArg,
-        /// Number of trials (overrides the scenario's trials.count).
-        #[arg(long)]
-        trials: Option<u32>,
-        /// Directory that receives the run directory.
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        /// Run separate `talker`/`listener` binaries from this directory instead of this
-        /// binary's built-in nodes.
-        #[arg(long)]
-        node_bin_dir: Option<PathBuf>,
-        /// No progress bar.
-        #[arg(long)]
-        no_progress: bool,
-        /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
-        /// [default: target/aarch64-unknown-linux-gnu/release beside this binary's target dir].
-        #[arg(long)]
-        arm64_bin_dir: Option<PathBuf>,
-        /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
-        #[arg(long, conflicts_with = "arm64_bin_dir")]
-        arm64_as_amd64: bool,
-        #[command(flatten)]
-        kube: KubeArgs,
-    },
+    Run(RunArgs),
     /// Write the Kubernetes objects a kube run would create, for reading, diffing or
     /// `kubectl apply -f`.
     Render {
@@ -100,6 +72,38 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+}
+
+/// The flags of `harness run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Where the experiment runs.
+    #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+    pub backend: BackendArg,
+    /// Number of trials (overrides the scenario's trials.count).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// Directory that receives the run directory.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Run separate `talker`/`listener` binaries from this directory instead of this
+    /// binary's built-in nodes.
+    #[arg(long)]
+    pub node_bin_dir: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
+    /// [default: target/aarch64-unknown-linux-gnu/release beside this binary's target dir].
+    #[arg(long)]
+    pub arm64_bin_dir: Option<PathBuf>,
+    /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
+    #[arg(long, conflicts_with = "arm64_bin_dir")]
+    pub arm64_as_amd64: bool,
+    #[command(flatten)]
+    pub kube: KubeArgs,
 }
 
 /// Where the node images come from.
@@ -234,37 +238,29 @@ fn dispatch(command: Command) -> u8 {
         Command::Report { dir } => report_dir(&dir),
         Command::Render { scenario, out, images } => render(&scenario, out, &images),
         Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
-        Command::Run {
-            scenario,
-            backend,
-            trials,
-            out,
-            node_bin_dir,
-            no_progress,
-            arm64_bin_dir,
-            arm64_as_amd64,
-            kube,
-        } => run(RunArgs {
-            scenario,
-            backend,
-            trials,
-            out,
-            node_bin_dir,
-            no_progress,
-            arm64_bin_dir,
-            arm64_as_amd64,
-            kube,
-        }),
+        Command::Run(args) => run(args),
         Command::Node { .. } => Ok(exit::USAGE),
     };
     result.unwrap_or_else(|f| fail(f.code, f.message))
 }
 
-fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
+/// Loads a scenario and places it on its declared nodes with `place`; both failures are usage
+/// errors naming the file.
+fn load_and_place(
+    scenario: &std::path::Path,
+    place: impl Fn(
+        &spec::Scenario,
+        &[crate::placement::Node],
+    ) -> Result<crate::placement::Plan, crate::placement::PlacementError>,
+) -> Result<(spec::Scenario, crate::placement::Plan), Failure> {
     let s = spec::load(scenario).map_err(Failure::usage)?;
-    let nodes = crate::placement::declared_nodes(&s);
-    let plan = crate::placement::place_trial(&s, &nodes, 1)
+    let plan = place(&s, &crate::placement::declared_nodes(&s))
         .map_err(|e| Failure::usage(format!("{}: {e}", scenario.display())))?;
+    Ok((s, plan))
+}
+
+fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
+    let (s, plan) = load_and_place(scenario, |s, nodes| crate::placement::place_trial(s, nodes, 1))?;
     if s.trials.reschedule {
         println!("reschedule: pods are placed afresh each trial; trial 1 shown");
     }
@@ -292,9 +288,7 @@ fn report_dir(dir: &std::path::Path) -> Result<u8, Failure> {
 }
 
 fn render(scenario: &std::path::Path, out: Option<PathBuf>, images: &ImageArgs) -> Result<u8, Failure> {
-    let s = spec::load(scenario).map_err(Failure::usage)?;
-    let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s))
-        .map_err(|e| Failure::usage(format!("{}: {e}", scenario.display())))?;
+    let (s, plan) = load_and_place(scenario, crate::placement::place)?;
     let run_id = crate::results::run_id(&s.name, chatter::now_ns());
     let yaml =
         crate::backend::kube::objects::render(&plan, &run_id, &Images::new(&images.image_registry, &images.image_tag))
@@ -320,19 +314,6 @@ fn netns_cleanup() -> u8 {
         println!("removed {} namespace(s): {}", removed.len(), removed.join(" "));
     }
     exit::OK
-}
-
-/// The flags of `harness run`.
-struct RunArgs {
-    scenario: PathBuf,
-    backend: BackendArg,
-    trials: Option<u32>,
-    out: PathBuf,
-    node_bin_dir: Option<PathBuf>,
-    no_progress: bool,
-    arm64_bin_dir: Option<PathBuf>,
-    arm64_as_amd64: bool,
-    kube: KubeArgs,
 }
 
 fn run(args: RunArgs) -> Result<u8, Failure> {

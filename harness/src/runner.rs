@@ -113,6 +113,7 @@ async fn run_trials<B: Backend>(
     let mut analyzer = RunAnalyzer::default();
     let mut interrupted = false;
     let mut failure = None;
+    let mut last_report = None;
     for trial in 1..=count {
         if *stop.borrow() {
             interrupted = true;
@@ -180,8 +181,9 @@ async fn run_trials<B: Backend>(
         meta.trials.push(trial_meta);
         meta.notes = run_notes(&meta, backend.notes());
         dir.write_meta(&meta)?;
-        let info = run_info(&meta, &base_roster, &setting);
-        report::write_all(&dir.path, &summarize(info, &analyzer, meta.notes.clone()))?;
+        let latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+        report::write_all(&dir.path, &latest)?;
+        last_report = Some(latest);
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
             interrupted = trial_meta.interrupted;
@@ -189,7 +191,10 @@ async fn run_trials<B: Backend>(
         }
     }
     bar.finish_and_clear();
-    let report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+    // The report written after the last trial is the run's; only a run stopped before its first
+    // trial has none yet.
+    let report = last_report
+        .unwrap_or_else(|| summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone()));
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
 }
 

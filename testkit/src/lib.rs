@@ -14,6 +14,21 @@ use std::time::{Duration, Instant};
 use chatter::record::parse_line;
 use chatter::Record;
 
+/// A `start` record as a RustDDS node on domain 0 with default QoS would print, for
+/// synthetic record streams.
+pub fn start_record(t_ns: u64, id: &str, role: chatter::Role, host: &str, guid: Option<&str>) -> Record {
+    let info = chatter::StartInfo {
+        host,
+        pid: 1,
+        transport: "rustdds",
+        domain: 0,
+        topic: "/chatter",
+        qos: chatter::Qos::default(),
+        guid,
+    };
+    Record::start(t_ns, id, role, &info)
+}
+
 /// Root of the workspace.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

@@ -2,7 +2,7 @@
 //! exporter tests (real runs have real, varying timestamps).
 #![cfg(test)]
 
-use chatter::{Qos, Record, Role, StartInfo};
+use chatter::{Record, Role};
 
 use super::trial::AnalysisSettings;
 use super::{Member, Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
@@ -22,17 +22,7 @@ pub fn roster() -> Roster {
 }
 
 fn start(id: &str, role: Role, t: u64) -> Record {
-    let guid = guid(id);
-    let info = StartInfo {
-        host: "h",
-        pid: 1,
-        transport: "rustdds",
-        domain: 0,
-        topic: "/chatter",
-        qos: Qos::default(),
-        guid: Some(&guid),
-    };
-    Record::start(t, id, role, &info)
+    testkit::start_record(t, id, role, "h", Some(&guid(id)))
 }
 
 /// A made-up endpoint GUID per member.

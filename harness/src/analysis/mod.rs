@@ -74,11 +74,6 @@ impl Roster {
         self.find(id).map(|m| m.node.as_str())
     }
 
-    /// The pod a member belongs to.
-    pub fn pod_of(&self, id: &str) -> Option<&str> {
-        self.find(id).map(|m| m.pod.as_str())
-    }
-
     /// Where each pod ran: pod → node.
     pub fn placement(&self) -> std::collections::BTreeMap<String, String> {
         self.talkers.iter().chain(&self.listeners).map(|m| (m.pod.clone(), m.node.clone())).collect()

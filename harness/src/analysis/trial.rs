@@ -243,6 +243,16 @@ struct TalkerState {
     matched: HashMap<String, u64>,
 }
 
+impl TalkerState {
+    /// Mean time between its messages (0: fewer than two sent), for what counts as an outage.
+    fn period_ns(&self) -> u64 {
+        match (self.sends.last_ns(), self.facts.node.start_ns) {
+            (Some(last), Some(start)) if self.facts.sent > 1 => last.saturating_sub(start) / self.facts.sent,
+            _ => 0,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct ListenerState {
     facts: ListenerFacts,
@@ -449,13 +459,7 @@ impl<'r> TrialAnalyzer<'r> {
                     (Some(g), Some(ts)) if ts.facts.node.lists_endpoints => Some(ts.matched.contains_key(g)),
                     _ => None,
                 };
-                // The send period, for what counts as an outage.
-                let period_ns = match (talker.and_then(|t| t.sends.last_ns()), tf.and_then(|t| t.start_ns)) {
-                    (Some(last), Some(start)) if talker.is_some_and(|t| t.facts.sent > 1) => {
-                        last.saturating_sub(start) / talker.map_or(1, |t| t.facts.sent.max(1))
-                    }
-                    _ => 0,
-                };
+                let period_ns = talker.map_or(0, TalkerState::period_ns);
                 let threshold = outage_threshold_ns(period_ns);
                 let mut outages = 0;
                 for g in acc.silences.iter().filter(|g| g.len_ns() >= threshold) {
@@ -483,10 +487,9 @@ impl<'r> TrialAnalyzer<'r> {
                         });
                     }
                 }
-                let clock_trusted = self.settings.shared_clock || relation == Relation::SamePod || {
-                    let tn = self.roster.node_of(t);
-                    tn.is_some() && tn == Some(l.node.as_str())
-                };
+                // Ends on one machine share its clock.
+                let clock_trusted =
+                    self.settings.shared_clock || matches!(relation, Relation::SamePod | Relation::SameNode);
                 let h = &acc.latency_us;
                 let pct = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q));
                 pairs.push(PairReport {

@@ -3,7 +3,7 @@
 //! scenario set up. Pure; the rules live in [`rules`], each a small function tested on its own.
 //!
 //! Rules run on every complete trial, not only the first failing one, and on partial pairs as
-//! well as silent ones. Hits with one cause are grouped into one [`Finding`] listing the pairs
+//! well as silent ones. Findings with one cause are grouped into one [`Finding`] listing the pairs
 //! and trials, so a report says each cause once. Where the scenario injected a fault, the
 //! finding says whether the symptom matches it (a self-check of the simulator).
 
@@ -72,7 +72,7 @@ pub struct Setting {
     /// Nodes are separate network stacks (netns, kube); on `local` they share one.
     pub separate_nodes: bool,
     pub multicast_between_nodes: bool,
-    /// Pods on the host network.
+    /// Talkers and listeners (container ids) whose pod is on the host network.
     pub host_network: BTreeMap<String, bool>,
     pub durability: Durability,
     pub depth: u32,
@@ -88,7 +88,7 @@ impl Setting {
             backend: backend.to_owned(),
             separate_nodes: backend != "local",
             multicast_between_nodes: scenario.network.multicast_between_nodes,
-            host_network: plan.pods.iter().map(|p| (p.name.clone(), p.host_network)).collect(),
+            host_network: plan.containers().map(|(p, c)| (c.id.clone(), p.host_network)).collect(),
             durability: scenario.dds.durability,
             depth: scenario.dds.depth,
             warmup_s: plan.timing.warmup.as_secs_f64(),
@@ -101,8 +101,9 @@ impl Setting {
         }
     }
 
-    pub fn on_host_network(&self, pod: &str) -> bool {
-        self.host_network.get(pod).copied().unwrap_or(false)
+    /// Whether the pod of talker or listener `id` is on the host network.
+    pub fn on_host_network(&self, id: &str) -> bool {
+        self.host_network.get(id).copied().unwrap_or(false)
     }
 
     /// Partition faults between nodes `a` and `b` (either order).
@@ -135,25 +136,12 @@ impl<'a> Context<'a> {
     }
 }
 
-/// One rule's conclusion about one pair (or node) in one trial. Hits with the same rule and
-/// cause become one finding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// Must not name trial-specific numbers, so hits group.
-    pub cause: String,
-    pub pairs: Vec<String>,
-    pub trials: Vec<u32>,
-    pub evidence: Vec<String>,
-    pub advice: String,
-    pub fault: Option<FaultCheck>,
-}
-
-impl Hit {
-    pub fn new(rule: &'static str, severity: Severity, cause: impl Into<String>, advice: impl Into<String>) -> Hit {
-        Hit {
-            rule,
+/// Rules build findings one pair (or node) and trial at a time; [`group`] merges those with
+/// the same rule and cause. A rule's cause must not name trial-specific numbers, so they group.
+impl Finding {
+    pub fn new(rule: &str, severity: Severity, cause: impl Into<String>, advice: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.to_owned(),
             severity,
             cause: cause.into(),
             pairs: Vec::new(),
@@ -164,22 +152,22 @@ impl Hit {
         }
     }
 
-    pub fn pair(mut self, name: String) -> Hit {
+    pub fn pair(mut self, name: String) -> Finding {
         self.pairs.push(name);
         self
     }
 
-    pub fn trial(mut self, trial: u32) -> Hit {
+    pub fn trial(mut self, trial: u32) -> Finding {
         self.trials.push(trial);
         self
     }
 
-    pub fn evidence(mut self, line: impl Into<String>) -> Hit {
+    pub fn evidence(mut self, line: impl Into<String>) -> Finding {
         self.evidence.push(line.into());
         self
     }
 
-    pub fn fault(mut self, check: Option<FaultCheck>) -> Hit {
+    pub fn fault(mut self, check: Option<FaultCheck>) -> Finding {
         self.fault = check;
         self
     }
@@ -208,27 +196,15 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Settin
     group(hits)
 }
 
-/// Merges hits with one rule and cause; failures first, then in the order causes appeared.
-pub fn group(hits: Vec<Hit>) -> Vec<Finding> {
+/// Merges findings with one rule and cause; failures first, then in the order causes appeared.
+pub fn group(hits: Vec<Finding>) -> Vec<Finding> {
     let mut findings: Vec<(Finding, usize)> = Vec::new();
     for h in hits {
         let at = findings.iter().position(|(f, _)| f.rule == h.rule && f.cause == h.cause);
         let (f, dropped) = match at {
             Some(i) => &mut findings[i],
             None => {
-                findings.push((
-                    Finding {
-                        rule: h.rule.to_owned(),
-                        severity: h.severity,
-                        cause: h.cause.clone(),
-                        pairs: Vec::new(),
-                        trials: Vec::new(),
-                        evidence: Vec::new(),
-                        advice: h.advice.clone(),
-                        fault: None,
-                    },
-                    0,
-                ));
+                findings.push((Finding::new(&h.rule, h.severity, h.cause.clone(), h.advice.clone()), 0));
                 let last = findings.len() - 1;
                 &mut findings[last]
             }

@@ -5,14 +5,14 @@
 
 use chatter::Durability;
 
-use super::{Context, FaultCheck, Hit, Setting, Severity};
+use super::{Context, FaultCheck, Finding, Setting, Severity};
 use crate::analysis::run::wilson;
 use crate::analysis::trial::{PairReport, TrialReport};
 use crate::analysis::{Delivery, PairSummary, Relation, DELIVERED_RATIO};
 use crate::spec::FaultSpec;
 use crate::timing::{FAULT_TOLERANCE, LATE_JOIN};
 
-type PairRule = fn(&Context<'_>) -> Option<Hit>;
+type PairRule = fn(&Context<'_>) -> Option<Finding>;
 
 /// Why a pair delivered nothing, most specific first.
 pub const SILENT_RULES: &[PairRule] = &[
@@ -30,7 +30,7 @@ pub const SILENT_RULES: &[PairRule] = &[
 pub const LATE_RULES: &[PairRule] = &[late_joiner, late_discovery];
 
 /// The first silent rule that fires, with where the two ends sat.
-pub fn why_silent(c: &Context<'_>) -> Option<Hit> {
+pub fn why_silent(c: &Context<'_>) -> Option<Finding> {
     SILENT_RULES.iter().find_map(|rule| rule(c)).map(|h| {
         let placed = format!(
             "trial {}: {} ({}), {}",
@@ -82,12 +82,12 @@ fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
-pub fn listener_not_started(c: &Context<'_>) -> Option<Hit> {
+pub fn listener_not_started(c: &Context<'_>) -> Option<Finding> {
     if c.listener.is_some_and(|l| l.node.started) {
         return None;
     }
     Some(
-        Hit::new(
+        Finding::new(
             "listener-not-started",
             Severity::Failure,
             format!("listener `{}` never started (it printed no start record)", c.pair.listener),
@@ -98,10 +98,10 @@ pub fn listener_not_started(c: &Context<'_>) -> Option<Hit> {
     )
 }
 
-pub fn talker_not_started(c: &Context<'_>) -> Option<Hit> {
+pub fn talker_not_started(c: &Context<'_>) -> Option<Finding> {
     match c.talker {
         Some(t) if !t.node.started => Some(
-            Hit::new(
+            Finding::new(
                 "talker-not-started",
                 Severity::Failure,
                 format!("talker `{}` never started (it printed no start record)", c.pair.talker),
@@ -113,10 +113,10 @@ pub fn talker_not_started(c: &Context<'_>) -> Option<Hit> {
     }
 }
 
-pub fn domain_mismatch(c: &Context<'_>) -> Option<Hit> {
+pub fn domain_mismatch(c: &Context<'_>) -> Option<Finding> {
     let (t, l) = (c.talker?.node.domain?, c.listener?.node.domain?);
     (t != l).then(|| {
-        Hit::new(
+        Finding::new(
             "domain-mismatch",
             Severity::Failure,
             "different DDS domains: the two can never discover each other",
@@ -126,11 +126,11 @@ pub fn domain_mismatch(c: &Context<'_>) -> Option<Hit> {
     })
 }
 
-pub fn qos_incompatible(c: &Context<'_>) -> Option<Hit> {
+pub fn qos_incompatible(c: &Context<'_>) -> Option<Finding> {
     use chatter::Reliability::{BestEffort, Reliable};
     let (t, l) = (c.talker?.node.reliability?, c.listener?.node.reliability?);
     (t == BestEffort && l == Reliable).then(|| {
-        Hit::new(
+        Finding::new(
             "qos-incompatible",
             Severity::Failure,
             "incompatible QoS: a best-effort publisher cannot serve a reliable subscription",
@@ -140,10 +140,10 @@ pub fn qos_incompatible(c: &Context<'_>) -> Option<Hit> {
     })
 }
 
-pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Hit> {
+pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Finding> {
     let t = c.talker?;
     (t.sent == 0).then(|| {
-        Hit::new(
+        Finding::new(
             "talker-sent-nothing",
             Severity::Failure,
             format!("talker `{}` published nothing", c.pair.talker),
@@ -165,15 +165,13 @@ fn local_delivery<'a>(c: &Context<'a>) -> Option<&'a PairReport> {
 /// Why multicast cannot be what failed between these two, if it cannot.
 fn multicast_excuse(c: &Context<'_>) -> Option<String> {
     let s = c.setting;
-    let pod = |id: &str| id.split('.').next().unwrap_or(id).to_owned();
-    let (tp, lp) = (pod(&c.pair.talker), pod(&c.pair.listener));
     if !s.separate_nodes {
         return Some(format!("the {} backend runs every pod in one network: no node boundary to cross", s.backend));
     }
     if s.multicast_between_nodes {
         return Some("the scenario lets multicast cross between nodes (network.multicastBetweenNodes)".into());
     }
-    if s.on_host_network(&tp) && s.on_host_network(&lp) {
+    if s.on_host_network(&c.pair.talker) && s.on_host_network(&c.pair.listener) {
         return Some("both pods are on the host network, which carries multicast between nodes".into());
     }
     let (tn, ln) = (c.pair.talker_node.as_deref()?, c.pair.listener_node.as_deref()?);
@@ -183,14 +181,14 @@ fn multicast_excuse(c: &Context<'_>) -> Option<String> {
     None
 }
 
-pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Hit> {
+pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Finding> {
     if c.pair.relation != Relation::CrossNode || c.pair.listener_matched == Some(true) || multicast_excuse(c).is_some()
     {
         return None;
     }
     let local = local_delivery(c)?;
     Some(
-        Hit::new(
+        Finding::new(
             "no-discovery-across-nodes",
             Severity::Failure,
             "no discovery across nodes while same-node delivery works: SPDP multicast (239.255.0.1) does not cross \
@@ -209,14 +207,14 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Hit> {
     )
 }
 
-pub fn matched_but_no_data(c: &Context<'_>) -> Option<Hit> {
+pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
     let matched = match c.pair.listener_matched {
         Some(m) => m,
         // Without per-pair facts: both ends matched something.
         None => c.talker?.node.max_peers > 0 && c.listener?.node.max_peers > 0,
     };
     matched.then(|| {
-        Hit::new(
+        Finding::new(
             "matched-but-no-data",
             Severity::Failure,
             "discovery matched but no data arrived: the data path fails (e.g. Fast DDS shared memory between \
@@ -231,9 +229,9 @@ pub fn matched_but_no_data(c: &Context<'_>) -> Option<Hit> {
     })
 }
 
-pub fn no_discovery(c: &Context<'_>) -> Option<Hit> {
+pub fn no_discovery(c: &Context<'_>) -> Option<Finding> {
     let l = c.listener?;
-    let mut h = Hit::new(
+    let mut h = Finding::new(
         "no-discovery",
         Severity::Failure,
         "no discovery and no data between these two",
@@ -258,7 +256,7 @@ fn start_lag_s(c: &Context<'_>) -> Option<f64> {
     Some((l as f64 - t as f64) / 1e9)
 }
 
-pub fn late_joiner(c: &Context<'_>) -> Option<Hit> {
+pub fn late_joiner(c: &Context<'_>) -> Option<Finding> {
     let lag = start_lag_s(c)?;
     if lag < c.setting.warmup_s.max(LATE_JOIN.as_secs_f64()) {
         return None;
@@ -280,7 +278,7 @@ pub fn late_joiner(c: &Context<'_>) -> Option<Hit> {
         matches: (lag - d).abs() <= FAULT_TOLERANCE.as_secs_f64() + 0.2,
     });
     Some(
-        Hit::new(
+        Finding::new(
             "late-joiner",
             Severity::Info,
             format!("listener `{}` joined late, after the talker was already publishing", c.pair.listener),
@@ -297,7 +295,7 @@ pub fn late_joiner(c: &Context<'_>) -> Option<Hit> {
     )
 }
 
-pub fn late_discovery(c: &Context<'_>) -> Option<Hit> {
+pub fn late_discovery(c: &Context<'_>) -> Option<Finding> {
     let warmup_ms = c.setting.warmup_s * 1000.0;
     let (what, ms) = match (c.pair.matched_ms, c.pair.first_message_ms) {
         (Some(m), _) => ("matched", m),
@@ -308,7 +306,7 @@ pub fn late_discovery(c: &Context<'_>) -> Option<Hit> {
         return None;
     }
     Some(
-        Hit::new(
+        Finding::new(
             "late-discovery",
             Severity::Warning,
             "late discovery: the pair matched only after the warm-up, so its window opened before discovery",
@@ -328,7 +326,7 @@ pub fn late_discovery(c: &Context<'_>) -> Option<Hit> {
 }
 
 /// Talkers and listeners that ended without a stop record.
-pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
+pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Finding> {
     let ends = trial
         .talkers
         .iter()
@@ -351,7 +349,7 @@ pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
             observed: at.map_or("no record at all".into(), |a| format!("last record at {a:.2} s")),
             matches: at.is_some_and(|a| a <= at_s + FAULT_TOLERANCE.as_secs_f64() && a >= at_s - 1.0),
         });
-        let mut h = Hit::new(
+        let mut h = Finding::new(
             "node-died",
             Severity::Failure,
             format!("{role} `{id}` died mid-trial: it ended without a stop record (killed or crashed)"),
@@ -380,7 +378,7 @@ fn kill_fault<'s>(setting: &'s Setting, id: &str) -> Option<(&'s FaultSpec, f64)
 }
 
 /// Outage-length silences, grouped when they overlap in time, named by what they share.
-pub fn outages(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
+pub fn outages(trial: &TrialReport, setting: &Setting) -> Vec<Finding> {
     let mut silences: Vec<&crate::analysis::trial::Silence> = trial.silences.iter().collect();
     silences.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
     // Cluster by overlap.
@@ -402,7 +400,13 @@ pub fn outages(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
         let nodes =
             |p: &PairReport| (p.talker_node.clone().unwrap_or_default(), p.listener_node.clone().unwrap_or_default());
         let cross = pairs.iter().all(|p| p.relation == Relation::CrossNode);
-        let mut link: Vec<String> = pairs.iter().flat_map(|p| [nodes(p).0, nodes(p).1]).collect();
+        let mut link: Vec<String> = pairs
+            .iter()
+            .flat_map(|p| {
+                let (a, b) = nodes(p);
+                [a, b]
+            })
+            .collect();
         link.sort();
         link.dedup();
         let common_node = link.iter().find(|n| pairs.iter().all(|p| nodes(p).0 == **n || nodes(p).1 == **n)).cloned();
@@ -421,7 +425,7 @@ pub fn outages(trial: &TrialReport, setting: &Setting) -> Vec<Hit> {
         let ends = if open { "and did not resume" } else { "then resumed" };
         let lost: u64 = pairs.iter().map(|p| p.lost).sum();
         let fault = partition_check(setting, &link, cross, from, to);
-        let mut h = Hit::new(
+        let mut h = Finding::new(
             "outage",
             Severity::Failure,
             format!("outage on {what}: messages stopped {ends}"),
@@ -458,7 +462,7 @@ fn partition_check(setting: &Setting, link: &[String], cross: bool, from: f64, t
 }
 
 /// Messages lost on pairs that delivered (outside outages, which explain their own losses).
-pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -> Vec<Hit> {
+pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -> Vec<Finding> {
     let mut hits = Vec::new();
     for s in pairs {
         let rows: Vec<&PairReport> = trials
@@ -499,7 +503,7 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
         let partial = rows.iter().any(|p| p.delivery == Delivery::Partial) || s.ratio < DELIVERED_RATIO;
         let fault = loss_check(setting, s, rate, lo, hi);
         hits.push(
-            Hit::new(
+            Finding::new(
                 "loss",
                 if partial { Severity::Failure } else { Severity::Warning },
                 format!(
@@ -546,7 +550,7 @@ fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -
 }
 
 /// Injected faults with no symptom at all: the simulator did not do what the scenario says.
-pub fn faults_not_seen(hits: &[Hit], setting: &Setting) -> Vec<Hit> {
+pub fn faults_not_seen(hits: &[Finding], setting: &Setting) -> Vec<Finding> {
     setting
         .faults
         .iter()
@@ -556,7 +560,7 @@ pub fn faults_not_seen(hits: &[Hit], setting: &Setting) -> Vec<Hit> {
             !hits.iter().any(|h| h.fault.as_ref().is_some_and(|c| c.injected == described))
         })
         .map(|f| {
-            Hit::new(
+            Finding::new(
                 "fault-not-observed",
                 Severity::Warning,
                 format!("injected fault left no trace: {}", f.describe()),
@@ -674,7 +678,7 @@ mod tests {
         }
     }
 
-    fn silent_rule(t: &TrialReport, s: &Setting) -> Option<&'static str> {
+    fn silent_rule(t: &TrialReport, s: &Setting) -> Option<String> {
         let p = t.pairs.iter().find(|p| p.delivery == Delivery::None)?;
         why_silent(&Context::new(p, t, s)).map(|h| h.rule)
     }
@@ -691,35 +695,35 @@ mod tests {
     fn listener_that_never_started() {
         let mut t = seed();
         t.listeners[1].node = NodeFacts::default();
-        assert_eq!(silent_rule(&t, &setting()), Some("listener-not-started"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("listener-not-started"));
     }
 
     #[test]
     fn talker_that_never_started() {
         let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
         t.talkers[0].node = NodeFacts::default();
-        assert_eq!(silent_rule(&t, &setting()), Some("talker-not-started"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("talker-not-started"));
     }
 
     #[test]
     fn domains_differ() {
         let mut t = seed();
         t.listeners[1].node.domain = Some(7);
-        assert_eq!(silent_rule(&t, &setting()), Some("domain-mismatch"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("domain-mismatch"));
     }
 
     #[test]
     fn best_effort_talker_reliable_listener() {
         let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
         t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
-        assert_eq!(silent_rule(&t, &setting()), Some("qos-incompatible"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("qos-incompatible"));
     }
 
     #[test]
     fn silent_talker() {
         let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "pi", 0)]);
         t.talkers[0].sent = 0;
-        assert_eq!(silent_rule(&t, &setting()), Some("talker-sent-nothing"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("talker-sent-nothing"));
     }
 
     #[test]
@@ -737,34 +741,38 @@ mod tests {
     fn no_multicast_blame_where_multicast_cannot_be_missing() {
         let t = seed();
         let mut s = setting();
-        s.host_network = BTreeMap::from([("tl".into(), true), ("l".into(), true)]);
-        assert_eq!(silent_rule(&t, &s), Some("no-discovery"), "host network carries multicast");
+        s.host_network = BTreeMap::from([("tl.talker".into(), true), ("l.listener".into(), true)]);
+        assert_eq!(silent_rule(&t, &s).as_deref(), Some("no-discovery"), "host network carries multicast");
         let mut s = setting();
         s.multicast_between_nodes = true;
-        assert_eq!(silent_rule(&t, &s), Some("no-discovery"));
+        assert_eq!(silent_rule(&t, &s).as_deref(), Some("no-discovery"));
         let mut s = setting();
         s.faults.push(FaultSpec::Partition {
             between: ["master".into(), "pi".into()],
             from_s: NonNegativeF64(0.0),
             to_s: PositiveF64(10.0),
         });
-        assert_eq!(silent_rule(&t, &s), Some("no-discovery"));
+        assert_eq!(silent_rule(&t, &s).as_deref(), Some("no-discovery"));
         let mut s = setting();
         s.separate_nodes = false;
-        assert_eq!(silent_rule(&t, &s), Some("no-discovery"), "local backend: one network");
+        assert_eq!(silent_rule(&t, &s).as_deref(), Some("no-discovery"), "local backend: one network");
     }
 
     #[test]
     fn cross_node_without_local_reference_is_not_blamed_on_multicast() {
         let t = trial(vec![pair("a.talker", "pi", "b.listener", "master", 0)]);
-        assert_eq!(silent_rule(&t, &setting()), Some("no-discovery"));
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("no-discovery"));
     }
 
     #[test]
     fn matched_per_pair_but_no_data() {
         let mut t = seed();
         t.pairs[1].listener_matched = Some(true);
-        assert_eq!(silent_rule(&t, &setting()), Some("matched-but-no-data"), "discovery worked, data did not");
+        assert_eq!(
+            silent_rule(&t, &setting()).as_deref(),
+            Some("matched-but-no-data"),
+            "discovery worked, data did not"
+        );
     }
 
     #[test]

@@ -51,13 +51,10 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(caption: &str, head: &[(&str, bool)]) -> Table {
-        Table {
-            caption: caption.to_owned(),
-            head: head.iter().map(|(h, _)| (*h).to_owned()).collect(),
-            numeric: head.iter().map(|(_, n)| *n).collect(),
-            rows: Vec::new(),
-        }
+    /// An empty table; `head` is each column's title and whether it holds numbers.
+    fn new<S: Into<String>>(caption: &str, head: impl IntoIterator<Item = (S, bool)>) -> Table {
+        let (head, numeric) = head.into_iter().map(|(h, n)| (h.into(), n)).unzip();
+        Table { caption: caption.to_owned(), head, numeric, rows: Vec::new() }
     }
 }
 
@@ -93,15 +90,12 @@ fn member_label(r: &RunReport, id: &str) -> String {
 /// Who heard whom: rows are talkers, columns listeners; a pair whose relation changed between
 /// trials gets one figure per relation, never a pooled one.
 pub fn matrix(r: &RunReport) -> Table {
-    let mut head = vec![("talker \\ listener".to_owned(), false)];
-    head.extend(r.roster.listeners.iter().map(|l| (member_label(r, &l.id), false)));
-    let mut t = Table {
-        caption: "Who heard whom: messages delivered over all complete trials (trials with any delivery / trials)"
-            .into(),
-        head: head.iter().map(|(h, _)| h.clone()).collect(),
-        numeric: head.iter().map(|(_, n)| *n).collect(),
-        rows: Vec::new(),
-    };
+    let head = std::iter::once(("talker \\ listener".to_owned(), false))
+        .chain(r.roster.listeners.iter().map(|l| (member_label(r, &l.id), false)));
+    let mut t = Table::new(
+        "Who heard whom: messages delivered over all complete trials (trials with any delivery / trials)",
+        head,
+    );
     let mut talkers: Vec<&str> = Vec::new();
     for p in &r.pairs {
         if !talkers.contains(&p.talker.as_str()) {
@@ -139,19 +133,13 @@ pub fn trials_table(r: &RunReport) -> Table {
         }
         pods
     };
-    let mut head: Vec<(String, bool)> = vec![("trial".into(), true)];
-    head.extend(pods.iter().map(|p| (format!("{p} node"), false)));
-    head.extend([
-        ("delivered / partial / none pairs".into(), false),
-        ("outcome".into(), false),
-        ("note".into(), false),
-    ]);
-    let mut t = Table {
-        caption: "Trials: where each pod ran, and the outcome (letters as in the outcome table)".into(),
-        head: head.iter().map(|(h, _)| h.clone()).collect(),
-        numeric: head.iter().map(|(_, n)| *n).collect(),
-        rows: Vec::new(),
-    };
+    let head =
+        std::iter::once(("trial".to_owned(), true)).chain(pods.iter().map(|p| (format!("{p} node"), false))).chain([
+            ("delivered / partial / none pairs".to_owned(), false),
+            ("outcome".to_owned(), false),
+            ("note".to_owned(), false),
+        ]);
+    let mut t = Table::new("Trials: where each pod ran, and the outcome (letters as in the outcome table)", head);
     for tr in &r.trials {
         let count = |d: crate::analysis::Delivery| tr.pairs.iter().filter(|p| p.delivery == d).count();
         let mut row = vec![tr.meta.trial.to_string()];
@@ -172,7 +160,7 @@ pub fn trials_table(r: &RunReport) -> Table {
 pub fn distribution_table(r: &RunReport) -> Table {
     let mut t = Table::new(
         "Outcome distribution over complete trials",
-        &[("", false), ("outcome", false), ("trials", true), ("share", true), ("95 % CI (Wilson)", true)],
+        [("", false), ("outcome", false), ("trials", true), ("share", true), ("95 % CI (Wilson)", true)],
     );
     for s in &r.distribution {
         t.rows.push(vec![
@@ -189,7 +177,7 @@ pub fn distribution_table(r: &RunReport) -> Table {
 pub fn pairs_table(r: &RunReport) -> Table {
     let mut t = Table::new(
         "Pairs, per relation (latency and discovery are never pooled across relations)",
-        &[
+        [
             ("pair", false),
             ("relation", false),
             ("delivered", true),
@@ -229,7 +217,7 @@ pub fn pairs_table(r: &RunReport) -> Table {
 }
 
 pub fn expectations_table(r: &RunReport) -> Table {
-    let mut t = Table::new("Expectations", &[("expectation", false), ("result", false), ("detail", false)]);
+    let mut t = Table::new("Expectations", [("expectation", false), ("result", false), ("detail", false)]);
     for e in &r.expectations {
         t.rows.push(vec![e.what.clone(), if e.passed { "passed" } else { "FAILED" }.into(), e.detail.clone()]);
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chatter::{Qos, Record, Role, StartInfo};
+use chatter::{Record, Role};
 use harness::backend::kube::objects::Images;
 use harness::backend::kube::{KubeBackend, KubeOptions};
 use harness::runner::{self, RunError, RunOptions};
@@ -70,25 +70,16 @@ fn list(kind: &str, items: Vec<Value>) -> Value {
 /// The JSON lines a container would print.
 fn logs(pod: &str, container: &str) -> String {
     let id = format!("{pod}.{container}");
-    let info = StartInfo {
-        host: pod,
-        pid: 1,
-        transport: "rustdds",
-        domain: 0,
-        topic: "/chatter",
-        qos: Qos::default(),
-        guid: None,
-    };
     // One time base for every container, as on a cluster whose pods start together.
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let now = *BASE.get_or_init(chatter::now_ns);
     let mut out = Vec::new();
     if container == "talker" {
-        out.push(Record::start(now, &id, Role::Talker, &info));
+        out.push(testkit::start_record(now, &id, Role::Talker, pod, None));
         out.extend((1..=5).map(|s| Record::sent(now + s, &id, s)));
         out.push(Record::talker_stop(now + 10, &id, 5, "duration"));
     } else {
-        out.push(Record::start(now, &id, Role::Listener, &info));
+        out.push(testkit::start_record(now, &id, Role::Listener, pod, None));
         for s in 1..=5 {
             let data = chatter::payload::encode(s, "pi.talker", now + s, 0);
             out.push(Record::recv(now + s + 500_000, &id, &data));
