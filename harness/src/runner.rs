@@ -181,7 +181,8 @@ async fn run_trials<B: Backend>(
         meta.trials.push(trial_meta);
         meta.notes = run_notes(&meta, backend.notes());
         dir.write_meta(&meta)?;
-        let latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+        let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+        add_timelines(&mut latest, &dir.path)?;
         report::write_all(&dir.path, &latest)?;
         last_report = Some(latest);
         bar.inc(1);
@@ -299,7 +300,35 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let (r, h) = TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m);
         analyzer.add(r, h);
     }
-    let report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+    let mut report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+    add_timelines(&mut report, dir)?;
     report::write_all(dir, &report)?;
     Ok(report)
+}
+
+/// Draws the receive timelines of the trials a report shows, from their rows of `records.csv`
+/// (read up to the last of those trials, so only their records are held).
+fn add_timelines(report: &mut RunReport, dir: &Path) -> Result<(), ResultsError> {
+    use crate::analysis::timeline;
+    let typical = report.distribution.first().map(|o| o.outcome.clone());
+    let picked = timeline::pick(&report.trials, typical.as_deref());
+    let Some(last) = picked.iter().map(|(t, _)| *t).max() else { return Ok(()) };
+    let mut records: std::collections::BTreeMap<u32, Vec<chatter::Record>> = Default::default();
+    for row in results::read_records(dir)? {
+        let row = row?;
+        let trial = row.trial.unwrap_or(0);
+        if trial > last {
+            break;
+        }
+        if picked.iter().any(|(t, _)| *t == trial) {
+            records.entry(trial).or_default().push(row.into_record());
+        }
+    }
+    for (trial, why) in picked {
+        if let Some(t) = report.trials.iter().find(|t| t.meta.trial == trial) {
+            let tls = timeline::build(t, why, records.get(&trial).into_iter().flatten());
+            report.timelines.extend(tls);
+        }
+    }
+    Ok(())
 }

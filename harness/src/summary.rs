@@ -95,6 +95,10 @@ pub struct RunReport {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     pub expectations: Vec<ExpectationResult>,
+    /// Receive timelines of the trials a report draws (built from their records; see
+    /// [`crate::analysis::timeline`]).
+    #[serde(default)]
+    pub timelines: Vec<crate::analysis::timeline::Timeline>,
 }
 
 impl RunReport {
@@ -145,6 +149,7 @@ pub fn summarize(info: RunInfo<'_>, analyzer: &RunAnalyzer, notes: Vec<String>) 
         verdict,
         findings,
         expectations,
+        timelines: Vec::new(),
     }
 }
 

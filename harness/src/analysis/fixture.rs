@@ -30,46 +30,58 @@ fn guid(id: &str) -> String {
     format!("{:0>32}", id.bytes().map(|b| format!("{b:02x}")).collect::<String>().chars().take(32).collect::<String>())
 }
 
-/// Trial 1: everyone hears everyone. Trial 2: the Pi talker does not reach the master listener.
+/// The records of trial 1 (everyone hears everyone, the cross-node pairs lose seq 15) or
+/// trial 2 (also, the Pi talker does not reach the master listener).
+pub fn records(trial: u32) -> Vec<Record> {
+    let roster = roster();
+    let t0 = u64::from(trial) * 100 * S;
+    let mut out = Vec::new();
+    // In trial 2 the Pi talker and the master listener never discover each other.
+    let cut = |t: &Member, l: &Member| trial == 2 && t.node == "pi" && l.node == "master";
+    for m in roster.talkers.iter().chain(&roster.listeners) {
+        let role = if m.id.ends_with("talker") { Role::Talker } else { Role::Listener };
+        out.push(start(&m.id, role, t0));
+        let remote: Vec<String> = match role {
+            Role::Talker => roster.listeners.iter().filter(|l| !cut(m, l)).map(|l| guid(&l.id)).collect(),
+            Role::Listener => roster.talkers.iter().filter(|t| !cut(t, m)).map(|t| guid(&t.id)).collect(),
+        };
+        let peers = u32::try_from(remote.len()).unwrap_or(0);
+        out.push(Record::matched(t0 + S / 4, &m.id, role, peers, Some(remote)));
+    }
+    for seq in 1..=20u64 {
+        let sent = t0 + seq * S / 10;
+        for t in &roster.talkers {
+            out.push(Record::sent(sent, &t.id, seq));
+            for l in &roster.listeners {
+                let lost = t.node != l.node && seq == 15;
+                if cut(t, l) || lost {
+                    continue;
+                }
+                let latency = 300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
+                let data = chatter::payload::encode(seq, &t.id, sent, 0);
+                out.push(Record::recv(sent + latency, &l.id, &data));
+            }
+        }
+    }
+    for t in &roster.talkers {
+        out.push(Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration"));
+    }
+    for l in &roster.listeners {
+        let totals = chatter::ListenerTotals { received: 40, foreign: 0, talkers: 2 };
+        out.push(Record::listener_stop(t0 + 3 * S + S / 2, &l.id, &totals, "SIGTERM"));
+    }
+    out
+}
+
+/// Both trials of [`records`], analysed and summarised, with timelines.
 pub fn report() -> RunReport {
     let roster = roster();
     let mut run = RunAnalyzer::default();
     for trial in 1..=2u32 {
         let t0 = u64::from(trial) * 100 * S;
         let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S, shared_clock: true });
-        // In trial 2 the Pi talker and the master listener never discover each other.
-        let cut = |t: &Member, l: &Member| trial == 2 && t.node == "pi" && l.node == "master";
-        for m in roster.talkers.iter().chain(&roster.listeners) {
-            let role = if m.id.ends_with("talker") { Role::Talker } else { Role::Listener };
-            acc.push(&(start(&m.id, role, t0)).view());
-            let remote: Vec<String> = match role {
-                Role::Talker => roster.listeners.iter().filter(|l| !cut(m, l)).map(|l| guid(&l.id)).collect(),
-                Role::Listener => roster.talkers.iter().filter(|t| !cut(t, m)).map(|t| guid(&t.id)).collect(),
-            };
-            let peers = u32::try_from(remote.len()).unwrap_or(0);
-            acc.push(&(Record::matched(t0 + S / 4, &m.id, role, peers, Some(remote))).view());
-        }
-        for seq in 1..=20u64 {
-            let sent = t0 + seq * S / 10;
-            for t in &roster.talkers {
-                acc.push(&(Record::sent(sent, &t.id, seq)).view());
-                for l in &roster.listeners {
-                    let lost = t.node != l.node && seq == 15;
-                    if cut(t, l) || lost {
-                        continue;
-                    }
-                    let latency = 300_000 + seq * 10_000 + if t.node == l.node { 0 } else { 900_000 };
-                    let data = chatter::payload::encode(seq, &t.id, sent, 0);
-                    acc.push(&(Record::recv(sent + latency, &l.id, &data)).view());
-                }
-            }
-        }
-        for t in &roster.talkers {
-            acc.push(&(Record::talker_stop(t0 + 3 * S, &t.id, 20, "duration")).view());
-        }
-        for l in &roster.listeners {
-            let totals = chatter::ListenerTotals { received: 40, foreign: 0, talkers: 2 };
-            acc.push(&(Record::listener_stop(t0 + 3 * S + S / 2, &l.id, &totals, "SIGTERM")).view());
+        for r in records(trial) {
+            acc.push(&r.view());
         }
         let meta = TrialMeta { trial, start_ns: t0, end_ns: t0 + 4 * S, interrupted: false };
         let (r, h) = acc.finish(meta);
@@ -95,5 +107,14 @@ pub fn report() -> RunReport {
         setting: &setting,
         expect: Some(&expect),
     };
-    summarize(info, &run, Vec::new())
+    let mut report = summarize(info, &run, Vec::new());
+    let typical = report.distribution.first().map(|o| o.outcome.clone());
+    for (trial, why) in super::timeline::pick(&report.trials, typical.as_deref()) {
+        let recs = records(trial);
+        if let Some(t) = report.trials.iter().find(|t| t.meta.trial == trial) {
+            let tls = super::timeline::build(t, why, &recs);
+            report.timelines.extend(tls);
+        }
+    }
+    report
 }

@@ -15,6 +15,7 @@ pub(crate) mod fixture;
 pub mod pair;
 pub mod run;
 pub mod sends;
+pub mod timeline;
 pub mod trial;
 
 use serde::{Deserialize, Serialize};

@@ -5,14 +5,14 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Exporter, Table};
+use super::{distribution_table, expectations_table, matrix, pairs_table, plots, trials_table, Exporter, Table};
 use crate::summary::{RunReport, VerdictKind};
 
 #[derive(Debug)]
 pub struct Html;
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -59,7 +59,7 @@ caption{text-align:left;font-weight:600;padding:.3rem 0}td,th{border:1px solid #
 thead th{background:#eee}.num{text-align:right;font-variant-numeric:tabular-nums}\
 .note{background:#fff6d5;padding:.5rem 1rem}.badge{display:inline-block;padding:.2rem .7rem;border-radius:1rem;\
 color:#fff;font-weight:700}.ok{background:#1a7f37}.warn{background:#9a6700}.bad{background:#cf222e}\
-.info{background:#57606a}code{overflow-wrap:anywhere}li{overflow-wrap:anywhere}";
+.info{background:#57606a}svg.plot{display:block;margin:.5rem 0 1rem;height:auto}code{overflow-wrap:anywhere}li{overflow-wrap:anywhere}";
 
 fn badge(kind: VerdictKind) -> &'static str {
     match kind {
@@ -107,10 +107,21 @@ impl Exporter for Html {
         for e in &r.verdict.evidence {
             let _ = writeln!(h, "<li>{}</li>", esc(e));
         }
-        h.push_str("</ul>\n<h2>Delivery matrix</h2>\n");
-        h.push_str(&table(&matrix(r)));
-        h.push_str("<h2>Trials</h2>\n");
+        h.push_str("</ul>\n<h2>Trials by placement</h2>\n");
+        h.push_str(&plots::strip(r));
+        if !r.verdict.groups.is_empty() {
+            h.push_str("<ul class=\"groups\">\n");
+            for g in &r.verdict.groups {
+                let outs: Vec<String> =
+                    g.outcomes.iter().map(|(l, k)| format!("{l} in {k}/{}", g.trials.len())).collect();
+                let _ = writeln!(h, "<li>{} → {}</li>", esc(&g.label), esc(&outs.join(", ")));
+            }
+            h.push_str("</ul>\n");
+        }
         h.push_str(&table(&trials_table(r)));
+        h.push_str("<h2>Delivery</h2>\n");
+        h.push_str(&plots::heatmap(r));
+        h.push_str(&table(&matrix(r)));
         h.push_str("<h2>Outcome distribution</h2>\n");
         h.push_str(&table(&distribution_table(r)));
         if !r.findings.is_empty() {
@@ -149,6 +160,18 @@ impl Exporter for Html {
         if !r.expectations.is_empty() {
             h.push_str("<h2>Expectations</h2>\n");
             h.push_str(&table(&expectations_table(r)));
+        }
+        h.push_str("<h2>Latency</h2>\n");
+        h.push_str(&plots::latency_cdf(r));
+        h.push_str(&plots::latency_whiskers(r));
+        h.push_str("<h2>Discovery</h2>\n");
+        h.push_str(&plots::discovery(r));
+        if !r.timelines.is_empty() {
+            h.push_str("<h2>Receive timelines</h2>\n<p>A tick per message received, ✗ per message lost, ◆ where the listener matched the talker; the dashed box is the measurement window, red shading an outage.</p>\n");
+            for (i, tl) in r.timelines.iter().enumerate() {
+                let _ = writeln!(h, "<h3>Trial {} ({}): {}</h3>", tl.trial, esc(&tl.why), esc(&tl.listener));
+                h.push_str(&plots::timeline(tl, i));
+            }
         }
         h.push_str("<h2>Pairs</h2>\n");
         h.push_str(&table(&pairs_table(r)));

@@ -107,6 +107,83 @@ impl Exporter for Markdown {
 mod tests {
     use super::*;
 
+    /// The tables of a Markdown document as a CommonMark+GFM reader sees them: per table, its
+    /// rows (the head first), each a list of cell texts.
+    fn parsed_tables(md: &str) -> Vec<Vec<Vec<String>>> {
+        use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+        let mut tables: Vec<Vec<Vec<String>>> = Vec::new();
+        let mut in_cell = false;
+        for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
+            match event {
+                Event::Start(Tag::Table(_)) => tables.push(Vec::new()),
+                Event::Start(Tag::TableHead | Tag::TableRow) => {
+                    if let Some(t) = tables.last_mut() {
+                        t.push(Vec::new());
+                    }
+                }
+                Event::Start(Tag::TableCell) => {
+                    in_cell = true;
+                    if let Some(row) = tables.last_mut().and_then(|t| t.last_mut()) {
+                        row.push(String::new());
+                    }
+                }
+                Event::End(TagEnd::TableCell) => in_cell = false,
+                Event::Text(text) | Event::Code(text) if in_cell => {
+                    if let Some(cell) = tables.last_mut().and_then(|t| t.last_mut()).and_then(|r| r.last_mut()) {
+                        cell.push_str(&text);
+                    }
+                }
+                _ => {}
+            }
+        }
+        tables
+    }
+
+    /// The tables [`Markdown`] writes, as their model has them (head first).
+    fn model_tables(r: &RunReport) -> Vec<Vec<Vec<String>>> {
+        let mut tables = vec![matrix(r), trials_table(r), distribution_table(r)];
+        if !r.expectations.is_empty() {
+            tables.push(expectations_table(r));
+        }
+        tables.push(pairs_table(r));
+        tables.into_iter().map(|t| std::iter::once(t.head).chain(t.rows).collect()).collect()
+    }
+
+    /// Every table reads back cell for cell, even with `|` and `\\` in the text.
+    #[test]
+    fn tables_survive_a_gfm_reader() {
+        let mut r = crate::analysis::fixture::report();
+        let label = "a | b \\ c".to_owned();
+        r.trials[0].outcome.clone_from(&label);
+        r.distribution[0].outcome.clone_from(&label);
+        let mut md = Vec::new();
+        Markdown.export(&r, &mut md).expect("export");
+        let md = String::from_utf8(md).expect("utf8");
+        let parsed = parsed_tables(&md);
+        assert_eq!(parsed, model_tables(&r));
+        assert!(parsed.iter().flatten().flatten().any(|c| *c == label), "the label survives intact");
+    }
+
+    /// The committed example reports: every table of report.md intact, and matching the
+    /// summary.json beside it.
+    #[test]
+    fn example_reports_read_back_intact() {
+        let results = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&results).expect("results/") {
+            let dir = entry.expect("entry").path();
+            if !dir.join("summary.json").is_file() {
+                continue;
+            }
+            let json = std::fs::read_to_string(dir.join("summary.json")).expect("summary");
+            let r: RunReport = serde_json::from_str(&json).expect("summary.json is a RunReport");
+            let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+            assert_eq!(parsed_tables(&md), model_tables(&r), "{}", dir.display());
+            seen += 1;
+        }
+        assert!(seen >= 3, "three committed examples");
+    }
+
     #[test]
     fn pipes_do_not_split_cells() {
         assert_eq!(cell("a | b"), "a \\| b");

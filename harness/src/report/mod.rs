@@ -6,6 +6,7 @@ mod csv;
 mod html;
 mod json;
 mod markdown;
+pub mod plots;
 
 use std::io::{self, Write};
 use std::path::Path;
