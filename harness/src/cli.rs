@@ -227,6 +227,17 @@ impl Failure {
     }
 }
 
+/// Writes the console summary to stdout. A closed pipe (`harness report DIR | head`) is not a
+/// failure: the reader has what it wanted, and the reports are written.
+fn emit(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::backend(format!("stdout: {e}"))),
+        _ => Ok(()),
+    }
+}
+
 fn fail(code: u8, e: impl std::fmt::Display) -> u8 {
     eprintln!("harness: error: {e}");
     code
@@ -282,8 +293,7 @@ fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
 /// `harness report DIR`: a directory that cannot be read is a results problem, not a usage one.
 fn report_dir(dir: &std::path::Path) -> Result<u8, Failure> {
     let r = runner::reanalyze(dir).map_err(Failure::backend)?;
-    print!("{}", report::console(&r));
-    println!("reports: {}", dir.display());
+    emit(&format!("{}reports: {}\n", report::console(&r), dir.display()))?;
     Ok(if r.expectations_met() { exit::OK } else { exit::EXPECTATIONS_FAILED })
 }
 
@@ -355,8 +365,7 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         };
         match outcome {
             Ok(o) => {
-                print!("{}", report::console(&o.report));
-                println!("reports: {}", o.dir.display());
+                emit(&format!("{}reports: {}\n", report::console(&o.report), o.dir.display()))?;
                 Ok(if o.interrupted {
                     exit::INTERRUPTED
                 } else if o.report.expectations_met() {

@@ -310,8 +310,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
 /// (read up to the last of those trials, so only their records are held).
 fn add_timelines(report: &mut RunReport, dir: &Path) -> Result<(), ResultsError> {
     use crate::analysis::timeline;
-    let typical = report.distribution.first().map(|o| o.outcome.clone());
-    let picked = timeline::pick(&report.trials, typical.as_deref());
+    let picked = timeline::pick(&report.trials, &report.distribution);
     let Some(last) = picked.iter().map(|(t, _)| *t).max() else { return Ok(()) };
     let mut records: std::collections::BTreeMap<u32, Vec<chatter::Record>> = Default::default();
     for row in results::read_records(dir)? {
@@ -326,7 +325,7 @@ fn add_timelines(report: &mut RunReport, dir: &Path) -> Result<(), ResultsError>
     }
     for (trial, why) in picked {
         if let Some(t) = report.trials.iter().find(|t| t.meta.trial == trial) {
-            let tls = timeline::build(t, why, records.get(&trial).into_iter().flatten());
+            let tls = timeline::build(t, &why, records.get(&trial).into_iter().flatten());
             report.timelines.extend(tls);
         }
     }

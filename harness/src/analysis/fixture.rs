@@ -108,11 +108,10 @@ pub fn report() -> RunReport {
         expect: Some(&expect),
     };
     let mut report = summarize(info, &run, Vec::new());
-    let typical = report.distribution.first().map(|o| o.outcome.clone());
-    for (trial, why) in super::timeline::pick(&report.trials, typical.as_deref()) {
+    for (trial, why) in super::timeline::pick(&report.trials, &report.distribution) {
         let recs = records(trial);
         if let Some(t) = report.trials.iter().find(|t| t.meta.trial == trial) {
-            let tls = super::timeline::build(t, why, &recs);
+            let tls = super::timeline::build(t, &why, &recs);
             report.timelines.extend(tls);
         }
     }

@@ -48,20 +48,26 @@ pub struct Timeline {
     pub end_s: f64,
 }
 
-/// Which trials to draw: the first that did not deliver fully everywhere, and the first whose
-/// outcome is the most common one (if different).
-pub fn pick(trials: &[TrialReport], typical_outcome: Option<&str>) -> Vec<(u32, &'static str)> {
+/// Most outcomes drawn.
+const MAX_OUTCOMES: usize = 3;
+
+/// Which trials to draw: the first trial of each outcome (most common first, at most three), and
+/// the first trial that lost messages or went silent if none of those did.
+pub fn pick(trials: &[TrialReport], dist: &[super::OutcomeShare]) -> Vec<(u32, String)> {
     let complete = || trials.iter().filter(|t| !t.meta.interrupted);
-    let failing = complete()
-        .find(|t| !t.silences.is_empty() || t.pairs.iter().any(|p| p.delivery != super::Delivery::Delivered))
-        .map(|t| t.meta.trial);
-    let typical = complete().find(|t| Some(t.outcome.as_str()) == typical_outcome && Some(t.meta.trial) != failing);
-    let mut out: Vec<(u32, &'static str)> = Vec::new();
-    if let Some(f) = failing {
-        out.push((f, "first failing trial"));
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for (i, o) in dist.iter().take(MAX_OUTCOMES).enumerate() {
+        if let Some(t) = complete().find(|t| t.outcome == o.outcome) {
+            let why =
+                if i == 0 { format!("outcome {}, the most common", o.letter) } else { format!("outcome {}", o.letter) };
+            out.push((t.meta.trial, why));
+        }
     }
-    if let Some(t) = typical {
-        out.push((t.meta.trial, "typical trial"));
+    let troubled = |t: &&TrialReport| !t.silences.is_empty() || t.pairs.iter().any(|p| p.lost > 0);
+    if let Some(t) = complete().find(troubled) {
+        if !out.iter().any(|(n, _)| *n == t.meta.trial) {
+            out.push((t.meta.trial, "first trial that lost messages".into()));
+        }
     }
     out
 }
@@ -167,7 +173,7 @@ mod tests {
         // Trial 2: the Pi talker never reaches the master listener.
         let trial = r.trials.iter().find(|t| t.meta.trial == 2).expect("trial 2");
         let records = super::super::fixture::records(2);
-        let tls = build(trial, "first failing trial", &records);
+        let tls = build(trial, "outcome B", &records);
         let master = tls.iter().find(|t| t.listener == "master-listener.listener").expect("timeline");
         let cut = master.lanes.iter().find(|l| l.talker == "pi-pod.talker").expect("lane");
         assert!(cut.received.is_empty() && cut.matched_s.is_none());

@@ -31,12 +31,17 @@ fn short(id: &str) -> String {
 
 fn open(id: &str, title: &str, w: f64, h: f64) -> String {
     format!(
-        "<svg class=\"plot\" id=\"{id}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {h}\" \
-         style=\"width:100%;max-width:{w}px\" font-family=\"system-ui,sans-serif\" font-size=\"12\" \
+        "<div class=\"scroll\"><svg class=\"plot\" id=\"{id}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {h}\" \
+         style=\"width:100%;max-width:{w}px;min-width:{min}px\" font-family=\"system-ui,sans-serif\" font-size=\"12\" \
          fill=\"currentColor\"><title>{t}</title>\n",
-        t = esc(title)
+        t = esc(title),
+        // Readable on a phone: below this the picture scrolls sideways inside its wrapper.
+        min = w.min(560.0)
     )
 }
+
+/// Closes what [`open`] opened.
+const CLOSE: &str = "</svg></div>\n";
 
 fn text(x: f64, y: f64, anchor: &str, s: &str) -> String {
     format!("<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{}</text>", esc(s))
@@ -56,13 +61,15 @@ pub fn strip(r: &RunReport) -> String {
         .first()
         .map(|t| t.pairs.iter().map(|p| (p.talker.clone(), p.listener.clone())).collect())
         .unwrap_or_default();
-    let (tw, nw, pw, ow, rh, head) = (44.0, 96.0, 150.0, 64.0, 24.0, 40.0);
-    let w = tw + nw * pods.len() as f64 + pw * pairs.len() as f64 + ow;
+    let (tw, pw, ow, rh, head) = (44.0, 150.0, 64.0, 24.0, 40.0);
+    // A pod column is as wide as its name needs (about 7 px a character at this size).
+    let widths: Vec<f64> = pods.iter().map(|p| (p.chars().count() as f64 * 7.0 + 12.0).max(70.0)).collect();
+    let w = tw + widths.iter().sum::<f64>() + pw * pairs.len() as f64 + ow;
     let h = head + rh * r.trials.len() as f64 + 4.0;
     let mut s = open("plot-strip", "Per-trial strip: placement and delivery", w, h);
     let mut x = tw;
     s.push_str(&text(tw / 2.0, 30.0, "middle", "trial"));
-    for p in &pods {
+    for (p, nw) in pods.iter().zip(&widths) {
         s.push_str(&text(x + nw / 2.0, 16.0, "middle", p));
         s.push_str(&text(x + nw / 2.0, 30.0, "middle", "node"));
         x += nw;
@@ -78,7 +85,7 @@ pub fn strip(r: &RunReport) -> String {
         let mid = y + rh / 2.0 + 4.0;
         s.push_str(&text(tw / 2.0, mid, "middle", &t.meta.trial.to_string()));
         let mut x = tw;
-        for p in &pods {
+        for (p, nw) in pods.iter().zip(&widths) {
             let node = t.placement.get(*p).map_or("?", String::as_str);
             let _ = write!(
                 s,
@@ -113,7 +120,7 @@ pub fn strip(r: &RunReport) -> String {
         let letter = if t.meta.interrupted { "–" } else { r.letter_of(&t.outcome).unwrap_or("?") };
         s.push_str(&text(x + ow / 2.0, mid, "middle", letter));
     }
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
@@ -182,7 +189,7 @@ pub fn heatmap(r: &RunReport) -> String {
             }
         }
     }
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
@@ -235,7 +242,7 @@ pub fn latency_cdf(r: &RunReport) -> String {
     let mut s = open("plot-cdf", "Latency CDF per pair (log scale)", w, h);
     if series.is_empty() {
         s.push_str(&text(w / 2.0, top + plot_h / 2.0, "middle", "no latency measured (no messages arrived)"));
-        s.push_str("</svg>\n");
+        s.push_str(CLOSE);
         return s;
     }
     let lo =
@@ -243,7 +250,7 @@ pub fn latency_cdf(r: &RunReport) -> String {
     let hi = series.iter().flat_map(|p| p.latency_buckets.last()).map(|b| b.0 as f64 / 1000.0).fold(0.0, f64::max);
     let ax = LogAxis::new(lo, hi, left, right);
     let y = |q: f64| top + plot_h * (1.0 - q);
-    for q in [0.0, 0.5, 0.9, 0.99, 1.0] {
+    for q in [0.0, 0.5, 0.9, 0.99] {
         let _ = write!(
             s,
             "<line x1=\"{left}\" x2=\"{right}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"currentColor\" stroke-opacity=\".15\"/>",
@@ -285,7 +292,7 @@ pub fn latency_cdf(r: &RunReport) -> String {
         let trust = if p.clock_trusted { "" } else { " — untrusted clock" };
         s.push_str(&text(left + 36.0, ly, "start", &format!("{} ({}, n={n}){trust}", p.name(), p.relation.as_str())));
     }
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
@@ -305,7 +312,7 @@ pub fn latency_whiskers(r: &RunReport) -> String {
         .collect();
     if values.is_empty() || series.is_empty() {
         s.push_str(&text(w / 2.0, top + plot_h / 2.0, "middle", "no latency measured"));
-        s.push_str("</svg>\n");
+        s.push_str(CLOSE);
         return s;
     }
     let lo = values.iter().copied().fold(f64::MAX, f64::min);
@@ -349,7 +356,7 @@ pub fn latency_whiskers(r: &RunReport) -> String {
         "middle",
         "trial (series in the CDF's order and colours); ms, log",
     ));
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
@@ -357,7 +364,7 @@ pub fn latency_whiskers(r: &RunReport) -> String {
 /// both ends were up), hollow = first message (where per-pair matching is unknown).
 pub fn discovery(r: &RunReport) -> String {
     let rows: Vec<&PairSummary> = r.pairs.iter().collect();
-    let (w, lw, right, top, rh) = (680.0, 300.0, 660.0, 10.0, 22.0);
+    let (w, lw, right, top, rh) = (780.0, 400.0, 760.0, 10.0, 22.0);
     let plot_h = rh * rows.len() as f64;
     let h = top + plot_h + 36.0;
     let mut s = open("plot-discovery", "Discovery time per pair and trial", w, h);
@@ -407,14 +414,14 @@ pub fn discovery(r: &RunReport) -> String {
             SERIES[0]
         );
     }
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
 /// One listener in one trial: a lane per talker, a tick per message received, a red ✗ per
 /// message lost, ◆ where the listener matched the talker, outages shaded, the window bracketed.
 pub fn timeline(tl: &Timeline, index: usize) -> String {
-    let (w, lw, right, top, rh) = (680.0, 190.0, 660.0, 8.0, 30.0);
+    let (w, lw, right, top, rh) = (760.0, 270.0, 740.0, 8.0, 30.0);
     let plot_h = rh * tl.lanes.len() as f64;
     let h = top + plot_h + 34.0;
     let title = format!("Trial {} ({}): what {} received", tl.trial, tl.why, tl.listener);
@@ -445,7 +452,8 @@ pub fn timeline(tl: &Timeline, index: usize) -> String {
     for (i, lane) in tl.lanes.iter().enumerate() {
         let y0 = top + rh * i as f64;
         let mid = y0 + rh / 2.0;
-        s.push_str(&text(lw - 8.0, mid + 4.0, "end", &format!("from {}", short(&lane.talker))));
+        let never = if lane.matched_s.is_none() && lane.received.is_empty() { " (never matched)" } else { "" };
+        s.push_str(&text(lw - 8.0, mid + 4.0, "end", &format!("from {}{never}", short(&lane.talker))));
         if let (Some(a), Some(b)) = (lane.window_from_s, lane.window_to_s) {
             let _ = write!(
                 s,
@@ -471,23 +479,17 @@ pub fn timeline(tl: &Timeline, index: usize) -> String {
                 mid + 4.0
             );
         }
-        match lane.matched_s {
-            Some(m) => {
-                let _ = write!(
-                    s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{}\" font-size=\"13\">◆</text>",
-                    x(m),
-                    y0 + 9.0,
-                    SERIES[0]
-                );
-            }
-            None if lane.received.is_empty() => {
-                s.push_str(&text(lw + 6.0, mid - 6.0, "start", "never matched, nothing received"));
-            }
-            None => {}
+        if let Some(m) = lane.matched_s {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{}\" font-size=\"13\">◆</text>",
+                x(m),
+                y0 + 9.0,
+                SERIES[0]
+            );
         }
     }
-    s.push_str("</svg>\n");
+    s.push_str(CLOSE);
     s
 }
 
@@ -517,7 +519,9 @@ mod tests {
         assert!(discovery(&r).matches("<circle").count() >= 7);
         assert!(!r.timelines.is_empty());
         let tl = timeline(&r.timelines[0], 0);
-        assert!(tl.contains("✗") && tl.contains("◆"), "{tl}");
+        let all: String = r.timelines.iter().enumerate().map(|(i, t)| timeline(t, i)).collect();
+        assert!(all.contains("✗") && all.contains("◆") && all.contains("(never matched)"), "{all}");
+        assert!(tl.contains("<path"), "ticks: {tl}");
     }
 
     #[test]

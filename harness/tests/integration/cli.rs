@@ -173,3 +173,33 @@ fn ctrl_c_keeps_records_and_marks_the_trial_interrupted() {
     // Both nodes were stopped cleanly (SIGTERM → stop record), not killed.
     assert_eq!(records.lines().filter(|l| l.contains(",stop,")).count(), 2, "{records}");
 }
+
+/// A copy of the committed local example run, to re-analyse without touching it.
+fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = testkit::workspace_root().join("results/example");
+    for f in ["run.json", "records.csv"] {
+        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn report_into_a_closed_pipe_succeeds() {
+    let dir = example_copy();
+    let mut child =
+        harness().arg("report").arg(dir.path()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // The reader goes away before the summary is printed (`harness report DIR | head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("report.html").is_file(), "the reports were still written");
+}
+
+#[test]
+fn report_on_a_missing_directory_is_not_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = harness().arg("report").arg(dir.path().join("nope")).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run.json"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -2,6 +2,7 @@
 //! own private network namespace), real result files.
 #![allow(clippy::unwrap_used)]
 
+mod browser;
 mod cli;
 mod kube;
 mod netns;
