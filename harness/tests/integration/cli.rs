@@ -203,3 +203,24 @@ fn report_on_a_missing_directory_is_not_a_usage_error() {
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("run.json"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A run directory written before endpoint GUIDs and per-pair windows (records.csv without the
+/// `guid`/`remote` columns, run.json with the harness-stamped window) still re-analyses, and
+/// says per-pair discovery is unknown rather than guessing.
+#[test]
+fn report_reads_a_run_directory_from_before_per_pair_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = testkit::workspace_root().join("harness/tests/fixtures/run-v1");
+    for f in ["run.json", "records.csv"] {
+        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+    }
+    let out = harness().arg("report").arg(tmp.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = summary(tmp.path());
+    assert_eq!(s["schema"], 2);
+    assert_eq!(s["verdict"]["kind"], "consistent", "{}", s["verdict"]);
+    for p in s["trials"].as_array().unwrap().iter().flat_map(|t| t["pairs"].as_array().unwrap()) {
+        assert_eq!(p["listener_matched"], Value::Null, "unknown, not guessed: {p}");
+        assert!(p["expected"].as_u64().unwrap() > 20, "{p}");
+    }
+}
