@@ -12,7 +12,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends curl ca-certificates clang libclang-dev \
  && rm -rf /var/lib/apt/lists/*
 ENV RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo PATH=/opt/cargo/bin:$PATH
-RUN curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain 1.85
+RUN curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain 1.89
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/opt/cargo/registry \
@@ -22,6 +22,7 @@ RUN --mount=type=cache,target=/opt/cargo/registry \
 
 FROM ros:${ROS_DISTRO}-ros-core AS runtime
 ARG ROS_DISTRO
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Cyclone DDS as a second RMW (RMW_IMPLEMENTATION=rmw_cyclonedds_cpp), e.g. for unicast peers.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends "ros-${ROS_DISTRO}-rmw-cyclonedds-cpp" \
@@ -30,9 +31,17 @@ RUN useradd --uid 65532 --no-create-home --shell /usr/sbin/nologin ros
 USER 65532:65532
 
 FROM runtime AS talker
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /out/talker /usr/local/bin/talker
+# The runtime base (ros-core) must carry every library the build (ros) linked: fail here, not on
+# the Pi.
+RUN . "/opt/ros/${ROS_DISTRO}/setup.bash" && ldd /usr/local/bin/talker | tee /dev/stderr | (! grep "not found")
 ENTRYPOINT ["/ros_entrypoint.sh", "/usr/local/bin/talker", "--transport", "ros"]
 
 FROM runtime AS listener
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /out/listener /usr/local/bin/listener
+# The runtime base (ros-core) must carry every library the build (ros) linked: fail here, not on
+# the Pi.
+RUN . "/opt/ros/${ROS_DISTRO}/setup.bash" && ldd /usr/local/bin/listener | tee /dev/stderr | (! grep "not found")
 ENTRYPOINT ["/ros_entrypoint.sh", "/usr/local/bin/listener", "--transport", "ros"]

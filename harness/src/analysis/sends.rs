@@ -30,7 +30,7 @@ impl SendLog {
             return; // out of order: ignore rather than corrupt the index
         }
         self.last = Some((t_ns, seq));
-        if self.seen % self.stride == 0 {
+        if self.seen.is_multiple_of(self.stride) {
             if self.points.len() == CAPACITY {
                 let mut i = 0;
                 self.points.retain(|_| {
@@ -39,7 +39,7 @@ impl SendLog {
                 });
                 self.stride *= 2;
             }
-            if self.seen % self.stride == 0 {
+            if self.seen.is_multiple_of(self.stride) {
                 self.points.push((t_ns, seq));
             }
         }

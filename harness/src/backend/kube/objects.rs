@@ -8,14 +8,14 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EnvVar, EnvVarSource, Namespace, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec,
-    ResourceRequirements, SeccompProfile, SecurityContext,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, Namespace, ObjectFieldSelector, Pod,
+    PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::placement::{PlacedPod, HOSTNAME_LABEL};
-use crate::spec::ContainerRole;
+use crate::placement::{PlacedPod, PlannedContainer, HOSTNAME_LABEL};
+use crate::spec::{ContainerRole, Transport};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "chatter-harness";
@@ -24,21 +24,69 @@ pub const TRIAL_LABEL: &str = "chatter-harness/trial";
 /// Non-root user of the node images.
 const UID: i64 = 65532;
 
+/// Where rcl writes its logs in a ROS-flavour container: an emptyDir, because the root
+/// filesystem is read-only and rcl fails to start without a writable log directory.
+const ROS_LOG_DIR: &str = "/var/log/ros";
+const ROS_LOG_VOLUME: &str = "ros-log";
+
 /// Container images for the nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
     pub talker: String,
     pub listener: String,
+    /// The ROS flavour (`docker/ros.Dockerfile`), for `transport: ros`.
+    pub ros_talker: String,
+    pub ros_listener: String,
 }
 
 impl Images {
     pub const DEFAULT_REGISTRY: &'static str = "ghcr.io/chatter-harness";
 
-    /// `<registry>/talker:<tag>` and `<registry>/listener:<tag>`.
+    /// `<registry>/{talker,listener,ros-talker,ros-listener}:<tag>`.
     pub fn new(registry: &str, tag: &str) -> Images {
         let registry = registry.trim_end_matches('/');
-        Images { talker: format!("{registry}/talker:{tag}"), listener: format!("{registry}/listener:{tag}") }
+        let image = |name: &str| format!("{registry}/{name}:{tag}");
+        Images {
+            talker: image("talker"),
+            listener: image("listener"),
+            ros_talker: image("ros-talker"),
+            ros_listener: image("ros-listener"),
+        }
     }
+
+    /// The image a container runs: its role, in the flavour its transport needs.
+    pub fn of(&self, c: &PlannedContainer) -> &str {
+        match (c.transport, c.role) {
+            (Transport::Rustdds, ContainerRole::Talker) => &self.talker,
+            (Transport::Rustdds, ContainerRole::Listener) => &self.listener,
+            (Transport::Ros, ContainerRole::Talker) => &self.ros_talker,
+            (Transport::Ros, ContainerRole::Listener) => &self.ros_listener,
+        }
+    }
+}
+
+fn env(name: &str, value: &str) -> EnvVar {
+    EnvVar { name: name.into(), value: Some(value.into()), ..Default::default() }
+}
+
+/// A container's environment: its pod name (the node id's default), its domain, and for the
+/// ROS flavour a writable log directory.
+fn container_env(c: &PlannedContainer) -> Vec<EnvVar> {
+    let mut vars = vec![
+        EnvVar {
+            name: "POD_NAME".into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector { field_path: "metadata.name".into(), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        env("ROS_DOMAIN_ID", &c.domain.to_string()),
+    ];
+    if c.transport == Transport::Ros {
+        vars.push(env("ROS_LOG_DIR", ROS_LOG_DIR));
+    }
+    vars
 }
 
 /// A label value from a run id (≤ 63 characters of `[A-Za-z0-9._-]`, alphanumeric at the ends).
@@ -90,19 +138,12 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
         .iter()
         .map(|c| Container {
             name: c.name.clone(),
-            image: Some(match c.role {
-                ContainerRole::Talker => images.talker.clone(),
-                ContainerRole::Listener => images.listener.clone(),
-            }),
+            image: Some(images.of(c).to_owned()),
             args: Some(c.args.clone()),
-            env: Some(vec![EnvVar {
-                name: "POD_NAME".into(),
-                value_from: Some(EnvVarSource {
-                    field_ref: Some(ObjectFieldSelector { field_path: "metadata.name".into(), ..Default::default() }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }]),
+            env: Some(container_env(c)),
+            volume_mounts: (c.transport == Transport::Ros).then(|| {
+                vec![VolumeMount { name: ROS_LOG_VOLUME.into(), mount_path: ROS_LOG_DIR.into(), ..Default::default() }]
+            }),
             // Small enough for a Raspberry Pi: pods stuck Pending on CPU requests were seen.
             resources: Some(ResourceRequirements {
                 requests: Some(BTreeMap::from([("cpu".into(), quantity("20m")), ("memory".into(), quantity("32Mi"))])),
@@ -137,6 +178,13 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
                 run_as_group: Some(UID),
                 seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
                 ..Default::default()
+            }),
+            volumes: p.containers.iter().any(|c| c.transport == Transport::Ros).then(|| {
+                vec![Volume {
+                    name: ROS_LOG_VOLUME.into(),
+                    empty_dir: Some(EmptyDirVolumeSource::default()),
+                    ..Default::default()
+                }]
             }),
             containers,
             ..Default::default()
@@ -175,6 +223,35 @@ mod tests {
         let yaml =
             render(&plan, "20261123T000000Z-seed", &Images::new(Images::DEFAULT_REGISTRY, "0.1.0")).expect("yaml");
         insta::assert_snapshot!(yaml);
+    }
+
+    /// `transport: ros` runs the ROS-flavour images, on the scenario's domain, with rcl's log
+    /// directory on a writable volume (the root filesystem is read-only).
+    #[test]
+    fn ros_flavour_gets_its_images_domain_and_log_volume() {
+        let text = std::fs::read_to_string(testkit_path("scenarios/seed.yaml")).expect("seed scenario");
+        assert!(text.contains("dds:\n  domain: 0\n"), "scenario changed; update this test");
+        let text = text.replace("dds:\n  domain: 0\n", "dds:\n  domain: 42\n  transport: ros\n");
+        let s = crate::spec::parse(&text, std::path::Path::new("seed.yaml")).expect("valid");
+        let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
+        let images = Images::new("registry.example/me", "1.2.3");
+        for p in &plan.pods {
+            let pod = pod(p, "ns", "run", 1, &images);
+            let spec = pod.spec.expect("spec");
+            let volumes = spec.volumes.expect("a log volume");
+            assert!(volumes.iter().any(|v| v.name == ROS_LOG_VOLUME && v.empty_dir.is_some()));
+            for c in &spec.containers {
+                let image = c.image.as_deref().expect("image");
+                assert!(image.starts_with("registry.example/me/ros-") && image.ends_with(":1.2.3"), "{image}");
+                let env = c.env.as_ref().expect("env");
+                let value = |n: &str| env.iter().find(|e| e.name == n).and_then(|e| e.value.clone());
+                assert_eq!(value("ROS_DOMAIN_ID").as_deref(), Some("42"));
+                assert_eq!(value("ROS_LOG_DIR").as_deref(), Some(ROS_LOG_DIR));
+                let mounts = c.volume_mounts.as_ref().expect("mounts");
+                assert!(mounts.iter().any(|m| m.name == ROS_LOG_VOLUME && m.mount_path == ROS_LOG_DIR));
+                assert_eq!(c.security_context.as_ref().and_then(|s| s.read_only_root_filesystem), Some(true));
+            }
+        }
     }
 
     fn testkit_path(p: &str) -> std::path::PathBuf {
