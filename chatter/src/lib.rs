@@ -17,6 +17,20 @@ pub use record::{
 /// Topic the demo nodes use; its DDS name is `rt/chatter`.
 pub const DEFAULT_TOPIC: &str = "/chatter";
 
+/// The start barrier on Kubernetes: a node whose environment names a file in this variable
+/// waits until that file (a downward-API projection of the pod's annotations) carries
+/// [`RELEASE_ANNOTATION`], so that every pod of a trial starts DDS at once, however long each
+/// took to pull its image.
+pub const RELEASE_FILE_ENV: &str = "CHATTER_RELEASE_FILE";
+/// The pod annotation the harness sets to release the nodes (its value: the release time, ns).
+pub const RELEASE_ANNOTATION: &str = "chatter-harness.io/release";
+
+/// Whether a downward-API annotations file (`key="value"` lines) carries the release
+/// annotation.
+pub fn released(annotations: &str) -> bool {
+    annotations.lines().any(|line| line.split_once('=').is_some_and(|(k, _)| k.trim() == RELEASE_ANNOTATION))
+}
+
 /// Wall-clock time in nanoseconds since the Unix epoch.
 ///
 /// Send and receive stamps use the wall clock (not a monotonic one) because they are compared
@@ -42,6 +56,15 @@ pub fn sanitize_id(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn release_annotation_is_found_among_others() {
+        let before = "kubectl.kubernetes.io/last-applied=\"x=y\"\nother=\"chatter-harness.io/release\"\n";
+        assert!(!super::released(before));
+        assert!(!super::released(""));
+        let after = format!("{before}chatter-harness.io/release=\"1764650000000000000\"\n");
+        assert!(super::released(&after));
+    }
+
     use super::*;
 
     #[test]

@@ -26,8 +26,10 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The backend (or the results directory) failed.
     pub const BACKEND: u8 = 3;
-    /// Interrupted by Ctrl-C; results so far were written.
+    /// Interrupted by Ctrl-C (SIGINT); results so far were written.
     pub const INTERRUPTED: u8 = 130;
+    /// Stopped by SIGTERM (e.g. a cancelled CI job); results so far were written.
+    pub const TERMINATED: u8 = 143;
 }
 
 /// Turns "ROS 2 chatter sometimes doesn't cross between my nodes" into a measured experiment.
@@ -49,8 +51,16 @@ pub enum Command {
         /// Directory to write `<scenario>.yaml` into [default: print to stdout].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Pin every pod to the node placement draws, as `harness run --pin` does.
+        #[arg(long)]
+        pin: bool,
         #[command(flatten)]
         images: ImageArgs,
+    },
+    /// Manage what kube runs leave on a cluster.
+    Kube {
+        #[command(subcommand)]
+        action: KubeAction,
     },
     /// Manage the netns backend's namespaces.
     Netns {
@@ -117,15 +127,27 @@ pub struct ImageArgs {
     pub image_tag: String,
 }
 
-/// kube backend flags (like kubectl's).
+/// How to reach a cluster (like kubectl's flags).
 #[derive(Debug, Clone, clap::Args)]
-pub struct KubeArgs {
-    /// kubeconfig file [default: $KUBECONFIG, ~/.kube/config, or in-cluster].
+pub struct ClusterArgs {
+    /// kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster, then k3s's
+    /// /etc/rancher/k3s/k3s.yaml].
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// kubeconfig context.
     #[arg(long)]
     pub context: Option<String>,
+}
+
+/// kube backend flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KubeArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Pin every pod to the node placement draws (`kubernetes.io/hostname`), for a
+    /// reproducible layout; by default kube-scheduler places them, as it does your manifests.
+    #[arg(long)]
+    pub pin: bool,
     /// Use this existing namespace instead of creating `chatter-<run-id>`.
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
@@ -136,29 +158,109 @@ pub struct KubeArgs {
     pub images: ImageArgs,
 }
 
-impl KubeArgs {
+/// Where k3s writes its kubeconfig (readable by root only: the seed's users run `sudo k3s
+/// kubectl`).
+pub const K3S_KUBECONFIG: &str = "/etc/rancher/k3s/k3s.yaml";
+
+/// Which kubeconfig to use, in kubectl's order with k3s's file last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KubeconfigSource {
+    /// `--kubeconfig`.
+    Flag(PathBuf),
+    /// `$KUBECONFIG`, `~/.kube/config` or the in-cluster service account (kube's inference).
+    Inferred,
+    /// k3s's own file, when nothing else exists.
+    K3s(PathBuf),
+}
+
+/// [`KubeconfigSource`] from what exists: the flag, `$KUBECONFIG`, `~/.kube/config`, an
+/// in-cluster service account; else k3s's file if present.
+pub fn kubeconfig_source(
+    flag: Option<&std::path::Path>,
+    env: Option<&std::ffi::OsStr>,
+    home_config: Option<&std::path::Path>,
+    in_cluster: bool,
+    k3s: &std::path::Path,
+) -> KubeconfigSource {
+    if let Some(f) = flag {
+        return KubeconfigSource::Flag(f.to_owned());
+    }
+    let env_set = env.is_some_and(|e| !e.is_empty());
+    if env_set || home_config.is_some_and(std::path::Path::exists) || in_cluster || !k3s.exists() {
+        KubeconfigSource::Inferred
+    } else {
+        KubeconfigSource::K3s(k3s.to_owned())
+    }
+}
+
+impl ClusterArgs {
     async fn client(&self) -> Result<kube::Client, String> {
         let options = kube::config::KubeConfigOptions { context: self.context.clone(), ..Default::default() };
-        let config = match &self.kubeconfig {
-            Some(path) => {
-                let kc = kube::config::Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                kube::Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| e.to_string())?
+        let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config"));
+        let source = kubeconfig_source(
+            self.kubeconfig.as_deref(),
+            std::env::var_os("KUBECONFIG").as_deref(),
+            home.as_deref(),
+            std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
+            std::path::Path::new(K3S_KUBECONFIG),
+        );
+        let from_file = |path: PathBuf| {
+            let options = options.clone();
+            async move {
+                let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| {
+                    let mut msg = format!("{}: {e}", path.display());
+                    if path == std::path::Path::new(K3S_KUBECONFIG) {
+                        msg.push_str(
+                            " (k3s's kubeconfig is readable by root only: run with sudo, or copy it with \
+                         `sudo k3s kubectl config view --raw > ~/.kube/config`)",
+                        );
+                    }
+                    msg
+                })?;
+                kube::Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| e.to_string())
             }
-            None if self.context.is_some() => {
+        };
+        let config = match source {
+            KubeconfigSource::Flag(path) => from_file(path).await?,
+            KubeconfigSource::K3s(path) => {
+                eprintln!("harness: no kubeconfig found; using k3s's {}", path.display());
+                from_file(path).await?
+            }
+            KubeconfigSource::Inferred if self.context.is_some() => {
                 kube::Config::from_kubeconfig(&options).await.map_err(|e| e.to_string())?
             }
-            None => kube::Config::infer().await.map_err(|e| e.to_string())?,
+            KubeconfigSource::Inferred => kube::Config::infer().await.map_err(|e| e.to_string())?,
         };
         kube::Client::try_from(config).map_err(|e| e.to_string())
     }
+}
 
+impl KubeArgs {
     fn options(&self) -> KubeOptions {
         KubeOptions {
             images: Images::new(&self.images.image_registry, &self.images.image_tag),
             namespace: self.namespace.clone(),
             pod_timeout: std::time::Duration::from_secs(self.pod_timeout),
+            pin: self.pin,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeAction {
+    /// Delete what crashed or killed kube runs left: namespaces the harness created (or, with
+    /// --namespace, its pods there). Only objects labelled managed-by chatter-harness with a
+    /// run id are touched.
+    Cleanup {
+        /// Only this run's objects (the run id, e.g. 20261123T104500Z-seed).
+        #[arg(long)]
+        run: Option<String>,
+        /// Delete the harness's pods in this namespace instead of whole run namespaces.
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,7 +349,10 @@ fn dispatch(command: Command) -> u8 {
     let result = match command {
         Command::Validate { scenario } => validate(&scenario),
         Command::Report { dir } => report_dir(&dir),
-        Command::Render { scenario, out, images } => render(&scenario, out, &images),
+        Command::Render { scenario, out, pin, images } => render(&scenario, out, pin, &images),
+        Command::Kube { action: KubeAction::Cleanup { run, namespace, cluster } } => {
+            kube_cleanup(run.as_deref(), namespace.as_deref(), &cluster)
+        }
         Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
         Command::Run(args) => run(args),
         Command::Node { .. } => Ok(exit::USAGE),
@@ -297,12 +402,11 @@ fn report_dir(dir: &std::path::Path) -> Result<u8, Failure> {
     Ok(if r.expectations_met() { exit::OK } else { exit::EXPECTATIONS_FAILED })
 }
 
-fn render(scenario: &std::path::Path, out: Option<PathBuf>, images: &ImageArgs) -> Result<u8, Failure> {
+fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &ImageArgs) -> Result<u8, Failure> {
     let (s, plan) = load_and_place(scenario, crate::placement::place)?;
     let run_id = crate::results::run_id(&s.name, chatter::now_ns());
-    let yaml =
-        crate::backend::kube::objects::render(&plan, &run_id, &Images::new(&images.image_registry, &images.image_tag))
-            .map_err(Failure::backend)?;
+    let images = Images::new(&images.image_registry, &images.image_tag);
+    let yaml = crate::backend::kube::objects::render(&plan, &run_id, &images, pin).map_err(Failure::backend)?;
     match out {
         None => print!("{yaml}"),
         Some(dir) => {
@@ -314,6 +418,50 @@ fn render(scenario: &std::path::Path, out: Option<PathBuf>, images: &ImageArgs) 
         }
     }
     Ok(exit::OK)
+}
+
+fn kube_cleanup(run: Option<&str>, namespace: Option<&str>, cluster: &ClusterArgs) -> Result<u8, Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
+    rt.block_on(async {
+        let client = cluster.client().await.map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?;
+        let removed = tokio::select! {
+            r = crate::backend::kube::cleanup_leftovers(&client, run, namespace) => r.map_err(Failure::backend)?,
+            _ = tokio::signal::ctrl_c() => return Err(Failure { code: exit::INTERRUPTED, message: "interrupted".into() }),
+        };
+        println!("removed {} object(s){}", removed.len(), if removed.is_empty() { String::new() } else { format!(": {}", removed.join(", ")) });
+        Ok(exit::OK)
+    })
+}
+
+/// The signal that stopped the run: its exit code (130 SIGINT, 143 SIGTERM), 0 while none.
+static STOPPED_BY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The first SIGINT or SIGTERM stops the run cleanly (the trial ends as interrupted, results
+/// are written, the backend removes what it made); a second one exits at once, after saying
+/// what may be left and how to remove it.
+fn watch_signals(stop: watch::Sender<bool>, leftovers: String) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        let code = tokio::select! {
+            _ = int.recv() => exit::INTERRUPTED,
+            _ = term.recv() => exit::TERMINATED,
+        };
+        STOPPED_BY.store(code, std::sync::atomic::Ordering::SeqCst);
+        eprintln!(
+            "harness: interrupted; stopping the trial, writing results and removing what the run created (again to \
+             exit at once)"
+        );
+        let _ = stop.send(true);
+        let code = tokio::select! {
+            _ = int.recv() => exit::INTERRUPTED,
+            _ = term.recv() => exit::TERMINATED,
+        };
+        eprintln!("harness: exiting now; left behind may be {leftovers}");
+        std::process::exit(i32::from(code));
+    });
+    Ok(())
 }
 
 fn netns_cleanup() -> u8 {
@@ -343,23 +491,30 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         Some(dir) => NodeCommand::BinDir(dir),
         None => NodeCommand::SelfExe(exe),
     };
-    let opts = RunOptions { results_root: out, trials, progress: !no_progress };
+    let run_id = crate::results::run_id(&s.name, chatter::now_ns());
+    let leftovers = match backend {
+        BackendArg::Local => "node processes (they end at their own --duration bound)".to_owned(),
+        BackendArg::Netns => "network namespaces and node processes: remove them with `harness netns cleanup`".into(),
+        BackendArg::Kube => format!(
+            "run {run_id}'s namespace or pods on the cluster: remove them with `harness kube cleanup --run {run_id}`{}",
+            kube.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_default()
+        ),
+    };
+    let opts = RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id) };
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
     rt.block_on(async move {
         let (stop_tx, stop) = watch::channel(false);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("harness: interrupted; stopping the trial and writing results");
-                let _ = stop_tx.send(true);
-            }
-        });
+        watch_signals(stop_tx, leftovers).map_err(Failure::backend)?;
         let outcome = match backend {
             BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
             BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
             BackendArg::Kube => {
-                let client =
-                    kube.client().await.map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?;
+                let client = kube
+                    .cluster
+                    .client()
+                    .await
+                    .map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?;
                 runner::run(&s, &mut KubeBackend::new(client, kube.options()), &opts, stop).await
             }
         };
@@ -367,7 +522,10 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
             Ok(o) => {
                 emit(&format!("{}reports: {}\n", report::console(&o.report), o.dir.display()))?;
                 Ok(if o.interrupted {
-                    exit::INTERRUPTED
+                    match STOPPED_BY.load(std::sync::atomic::Ordering::SeqCst) {
+                        0 => exit::INTERRUPTED,
+                        code => code,
+                    }
                 } else if o.report.expectations_met() {
                     exit::OK
                 } else {
@@ -378,4 +536,33 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
             Err(e) => Err(Failure::backend(e)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// kubectl's order, with k3s's root-only file as the last resort.
+    #[test]
+    fn kubeconfig_resolution() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let k3s = dir.path().join("k3s.yaml");
+        let home = dir.path().join("config");
+        let flag = Path::new("/x/kubeconfig");
+        let none: Option<&std::ffi::OsStr> = None;
+        assert_eq!(kubeconfig_source(Some(flag), None, None, false, &k3s), KubeconfigSource::Flag(flag.into()));
+        // Nothing at all: kube's inference reports what it tried.
+        assert_eq!(kubeconfig_source(None, none, Some(&home), false, &k3s), KubeconfigSource::Inferred);
+        std::fs::write(&k3s, "").expect("write");
+        assert_eq!(kubeconfig_source(None, none, Some(&home), false, &k3s), KubeconfigSource::K3s(k3s.clone()));
+        assert_eq!(
+            kubeconfig_source(None, Some(std::ffi::OsStr::new("/a")), Some(&home), false, &k3s),
+            KubeconfigSource::Inferred
+        );
+        assert_eq!(kubeconfig_source(None, none, Some(&home), true, &k3s), KubeconfigSource::Inferred);
+        std::fs::write(&home, "").expect("write");
+        assert_eq!(kubeconfig_source(None, none, Some(&home), false, &k3s), KubeconfigSource::Inferred);
+        assert_eq!(kubeconfig_source(Some(flag), none, Some(&home), false, &k3s), KubeconfigSource::Flag(flag.into()));
+    }
 }

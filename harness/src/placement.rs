@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{ContainerRole, Scenario};
+use crate::spec::{ContainerRole, Scenario, Taint, Toleration};
 pub use crate::timing::TrialTiming;
 
 /// Label every node carries (Kubernetes sets it to the node name).
@@ -24,6 +24,21 @@ pub const ARCH_LABEL: &str = "kubernetes.io/arch";
 pub struct Node {
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// Taints that keep pods without a matching toleration away.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+}
+
+impl Node {
+    /// Its architecture label, if any.
+    pub fn arch(&self) -> Option<&str> {
+        self.labels.get(ARCH_LABEL).map(String::as_str)
+    }
+
+    /// Its `kubernetes.io/hostname` label (what a hostname pin must select), else its name.
+    pub fn hostname(&self) -> &str {
+        self.labels.get(HOSTNAME_LABEL).map_or(self.name.as_str(), String::as_str)
+    }
 }
 
 /// The architecture of this machine in Kubernetes' words.
@@ -43,7 +58,7 @@ pub fn declared_nodes(scenario: &Scenario) -> Vec<Node> {
             (HOSTNAME_LABEL.to_owned(), "local".to_owned()),
             (ARCH_LABEL.to_owned(), local_arch().to_owned()),
         ]);
-        return vec![Node { name: "local".into(), labels }];
+        return vec![Node { name: "local".into(), labels, taints: Vec::new() }];
     }
     scenario
         .nodes
@@ -51,7 +66,7 @@ pub fn declared_nodes(scenario: &Scenario) -> Vec<Node> {
         .map(|n| {
             let mut labels = n.labels.clone();
             labels.entry(HOSTNAME_LABEL.to_owned()).or_insert_with(|| n.name.clone());
-            Node { name: n.name.clone(), labels }
+            Node { name: n.name.clone(), labels, taints: n.taints.clone() }
         })
         .collect()
 }
@@ -92,6 +107,9 @@ pub struct PlacedPod {
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
     pub host_network: bool,
+    /// The scenario's tolerations (applied to the pod on a real cluster).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
     pub containers: Vec<PlannedContainer>,
 }
 
@@ -119,10 +137,10 @@ pub struct PlacementError {
     pub why: String,
 }
 
-/// Ok when every selector label is on the node; otherwise what differs, e.g.
-/// `pi has kubernetes.io/arch=arm64, no label gpu`.
-fn fits(selector: &BTreeMap<String, String>, node: &Node) -> Result<(), String> {
-    let misses: Vec<String> = selector
+/// Ok when every selector label is on the node and every repelling taint is tolerated;
+/// otherwise what differs, e.g. `pi has kubernetes.io/arch=arm64, no label gpu`.
+fn fits(selector: &BTreeMap<String, String>, tolerations: &[Toleration], node: &Node) -> Result<(), String> {
+    let mut misses: Vec<String> = selector
         .iter()
         .filter_map(|(k, v)| match node.labels.get(k) {
             Some(have) if have == v => None,
@@ -130,6 +148,12 @@ fn fits(selector: &BTreeMap<String, String>, node: &Node) -> Result<(), String> 
             None => Some(format!("no label {k}")),
         })
         .collect();
+    misses.extend(
+        node.taints
+            .iter()
+            .filter(|t| t.repels() && !tolerations.iter().any(|tol| tol.tolerates(t)))
+            .map(|t| format!("untolerated taint {}", t.describe())),
+    );
     if misses.is_empty() {
         Ok(())
     } else {
@@ -186,8 +210,10 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
     let mut pods = Vec::with_capacity(scenario.pods.len());
     for pod in &scenario.pods {
         let mut why = Vec::new();
-        let candidates: Vec<&Node> =
-            nodes.iter().filter(|n| fits(&pod.node_selector, n).map_err(|e| why.push(e)).is_ok()).collect();
+        let candidates: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| fits(&pod.node_selector, &pod.tolerations, n).map_err(|e| why.push(e)).is_ok())
+            .collect();
         let picked = match choice {
             Choice::Spread => candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)),
             Choice::Random { seed } => {
@@ -259,6 +285,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
             node: node.name.clone(),
             node_selector: pod.node_selector.clone(),
             host_network: pod.host_network,
+            tolerations: pod.tolerations.clone(),
             containers,
         });
     }
@@ -339,6 +366,27 @@ mod tests {
         assert_eq!(talker_nodes.len(), 2, "an unpinned pod lands on both nodes over 20 trials");
         s.trials.reschedule = false;
         assert_eq!(place_trial(&s, &nodes, 7).expect("placeable"), place(&s, &nodes).expect("placeable"));
+    }
+
+    #[test]
+    fn taints_repel_pods_that_do_not_tolerate_them() {
+        let text = "name: t\nnodes:\n  - name: master\n    taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]\n  - name: pi\n    taints: [{key: dedicated, value: robot, effect: NoExecute}, {key: soft, effect: PreferNoSchedule}]\npods:\n  - name: a\n    containers: [{name: t, role: talker}]\n  - name: b\n    tolerations: [{key: dedicated, operator: Equal, value: robot}]\n    containers: [{name: l, role: listener}]\n  - name: c\n    tolerations: [{operator: Exists}]\n    nodeSelector: {kubernetes.io/hostname: master}\n    containers: [{name: l, role: listener}]\n";
+        let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
+        let err = place(&s, &declared_nodes(&s)).expect_err("pod a tolerates nothing");
+        assert_eq!(err.pod, "a");
+        assert!(
+            err.why.contains("master has untolerated taint node-role.kubernetes.io/control-plane:NoSchedule"),
+            "{err}"
+        );
+        assert!(err.why.contains("pi has untolerated taint dedicated=robot:NoExecute"), "{err}");
+        assert!(!err.why.contains("soft"), "PreferNoSchedule does not repel: {err}");
+        let mut s = s;
+        s.pods.remove(0);
+        let plan = place(&s, &declared_nodes(&s)).expect("b tolerates pi's taint, c tolerates everything");
+        assert_eq!(plan.pods[0].node, "pi");
+        assert_eq!(plan.pods[1].node, "master");
+        let wrong_value = crate::spec::Toleration { value: Some("other".into()), ..s.pods[0].tolerations[0].clone() };
+        assert!(!wrong_value.tolerates(&declared_nodes(&s)[1].taints[0]));
     }
 
     #[test]

@@ -29,9 +29,13 @@ pub struct RunMeta {
     pub scenario: Scenario,
     pub plan: Plan,
     pub trials: Vec<TrialMeta>,
-    /// With `trials.reschedule`: trial → pod → node it was placed on.
+    /// Trial → pod → node it ran on, where that differs by trial: with `trials.reschedule`, or
+    /// when the cluster's scheduler placed the pods (kube without `--pin`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub placements: BTreeMap<u32, BTreeMap<String, String>>,
+    /// Trial → containers that ended badly (kube: OOMKilled, exit codes, wrong architecture).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub container_exits: BTreeMap<u32, Vec<crate::backend::ContainerExit>>,
     /// Every node stamped records with one clock (absent in older runs: known from the backend).
     #[serde(default)]
     pub shared_clock: Option<bool>,

@@ -24,6 +24,9 @@ pub struct RunOptions {
     pub trials: Option<u32>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The run's id [default: from the scenario name and the start time]; known before the run
+    /// so that a second Ctrl-C can name what it leaves behind.
+    pub run_id: Option<String>,
 }
 
 /// A finished (or interrupted) run.
@@ -61,7 +64,7 @@ pub async fn run<B: Backend>(
     };
     let nodes = backend.nodes(scenario).await.map_err(backend_err(None))?;
     let plan = place(scenario, &nodes)?;
-    let run_id = results::run_id(&scenario.name, chatter::now_ns());
+    let run_id = opts.run_id.clone().unwrap_or_else(|| results::run_id(&scenario.name, chatter::now_ns()));
     if let Err(e) = backend.prepare(scenario, &plan, &run_id).await {
         let _ = backend.cleanup().await;
         return Err(backend_err(None)(e));
@@ -99,6 +102,7 @@ async fn run_trials<B: Backend>(
         plan: plan.clone(),
         trials: Vec::new(),
         placements: Default::default(),
+        container_exits: Default::default(),
         shared_clock: Some(backend.shared_clock()),
     };
     meta.notes = run_notes(&meta, backend.notes());
@@ -176,7 +180,17 @@ async fn run_trials<B: Backend>(
                 TrialMeta::ended(trial, chatter::now_ns(), true)
             }
         };
-        let (trial_report, hists) = acc.finish(trial_meta);
+        // Where the pods actually ran, when the cluster decided, and containers that died.
+        let facts = backend.trial_facts(trial);
+        if !facts.placement.is_empty() {
+            acc.relocate(&facts.placement);
+            meta.placements.insert(trial, facts.placement);
+        }
+        if !facts.containers.is_empty() {
+            meta.container_exits.insert(trial, facts.containers.clone());
+        }
+        let (mut trial_report, hists) = acc.finish(trial_meta);
+        trial_report.containers = facts.containers;
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
         meta.notes = run_notes(&meta, backend.notes());
@@ -264,6 +278,10 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         .collect();
     let roster_for = |trial: u32| rosters.get(&trial).unwrap_or(&base_roster);
     let mut analyzer = RunAnalyzer::default();
+    let add = |analyzer: &mut RunAnalyzer, (mut r, h): (crate::analysis::TrialReport, _)| {
+        r.containers = meta.container_exits.get(&r.meta.trial).cloned().unwrap_or_default();
+        analyzer.add(r, h);
+    };
     let mut current: Option<(u32, TrialAnalyzer<'_>, u64, u64)> = None;
     let meta_of = |trial: u32, first_ns: u64, last_ns: u64| {
         meta.trials.iter().find(|m| m.trial == trial).copied().unwrap_or(TrialMeta {
@@ -278,8 +296,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let trial = row.trial.unwrap_or(0);
         if current.as_ref().is_none_or(|(t, ..)| *t != trial) {
             if let Some((t, acc, first, last)) = current.take() {
-                let (r, h) = acc.finish(meta_of(t, first, last));
-                analyzer.add(r, h);
+                add(&mut analyzer, acc.finish(meta_of(t, first, last)));
             }
             current = Some((trial, TrialAnalyzer::new(roster_for(trial), settings), u64::MAX, 0));
         }
@@ -291,14 +308,12 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         }
     }
     if let Some((t, acc, first, last)) = current.take() {
-        let (r, h) = acc.finish(meta_of(t, first, last));
-        analyzer.add(r, h);
+        add(&mut analyzer, acc.finish(meta_of(t, first, last)));
     }
     // Trials that produced no record at all still count.
     let seen: Vec<u32> = analyzer.trials().iter().map(|t| t.meta.trial).collect();
     for m in meta.trials.iter().filter(|m| !seen.contains(&m.trial)) {
-        let (r, h) = TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m);
-        analyzer.add(r, h);
+        add(&mut analyzer, TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m));
     }
     let mut report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
     add_timelines(&mut report, dir)?;

@@ -365,6 +365,7 @@ mod tests {
             silences: Vec::new(),
             outcome: outcome.into(),
             stray: 0,
+            containers: Vec::new(),
         }
     }
 

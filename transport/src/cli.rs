@@ -85,6 +85,22 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// Returns once `file` (the pod's annotations, projected by the downward API) carries the
+/// harness's release annotation. The kubelet swaps the projection atomically, so whole reads
+/// are consistent; a file that does not exist yet counts as "not released".
+pub async fn wait_for_release(file: &std::path::Path) -> anyhow::Result<()> {
+    let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        match std::fs::read_to_string(file) {
+            Ok(text) if chatter::released(&text) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot read the release file {}: {e}", file.display()),
+        }
+    }
+}
+
 /// What a node's `run` gets to stop on: the first SIGINT or SIGTERM, by name.
 pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = &'static str>>>;
 
@@ -113,7 +129,16 @@ where
     let result = into_config(args).and_then(|config| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         rt.block_on(async {
-            let shutdown: Shutdown = Box::pin(crate::shutdown_signal()?);
+            let mut shutdown: Shutdown = Box::pin(crate::shutdown_signal()?);
+            if let Some(file) = std::env::var_os(chatter::RELEASE_FILE_ENV) {
+                let file = std::path::PathBuf::from(file);
+                eprintln!("{name}: waiting for the harness to release the start ({})", file.display());
+                tokio::select! {
+                    r = wait_for_release(&file) => r?,
+                    // Stopped before the trial began (its pod was deleted): nothing to report.
+                    _ = &mut shutdown => return Ok(()),
+                }
+            }
             run(config, shutdown).await
         })
     });

@@ -215,6 +215,10 @@ pub struct TrialReport {
     pub outcome: String,
     /// Records that could not be attributed (unknown node ids, unparseable lines).
     pub stray: u64,
+    /// Containers that ended badly, as the backend saw them (kube: OOMKilled, exit codes, a
+    /// wrong-architecture image).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<crate::backend::ContainerExit>,
 }
 
 impl TrialReport {
@@ -273,7 +277,7 @@ struct Pending {
 /// Accumulates one trial.
 #[derive(Debug)]
 pub struct TrialAnalyzer<'r> {
-    roster: &'r Roster,
+    roster: std::borrow::Cow<'r, Roster>,
     settings: AnalysisSettings,
     talkers: HashMap<String, TalkerState>,
     listeners: HashMap<String, ListenerState>,
@@ -301,7 +305,23 @@ impl<'r> TrialAnalyzer<'r> {
                 (m.id.clone(), ListenerState { facts, ..ListenerState::default() })
             })
             .collect();
-        TrialAnalyzer { roster, settings, talkers, listeners, pairs: HashMap::new(), pending: Vec::new(), stray: 0 }
+        TrialAnalyzer {
+            roster: std::borrow::Cow::Borrowed(roster),
+            settings,
+            talkers,
+            listeners,
+            pairs: HashMap::new(),
+            pending: Vec::new(),
+            stray: 0,
+        }
+    }
+
+    /// Moves pods to the nodes they actually ran on (`pod → node`), when the cluster's
+    /// scheduler, not placement, decided; relations between pairs follow.
+    pub fn relocate(&mut self, placement: &BTreeMap<String, String>) {
+        if !placement.is_empty() {
+            self.roster = std::borrow::Cow::Owned(self.roster.with_nodes(placement));
+        }
     }
 
     /// Counts a line that was not a record.
@@ -433,7 +453,7 @@ impl<'r> TrialAnalyzer<'r> {
                 let talker = self.talkers.get(t);
                 let tf = talker.map(|t| &t.facts.node);
                 let acc = by_talker.remove(t).unwrap_or_default();
-                let relation = Relation::between(self.roster, t, &l.id);
+                let relation = Relation::between(&self.roster, t, &l.id);
                 let both_up = match (tf.and_then(|t| t.start_ns), lf.and_then(|l| l.start_ns)) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (None, Some(b)) => Some(b),
@@ -545,6 +565,7 @@ impl<'r> TrialAnalyzer<'r> {
             silences,
             outcome,
             stray: self.stray,
+            containers: Vec::new(),
         };
         (report, hists)
     }

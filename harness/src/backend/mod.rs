@@ -7,6 +7,7 @@ pub mod local;
 pub mod netns;
 pub mod process;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use tokio::sync::{mpsc, watch};
@@ -50,6 +51,68 @@ impl TrialMeta {
     }
 }
 
+/// What a backend saw of one trial beyond the nodes' records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialFacts {
+    /// Where each pod actually ran (pod → node), when the cluster's scheduler decided rather
+    /// than placement; empty when the plan's placement held.
+    pub placement: BTreeMap<String, String>,
+    /// Containers that ended badly or restarted during the trial.
+    pub containers: Vec<ContainerExit>,
+}
+
+/// A container that did not run the trial through: how it ended, as the cluster reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerExit {
+    /// `pod.container`, as in the records.
+    pub id: String,
+    pub node: String,
+    /// The node's architecture, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Kubernetes' reason: `OOMKilled`, `Error`, `StartError`, `ContainerCannotRun`, …
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    #[serde(default)]
+    pub restarts: i32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The binary could not be executed on this node's CPU (`exec format error`, or an image
+    /// without a build for its architecture).
+    #[serde(default)]
+    pub wrong_arch: bool,
+}
+
+impl ContainerExit {
+    /// One line: `demo-talker.talker on pi (arm64): OOMKilled, exit 137`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} on {}", self.id, self.node);
+        if let Some(a) = &self.arch {
+            s.push_str(&format!(" ({a})"));
+        }
+        s.push_str(&format!(": {}", self.reason));
+        if let Some(c) = self.exit_code {
+            s.push_str(&format!(", exit {c}"));
+        }
+        if let Some(sig) = self.signal {
+            s.push_str(&format!(", signal {sig}"));
+        }
+        if self.restarts > 0 {
+            s.push_str(&format!(", restarted {} time(s)", self.restarts));
+        }
+        if self.wrong_arch {
+            s.push_str(", wrong architecture: the image has no build for this node's CPU");
+        }
+        if !self.message.is_empty() {
+            s.push_str(&format!(" ({})", self.message.trim()));
+        }
+        s
+    }
+}
+
 /// Backend failures.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -66,6 +129,9 @@ pub enum BackendError {
     Setup { command: String, detail: String },
     #[error("Kubernetes API: {what}: {source}")]
     Kube { what: String, source: Box<::kube::Error> },
+    /// An API error explained: forbidden, conflict, rejected object.
+    #[error("Kubernetes API: {what}: {detail}")]
+    Api { what: String, detail: String },
     #[error("Kubernetes API: {what}: {source}")]
     Wait { what: String, source: Box<::kube::runtime::wait::Error> },
     #[error("pod {pod} cannot run: {reason}")]
@@ -120,6 +186,12 @@ pub trait Backend {
     /// latency between nodes is real.
     fn shared_clock(&self) -> bool {
         true
+    }
+
+    /// What the backend saw of trial `trial` beyond the records (called once, after it ran).
+    fn trial_facts(&mut self, trial: u32) -> TrialFacts {
+        let _ = trial;
+        TrialFacts::default()
     }
 
     /// The nodes placement may use.

@@ -188,6 +188,7 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Settin
                 hits.extend(rules::LATE_RULES.iter().filter_map(|rule| rule(&ctx)));
             }
         }
+        hits.extend(rules::containers_failed(trial));
         hits.extend(rules::nodes_died(trial, setting));
         hits.extend(rules::outages(trial, setting));
     }

@@ -29,8 +29,12 @@ pub const SILENT_RULES: &[PairRule] = &[
 /// What else to say about a pair that delivered something.
 pub const LATE_RULES: &[PairRule] = &[late_joiner, late_discovery];
 
-/// The first silent rule that fires, with where the two ends sat.
+/// The first silent rule that fires, with where the two ends sat. A pair one of whose
+/// containers failed is explained by [`containers_failed`] instead.
 pub fn why_silent(c: &Context<'_>) -> Option<Finding> {
+    if container_failed(c.trial, &c.pair.talker) || container_failed(c.trial, &c.pair.listener) {
+        return None;
+    }
     SILENT_RULES.iter().find_map(|rule| rule(c)).map(|h| {
         let placed = format!(
             "trial {}: {} ({}), {}",
@@ -325,6 +329,66 @@ pub fn late_discovery(c: &Context<'_>) -> Option<Finding> {
     )
 }
 
+/// Containers the backend saw end badly: a wrong-architecture image, OOMKilled, a non-zero
+/// exit, restarts. They explain their pairs better than "never started" or "died".
+pub fn containers_failed(trial: &TrialReport) -> Vec<Finding> {
+    trial
+        .containers
+        .iter()
+        .map(|c| {
+            let (severity, cause, advice) = if c.wrong_arch {
+                (
+                    Severity::Failure,
+                    format!(
+                        "`{}` could not run on {} node {}: its image has no build for that architecture",
+                        c.id,
+                        c.arch.as_deref().unwrap_or("this"),
+                        c.node
+                    ),
+                    "publish multi-arch images (docker-bake.hcl builds amd64 and arm64), or keep the pod off that \
+                     architecture with a kubernetes.io/arch nodeSelector",
+                )
+            } else if c.reason == "OOMKilled" {
+                (
+                    Severity::Failure,
+                    format!("`{}` was OOMKilled on node {}: it reached its memory limit", c.id, c.node),
+                    "raise the container's memory limit (resources.limits.memory), or lower its message rate or \
+                     payload size",
+                )
+            } else if c.exit_code.is_some_and(|x| x != 0) || c.signal.is_some() {
+                (
+                    Severity::Failure,
+                    format!("`{}` exited with an error on node {} ({})", c.id, c.node, c.reason),
+                    "read the container's log (`kubectl logs --previous`) for its last words; messages it would \
+                     have sent or received after that are not network loss",
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!("`{}` restarted on node {}", c.id, c.node),
+                    "a restarted node starts DDS discovery afresh; find why it stopped in `kubectl logs --previous`",
+                )
+            };
+            let pairs: Vec<String> =
+                trial.pairs.iter().filter(|p| p.talker == c.id || p.listener == c.id).map(PairReport::name).collect();
+            let mut h = Finding::new("container-failed", severity, cause, advice)
+                .trial(trial.meta.trial)
+                .evidence(format!("trial {}: {}", trial.meta.trial, c.describe()));
+            h.pairs = pairs;
+            h
+        })
+        .collect()
+}
+
+/// Whether the backend saw container `id` end badly in this trial (a
+/// [`containers_failed`] finding explains it).
+fn container_failed(trial: &TrialReport, id: &str) -> bool {
+    trial.containers.iter().any(|c| {
+        c.id == id
+            && (c.wrong_arch || c.exit_code.is_some_and(|x| x != 0) || c.reason == "OOMKilled" || c.signal.is_some())
+    })
+}
+
 /// Talkers and listeners that ended without a stop record.
 pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Finding> {
     let ends = trial
@@ -334,7 +398,7 @@ pub fn nodes_died(trial: &TrialReport, setting: &Setting) -> Vec<Finding> {
         .chain(trial.listeners.iter().map(|l| ("listener", &l.id, &l.node)));
     let mut hits = Vec::new();
     for (role, id, node) in ends {
-        if !node.died() {
+        if !node.died() || container_failed(trial, id) {
             continue;
         }
         let at = node.last_ns.map(|t| trial.at_s(t));
@@ -675,6 +739,7 @@ mod tests {
             silences: Vec::new(),
             outcome: String::new(),
             stray: 0,
+            containers: Vec::new(),
         }
     }
 
@@ -689,6 +754,53 @@ mod tests {
             pair("tl.talker", "pi", "tl.listener", "pi", 30),
             pair("tl.talker", "pi", "l.listener", "master", 0),
         ])
+    }
+
+    fn exit(id: &str, reason: &str, code: i32, message: &str) -> crate::backend::ContainerExit {
+        crate::backend::ContainerExit {
+            id: id.into(),
+            node: "master".into(),
+            arch: Some("amd64".into()),
+            reason: reason.into(),
+            exit_code: Some(code),
+            signal: None,
+            restarts: 0,
+            message: message.into(),
+            wrong_arch: message.contains("exec format error"),
+        }
+    }
+
+    /// A listener whose container could not run is explained by that, not by the `&&` advice
+    /// of listener-not-started, and not twice.
+    #[test]
+    fn failed_container_explains_its_pairs() {
+        let mut t = seed();
+        t.listeners[1].node = NodeFacts::default();
+        t.containers.push(exit("l.listener", "StartError", 128, "exec /listener: exec format error"));
+        assert_eq!(silent_rule(&t, &setting()), None);
+        let hits = containers_failed(&t);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            hits[0].cause,
+            "`l.listener` could not run on amd64 node master: its image has no build for that architecture"
+        );
+        assert_eq!(hits[0].pairs, ["tl.talker → l.listener"]);
+        assert!(hits[0].evidence[0].contains("StartError, exit 128"), "{:?}", hits[0].evidence);
+        let oom = containers_failed(&trial_with(exit("tl.talker", "OOMKilled", 137, "")));
+        assert!(oom[0].cause.contains("OOMKilled") && oom[0].severity == Severity::Failure);
+        let restarted =
+            crate::backend::ContainerExit { exit_code: None, restarts: 2, ..exit("tl.talker", "Restarted", 0, "") };
+        let hits = containers_failed(&trial_with(restarted));
+        assert_eq!(
+            (hits[0].severity, hits[0].cause.as_str()),
+            (Severity::Warning, "`tl.talker` restarted on node master")
+        );
+    }
+
+    fn trial_with(e: crate::backend::ContainerExit) -> TrialReport {
+        let mut t = seed();
+        t.containers.push(e);
+        t
     }
 
     #[test]

@@ -152,7 +152,12 @@ pub fn trials_table(r: &RunReport) -> Table {
             count(crate::analysis::Delivery::None)
         ));
         row.push(if tr.meta.interrupted { "–".into() } else { r.letter_of(&tr.outcome).unwrap_or("?").to_owned() });
-        row.push(if tr.meta.interrupted { "interrupted: not counted".into() } else { String::new() });
+        let mut note: Vec<String> = Vec::new();
+        if tr.meta.interrupted {
+            note.push("interrupted: not counted".into());
+        }
+        note.extend(tr.containers.iter().map(crate::backend::ContainerExit::describe));
+        row.push(note.join("; "));
         t.rows.push(row);
     }
     t

@@ -135,6 +135,16 @@ fn validate_shows_placement() {
 
 #[test]
 fn ctrl_c_keeps_records_and_marks_the_trial_interrupted() {
+    interrupted_by("INT", 130);
+}
+
+/// A cancelled CI job: SIGTERM is a clean stop too, with its own exit code.
+#[test]
+fn sigterm_keeps_records_and_exits_143() {
+    interrupted_by("TERM", 143);
+}
+
+fn interrupted_by(signal: &str, code: i32) {
     let out = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("long.yaml");
@@ -159,9 +169,9 @@ fn ctrl_c_keeps_records_and_marks_the_trial_interrupted() {
         line.clear();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
     }
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(code));
 
     let run = run_dir(out.path());
     let trials = std::fs::read_to_string(run.join("trials.csv")).unwrap();

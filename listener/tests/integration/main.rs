@@ -127,3 +127,37 @@ fn wrong_domain_hears_nothing() {
     assert_eq!(recvs(&records).count(), 0);
     assert_eq!(records.last().unwrap().count, Some(0));
 }
+
+/// The Kubernetes start barrier: with `CHATTER_RELEASE_FILE` set, the node opens nothing and
+/// prints no record until that file (the pod's projected annotations) carries the release
+/// annotation; stopped before that, it exits cleanly without records.
+#[test]
+fn waits_at_the_start_barrier_until_released() {
+    let sb = Sandbox::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("annotations");
+    let spawn = || {
+        let mut cmd = sb.command("sh");
+        // stderr into the piped stdout, to see the node say it is waiting.
+        cmd.args(["-c", "exec \"$0\" --id l --duration 0.2 2>&1"]).arg(cargo_bin("listener"));
+        cmd.env(chatter::RELEASE_FILE_ENV, &file);
+        Proc::spawn("listener", cmd)
+    };
+    let mut waiting = spawn();
+    waiting.wait_line(HANG, |l| l.contains("waiting for the harness to release the start"));
+    std::fs::write(&file, "kubectl.kubernetes.io/restartedAt=\"x\"\n").unwrap();
+    let (status, records) = waiting.terminate(HANG);
+    assert!(status.success(), "exit {status}");
+    assert!(records.is_empty(), "stopped before the release: {records:?}");
+
+    std::fs::remove_file(&file).unwrap();
+    let mut node = spawn();
+    node.wait_line(HANG, |l| l.contains("waiting for the harness to release the start"));
+    let released_at = chatter::now_ns();
+    std::fs::write(&file, format!("{}=\"{released_at}\"\n", chatter::RELEASE_ANNOTATION)).unwrap();
+    let (status, records) = node.finish(HANG);
+    assert!(status.success(), "exit {status}");
+    let start = records.iter().find(|r| r.kind == RecordKind::Start).expect("a start record after the release");
+    assert!(start.t_ns >= released_at, "started {} ns before the release", released_at - start.t_ns);
+    assert_eq!(records.last().map(|r| r.kind), Some(RecordKind::Stop));
+}

@@ -3,28 +3,40 @@
 //! apply, labels on everything, `await_condition` inside `tokio::time::timeout`, and
 //! `log_stream(..).lines()` feeding the same collector as every other backend.
 //!
-//! Each run gets a namespace `chatter-<run-id>` (or uses `--namespace`); each trial applies
-//! fresh pods and deletes them at its end; the run's end, an error or Ctrl-C deletes everything
-//! it created and waits until it is gone. Pods that cannot start (Unschedulable, image pull
-//! errors) are reported with their reason instead of waited on forever.
+//! - **Placement**: kube-scheduler places the pods (only the scenario's nodeSelector and
+//!   tolerations are applied) unless `--pin`; where each pod actually ran is read back and
+//!   becomes the trial's placement in the analysis.
+//! - **Start barrier**: pods start with their nodes waiting; once every pod of the trial runs,
+//!   one annotation releases them together, so a slow image pull is not "no delivery".
+//! - **Container facts**: containers that died (OOMKilled, non-zero exit, a wrong-architecture
+//!   image) are reported with the trial; pods that cannot start are reported with their reason
+//!   and, on a timeout, their events.
+//! - **Safety**: each run gets a namespace `chatter-<run-id>` it creates (never takes over), or
+//!   uses `--namespace`; nothing is deleted without the harness's managed-by label *and* this
+//!   run's id; Ctrl-C ends every wait; transient API errors are retried with backoff; every
+//!   object is dry-run server-side before the first apply.
 
 pub mod objects;
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use futures::{AsyncBufReadExt, StreamExt};
-use k8s_openapi::api::core::v1::{Namespace, Node as KubeNode, Pod};
-use kube::api::{Api, DeleteParams, ListParams, LogParams, Patch, PatchParams};
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Namespace, Node as KubeNode, Pod};
+use k8s_openapi::api::rbac::v1::RoleBinding;
+use kube::api::{Api, DeleteParams, ListParams, LogParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::wait::{await_condition, conditions, Condition};
 use kube::{Client, ResourceExt};
 use tokio::sync::{mpsc, watch};
 
-use self::objects::{Images, MANAGED_BY, MANAGER, RUN_LABEL};
+use self::objects::{Images, PodContext, MANAGER};
 use super::drive::{drain, stopped};
-use super::{Backend, BackendError, Line, TrialStart};
+use super::{Backend, BackendError, ContainerExit, Line, TrialFacts, TrialStart};
 use crate::analysis::TrialMeta;
-use crate::placement::{Node, Plan};
-use crate::spec::{ContainerRole, Scenario};
+use crate::placement::{Node, Plan, ARCH_LABEL};
+use crate::spec::{ContainerRole, Scenario, Taint};
 
 /// Options of the kube backend.
 #[derive(Debug, Clone)]
@@ -32,8 +44,11 @@ pub struct KubeOptions {
     pub images: Images,
     /// Run in this existing namespace instead of creating one per run.
     pub namespace: Option<String>,
-    /// How long a pod may take to start (image pulls on a Pi can be slow).
+    /// How long the pods of a trial may take to start (image pulls on a Pi can be slow).
     pub pod_timeout: Duration,
+    /// Pin every pod to the node placement drew (`kubernetes.io/hostname`) instead of letting
+    /// the scheduler decide.
+    pub pin: bool,
 }
 
 pub struct KubeBackend {
@@ -42,8 +57,10 @@ pub struct KubeBackend {
     run_id: String,
     namespace: Option<String>,
     created_namespace: bool,
-    /// Where each pod actually ran, per trial.
-    ran_on: Vec<String>,
+    /// The usable nodes, as listed (labels for the report, arch for wrong-image detection).
+    nodes: Vec<Node>,
+    notes: Vec<String>,
+    facts: BTreeMap<u32, TrialFacts>,
 }
 
 impl std::fmt::Debug for KubeBackend {
@@ -55,9 +72,59 @@ impl std::fmt::Debug for KubeBackend {
     }
 }
 
-fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> BackendError {
-    let what = what.into();
-    move |e| BackendError::Kube { what, source: Box::new(e) }
+/// An API error, explained where the status says why (forbidden, conflict, invalid).
+fn explain(what: &str, e: kube::Error) -> BackendError {
+    if let kube::Error::Api(status) = &e {
+        let hint = match status.code {
+            403 => Some(
+                "forbidden by the cluster's RBAC: the harness needs the permissions in manifests/rbac (see its README)",
+            ),
+            409 => Some("conflict: the object exists or changed underneath"),
+            422 => Some("the API server rejected the object as invalid"),
+            _ => None,
+        };
+        if let Some(hint) = hint {
+            return BackendError::Api { what: what.to_owned(), detail: format!("{hint}: {}", status.message) };
+        }
+    }
+    BackendError::Kube { what: what.to_owned(), source: Box::new(e) }
+}
+
+/// Errors worth another try: the API server overloaded or restarting, the connection lost.
+fn transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => matches!(s.code, 429 | 500 | 502 | 503 | 504),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// One API call, retried with exponential backoff on transient errors, explained on failure.
+async fn call<T, F, Fut>(what: &str, f: F) -> Result<T, BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    retrying(what, f).await.map_err(|e| explain(what, e))
+}
+
+/// One API call, retried with exponential backoff on transient errors (`backon`).
+async fn retrying<T, F, Fut>(what: &str, f: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    use backon::{ExponentialBuilder, Retryable};
+    let policy = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(5);
+    f.retry(policy).when(transient).notify(|e, after| tracing::warn!("{what}: {e}; retrying in {after:?}")).await
+}
+
+/// Hints for failures whose message shows an image built for another CPU.
+fn arch_words(message: &str) -> bool {
+    message.contains("exec format error") || message.contains("no matching manifest")
 }
 
 /// Why a pod cannot run, if it cannot: unschedulable, image pull failures, a failed pod.
@@ -78,13 +145,68 @@ pub fn pod_problem(pod: &Pod) -> Option<String> {
                     | "InvalidImageName"
                     | "CreateContainerConfigError"
                     | "CreateContainerError"
+                    | "RunContainerError"
+                    | "CrashLoopBackOff"
             ) {
-                return Some(format!("container {}: {reason}: {}", cs.name, w.message.as_deref().unwrap_or("")));
+                let message = w.message.as_deref().unwrap_or("");
+                let arch =
+                    if arch_words(message) { " — the image has no build for this node's architecture" } else { "" };
+                return Some(format!("container {}: {reason}: {message}{arch}", cs.name));
             }
         }
     }
-    (status.phase.as_deref() == Some("Failed"))
-        .then(|| format!("pod failed: {}", status.message.as_deref().unwrap_or("")))
+    if status.phase.as_deref() == Some("Failed") {
+        let exits: Vec<String> = container_exits(pod, None).iter().map(ContainerExit::describe).collect();
+        return Some(format!(
+            "pod failed: {}{}",
+            status.message.as_deref().unwrap_or(""),
+            if exits.is_empty() { String::new() } else { exits.join("; ") }
+        ));
+    }
+    None
+}
+
+/// The containers of `pod` that ended badly or restarted: terminated with a non-zero exit, a
+/// signal or OOMKilled (now or before a restart), or unable to start.
+pub fn container_exits(pod: &Pod, node: Option<&Node>) -> Vec<ContainerExit> {
+    let node_name = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "?".into());
+    let arch = node.and_then(Node::arch).map(str::to_owned);
+    let statuses: &[ContainerStatus] =
+        pod.status.as_ref().and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    statuses
+        .iter()
+        .filter_map(|cs| {
+            let term = cs
+                .state
+                .as_ref()
+                .and_then(|s| s.terminated.as_ref())
+                .or_else(|| cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()));
+            let bad_term = term.filter(|t| t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled"));
+            if bad_term.is_none() && cs.restart_count == 0 {
+                return None;
+            }
+            let (reason, exit_code, signal, message) = match bad_term.or(term) {
+                Some(t) => (
+                    t.reason.clone().unwrap_or_else(|| "Error".into()),
+                    Some(t.exit_code),
+                    t.signal,
+                    t.message.clone().unwrap_or_default(),
+                ),
+                None => ("Restarted".into(), None, None, String::new()),
+            };
+            Some(ContainerExit {
+                id: format!("{}.{}", pod.name_any(), cs.name),
+                node: node_name.clone(),
+                arch: arch.clone(),
+                wrong_arch: arch_words(&message),
+                reason,
+                exit_code,
+                signal,
+                restarts: cs.restart_count,
+                message,
+            })
+        })
+        .collect()
 }
 
 /// Running, finished, or unable to run: waiting is over.
@@ -112,6 +234,48 @@ fn terminated(containers: Vec<String>) -> impl Condition<Pod> {
     }
 }
 
+/// What a pod that did not start was waiting for: container waiting reasons and its last
+/// events, for the error a user reads.
+async fn why_waiting(client: &Client, ns: &str, pod: Option<&Pod>, name: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(status) = pod.and_then(|p| p.status.as_ref()) {
+        parts.push(format!("phase {}", status.phase.as_deref().unwrap_or("?")));
+        for cs in status.container_statuses.iter().flatten() {
+            if let Some(w) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+                parts.push(format!("container {} waiting: {}", cs.name, w.reason.as_deref().unwrap_or("?")));
+            }
+        }
+    }
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let lp = ListParams::default().fields(&format!("involvedObject.name={name}"));
+    if let Ok(list) = events.list(&lp).await {
+        let mut items = list.items;
+        items.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0));
+        for e in items.iter().rev().take(5).rev() {
+            parts.push(format!(
+                "event {}: {}",
+                e.reason.as_deref().unwrap_or("?"),
+                e.message.as_deref().unwrap_or("").trim()
+            ));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Whether a node may take pods: Ready and not cordoned. Otherwise why not.
+fn node_unusable(n: &KubeNode) -> Option<String> {
+    if n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        return Some("cordoned".into());
+    }
+    let ready =
+        n.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+    match ready {
+        Some(c) if c.status == "True" => None,
+        Some(c) => Some(format!("NotReady ({})", c.reason.as_deref().unwrap_or(&c.status))),
+        None => Some("NotReady (no Ready condition)".into()),
+    }
+}
+
 impl KubeBackend {
     pub fn new(client: Client, opts: KubeOptions) -> KubeBackend {
         KubeBackend {
@@ -120,7 +284,9 @@ impl KubeBackend {
             run_id: String::new(),
             namespace: None,
             created_namespace: false,
-            ran_on: Vec::new(),
+            nodes: Vec::new(),
+            notes: Vec::new(),
+            facts: BTreeMap::new(),
         }
     }
 
@@ -132,25 +298,225 @@ impl KubeBackend {
         Ok(Api::namespaced(self.client.clone(), ns))
     }
 
-    /// Deletes this run's pods and waits until they are gone.
+    /// Creates the run's namespace; refuses one that already exists (never relabels it).
+    async fn create_namespace(&mut self, name: &str, host_network: bool) -> Result<(), BackendError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let ns = objects::namespace(name, &self.run_id, host_network);
+        let what = format!("create namespace {name}");
+        let dry = PostParams { dry_run: true, field_manager: Some(MANAGER.into()) };
+        let real = PostParams { dry_run: false, field_manager: Some(MANAGER.into()) };
+        for pp in [&dry, &real] {
+            match retrying(&what, || api.create(pp, &ns)).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 409 => {
+                    return Err(BackendError::Api {
+                        what,
+                        detail: format!(
+                            "namespace {name} already exists; the harness never takes over an object it did not \
+                             create"
+                        ),
+                    })
+                }
+                Err(e) => return Err(explain(&what, e)),
+            }
+        }
+        self.created_namespace = true;
+        Ok(())
+    }
+
+    /// Lets whoever runs the harness manage pods in its own namespace only: a RoleBinding to
+    /// the `chatter-harness-pods` ClusterRole. Best effort: an identity that already may (an
+    /// admin) needs none, and one that may not gets a clear 403 on its first pod.
+    async fn bind_pods_role(&mut self, ns: &str) {
+        let reviews: Api<SelfSubjectReview> = Api::all(self.client.clone());
+        let me = match reviews.create(&PostParams::default(), &SelfSubjectReview::default()).await {
+            Ok(r) => r.status.and_then(|s| s.user_info).and_then(|u| u.username),
+            Err(e) => {
+                self.notes.push(format!("kube: no RoleBinding created in {ns} (who am I? {e})"));
+                return;
+            }
+        };
+        let Some(me) = me else { return };
+        let binding = objects::pods_role_binding(ns, &self.run_id, objects::subject_of(&me));
+        let api: Api<RoleBinding> = Api::namespaced(self.client.clone(), ns);
+        let pp = PostParams { dry_run: false, field_manager: Some(MANAGER.into()) };
+        if let Err(e) = api.create(&pp, &binding).await {
+            self.notes.push(format!("kube: no RoleBinding for {me} in {ns}: {e}"));
+        }
+    }
+
+    /// Deletes this run's pods of `names` and waits until they are gone. A pod without the
+    /// harness's labels for this run is never deleted.
     async fn delete_pods(&self, names: &[String]) -> Result<(), BackendError> {
         let api = self.pods()?;
+        let mut waits = Vec::new();
         for name in names {
-            let uid = match api.get_opt(name).await.map_err(api_err(format!("get pod {name}")))? {
-                Some(p) => p.uid().unwrap_or_default(),
-                None => continue,
+            let Some(pod) = call(&format!("get pod {name}"), || api.get_opt(name)).await? else { continue };
+            if !objects::owned_by_run(pod.labels(), &self.run_id) {
+                return Err(BackendError::Unsupported(format!(
+                    "pod {name} was not created by this run (no {} / {} labels for it); not deleting it",
+                    objects::MANAGED_BY,
+                    objects::RUN_LABEL
+                )));
+            }
+            let uid = pod.uid().unwrap_or_default();
+            let dp = DeleteParams {
+                preconditions: Some(Preconditions { uid: Some(uid.clone()), resource_version: None }),
+                ..DeleteParams::default()
             };
-            api.delete(name, &DeleteParams::default()).await.map_err(api_err(format!("delete pod {name}")))?;
-            let gone = await_condition(api.clone(), name, conditions::is_deleted(&uid));
-            tokio::time::timeout(Duration::from_secs(60), gone)
-                .await
-                .map_err(|_| BackendError::Unsupported(format!("pod {name} still exists 60 s after deletion")))?
-                .map_err(|e| BackendError::Wait {
-                    what: format!("wait for pod {name} deletion"),
-                    source: Box::new(e),
-                })?;
+            match api.delete(name, &dp).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => continue,
+                Err(e) => return Err(explain(&format!("delete pod {name}"), e)),
+            }
+            let api = api.clone();
+            let name = name.clone();
+            waits.push(async move {
+                tokio::time::timeout(Duration::from_secs(60), await_condition(api, &name, conditions::is_deleted(&uid)))
+                    .await
+                    .map_err(|_| BackendError::Unsupported(format!("pod {name} still exists 60 s after deletion")))?
+                    .map_err(|e| BackendError::Wait {
+                        what: format!("wait for pod {name} deletion"),
+                        source: Box::new(e),
+                    })
+            });
+        }
+        for r in futures::future::join_all(waits).await {
+            r?;
         }
         Ok(())
+    }
+
+    /// Applies the trial's pods (refusing to replace pods it did not create), waits until all
+    /// run, releases them together and waits for the talkers. Returns the log readers and
+    /// whether the trial was interrupted.
+    async fn trial_body(
+        &mut self,
+        plan: &Plan,
+        trial: u32,
+        lines: &mpsc::UnboundedSender<Line>,
+        stop: &mut watch::Receiver<bool>,
+        origin: &mut u64,
+    ) -> Result<(Vec<tokio::task::JoinHandle<()>>, bool), BackendError> {
+        let api = self.pods()?;
+        let ns = self.namespace.clone().unwrap_or_default();
+        let ctx = PodContext {
+            namespace: &ns,
+            run_id: &self.run_id,
+            images: &self.opts.images,
+            pin: self.opts.pin,
+            nodes: &self.nodes,
+        };
+        for p in &plan.pods {
+            if let Some(existing) = call(&format!("get pod {}", p.name), || api.get_opt(&p.name)).await? {
+                if !objects::owned_by_run(existing.labels(), &self.run_id) {
+                    return Err(BackendError::Unsupported(format!(
+                        "pod {} already exists in namespace {ns} and was not created by this run; refusing to \
+                         replace it (use another --namespace)",
+                        p.name
+                    )));
+                }
+            }
+            let pod = Patch::Apply(objects::pod(p, &ctx, trial));
+            let pp = PatchParams::apply(MANAGER).force();
+            call(&format!("apply pod {}", p.name), || api.patch(&p.name, &pp, &pod)).await?;
+        }
+        // Every pod running (its nodes waiting at the barrier), or the reason one cannot.
+        let deadline = tokio::time::Instant::now() + self.opts.pod_timeout;
+        let mut placement = BTreeMap::new();
+        let mut exits = Vec::new();
+        for p in &plan.pods {
+            let wait = tokio::time::timeout_at(deadline, await_condition(api.clone(), &p.name, started_or_stuck()));
+            let waited = tokio::select! {
+                w = wait => w,
+                _ = stopped(stop) => return Ok((Vec::new(), true)),
+            };
+            let timed_out = waited.is_err();
+            let pod = match waited {
+                Ok(Ok(pod)) => pod,
+                Ok(Err(e)) => {
+                    return Err(BackendError::Wait { what: format!("watch pod {}", p.name), source: Box::new(e) })
+                }
+                Err(_) => api.get_opt(&p.name).await.ok().flatten(),
+            };
+            if let Some(reason) = pod.as_ref().and_then(pod_problem) {
+                return Err(BackendError::Pod { pod: p.name.clone(), reason });
+            }
+            if timed_out {
+                let why = why_waiting(&self.client, &ns, pod.as_ref(), &p.name).await;
+                return Err(BackendError::Pod {
+                    pod: p.name.clone(),
+                    reason: format!("not running after {} s: {why}", self.opts.pod_timeout.as_secs()),
+                });
+            }
+            let node = pod.as_ref().and_then(|p| p.spec.as_ref()?.node_name.clone()).unwrap_or_else(|| "?".into());
+            if let Some(pod) = &pod {
+                exits.extend(container_exits(pod, self.nodes.iter().find(|n| n.name == node)));
+            }
+            placement.insert(p.name.clone(), node);
+        }
+        self.facts.insert(trial, TrialFacts { placement, containers: exits });
+        // Every container's log, line by line, into the collector (from the container's start,
+        // so nothing printed before the release is lost).
+        let mut readers = Vec::new();
+        for (pod, c) in plan.containers() {
+            let lp = LogParams { container: Some(c.name.clone()), follow: true, ..LogParams::default() };
+            let stream = call(&format!("logs of {}/{}", pod.name, c.name), || api.log_stream(&pod.name, &lp)).await?;
+            let (tx, pod_name, container) = (lines.clone(), pod.name.clone(), c.name.clone());
+            readers.push(tokio::spawn(async move {
+                let mut lines = stream.lines();
+                while let Some(Ok(text)) = lines.next().await {
+                    if tx.send(Line { pod: pod_name.clone(), container: container.clone(), text }).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        // The barrier: one annotation per pod, as close together as the API allows. Reported
+        // times count from here.
+        *origin = chatter::now_ns();
+        let release = Patch::Merge(objects::release_patch(*origin));
+        let pp = PatchParams::default();
+        for p in &plan.pods {
+            call(&format!("release pod {}", p.name), || api.patch(&p.name, &pp, &release)).await?;
+        }
+        // Talkers stop by themselves after warm-up + duration.
+        let talk_for = plan.timing.talker_deadline(crate::timing::KUBE_TALKER_SLACK);
+        let talkers_done = async {
+            for p in &plan.pods {
+                let talkers: Vec<String> =
+                    p.containers.iter().filter(|c| c.role == ContainerRole::Talker).map(|c| c.name.clone()).collect();
+                if !talkers.is_empty() {
+                    let _ = await_condition(api.clone(), &p.name, terminated(talkers)).await;
+                }
+            }
+        };
+        let mut interrupted = false;
+        tokio::select! {
+            _ = tokio::time::timeout(talk_for, talkers_done) => {}
+            _ = stopped(stop) => interrupted = true,
+        }
+        if !interrupted {
+            interrupted = drain(plan, stop).await;
+        }
+        // How each container fared, before the pods go.
+        let mut exits = Vec::new();
+        for p in &plan.pods {
+            if let Ok(Some(pod)) = api.get_opt(&p.name).await {
+                let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
+                exits.extend(container_exits(&pod, self.nodes.iter().find(|n| n.name == node)));
+            }
+        }
+        if let Some(f) = self.facts.get_mut(&trial) {
+            for e in exits {
+                if let Some(old) = f.containers.iter_mut().find(|o| o.id == e.id) {
+                    *old = e;
+                } else {
+                    f.containers.push(e);
+                }
+            }
+        }
+        Ok((readers, interrupted))
     }
 }
 
@@ -165,19 +531,57 @@ impl Backend for KubeBackend {
 
     fn notes(&self) -> Vec<String> {
         let mut notes = vec![format!(
-            "kube backend: namespace {}, images {} / {}",
+            "kube backend: namespace {}, images {} / {}; {}",
             self.namespace.as_deref().unwrap_or("?"),
             self.opts.images.talker,
-            self.opts.images.listener
+            self.opts.images.listener,
+            if self.opts.pin {
+                "pods pinned to the harness's placement (--pin)"
+            } else {
+                "kube-scheduler placed the pods; each trial's placement is where they actually ran"
+            }
         )];
-        notes.extend(self.ran_on.iter().cloned());
+        notes.extend(self.notes.iter().cloned());
+        for (trial, f) in &self.facts {
+            for (pod, node) in &f.placement {
+                let arch = self.nodes.iter().find(|n| &n.name == node).and_then(Node::arch).unwrap_or("?");
+                notes.push(format!("trial {trial}: pod {pod} ran on node {node} ({arch})"));
+            }
+        }
         notes
+    }
+
+    fn trial_facts(&mut self, trial: u32) -> TrialFacts {
+        self.facts.get(&trial).cloned().unwrap_or_default()
     }
 
     async fn nodes(&mut self, _scenario: &Scenario) -> Result<Vec<Node>, BackendError> {
         let api: Api<KubeNode> = Api::all(self.client.clone());
-        let list = api.list(&ListParams::default()).await.map_err(api_err("list nodes"))?;
-        Ok(list.items.into_iter().map(|n| Node { name: n.name_any(), labels: n.labels().clone() }).collect())
+        let lp = ListParams::default();
+        let list = call("list nodes", || api.list(&lp)).await?;
+        let mut nodes = Vec::new();
+        for n in list.items {
+            if let Some(why) = node_unusable(&n) {
+                self.notes.push(format!("node {} skipped: {why}", n.name_any()));
+                continue;
+            }
+            let taints = n
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.as_ref())
+                .map(|ts| {
+                    ts.iter()
+                        .map(|t| Taint { key: t.key.clone(), value: t.value.clone(), effect: t.effect.clone() })
+                        .collect()
+                })
+                .unwrap_or_default();
+            nodes.push(Node { name: n.name_any(), labels: n.labels().clone(), taints });
+        }
+        if nodes.iter().all(|n| !n.labels.contains_key(ARCH_LABEL)) && !nodes.is_empty() {
+            self.notes.push("no node carries kubernetes.io/arch: architecture checks are off".into());
+        }
+        self.nodes = nodes.clone();
+        Ok(nodes)
     }
 
     async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, run_id: &str) -> Result<(), BackendError> {
@@ -194,22 +598,37 @@ impl Backend for KubeBackend {
         }
         self.run_id = run_id.to_owned();
         let ns = match &self.opts.namespace {
-            Some(ns) => ns.clone(),
+            Some(ns) => {
+                let api: Api<Namespace> = Api::all(self.client.clone());
+                match retrying(&format!("get namespace {ns}"), || api.get_opt(ns)).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        return Err(BackendError::Unsupported(format!("namespace {ns} (--namespace) does not exist")))
+                    }
+                    // Rights in one namespace need not include reading it; the pods will tell.
+                    Err(kube::Error::Api(s)) if s.code == 403 => {}
+                    Err(e) => return Err(explain(&format!("get namespace {ns}"), e)),
+                }
+                ns.clone()
+            }
             None => {
                 let name = objects::namespace_name(run_id);
-                let api: Api<Namespace> = Api::all(self.client.clone());
-                api.patch(
-                    &name,
-                    &PatchParams::apply(MANAGER).force(),
-                    &Patch::Apply(objects::namespace(&name, run_id)),
-                )
-                .await
-                .map_err(api_err(format!("create namespace {name}")))?;
-                self.created_namespace = true;
+                self.create_namespace(&name, plan.pods.iter().any(|p| p.host_network)).await?;
+                self.bind_pods_role(&name).await;
                 name
             }
         };
-        self.namespace = Some(ns);
+        self.namespace = Some(ns.clone());
+        // Every pod object through the API server's validation and admission (Pod Security,
+        // quotas, RBAC) before anything runs.
+        let api = self.pods()?;
+        let ctx =
+            PodContext { namespace: &ns, run_id, images: &self.opts.images, pin: self.opts.pin, nodes: &self.nodes };
+        for p in &plan.pods {
+            let pod = Patch::Apply(objects::pod(p, &ctx, 1));
+            let pp = PatchParams::apply(MANAGER).force().dry_run();
+            call(&format!("dry-run pod {}", p.name), || api.patch(&p.name, &pp, &pod)).await?;
+        }
         Ok(())
     }
 
@@ -220,92 +639,19 @@ impl Backend for KubeBackend {
         lines: mpsc::UnboundedSender<Line>,
         mut stop: watch::Receiver<bool>,
     ) -> Result<TrialMeta, BackendError> {
-        let api = self.pods()?;
-        // Reported times count from here; windows come from the nodes' own start records.
-        let origin_ns = chatter::now_ns();
-        let ns = self.namespace.clone().unwrap_or_default();
         let names: Vec<String> = plan.pods.iter().map(|p| p.name.clone()).collect();
-        let result = async {
-            for p in &plan.pods {
-                let pod = objects::pod(p, &ns, &self.run_id, start.trial, &self.opts.images);
-                api.patch(&p.name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&pod))
-                    .await
-                    .map_err(api_err(format!("apply pod {}", p.name)))?;
-            }
-            for p in &plan.pods {
-                let waited = tokio::time::timeout(
-                    self.opts.pod_timeout,
-                    await_condition(api.clone(), &p.name, started_or_stuck()),
-                )
-                .await;
-                let timed_out = waited.is_err();
-                let pod = match waited {
-                    Ok(Ok(pod)) => pod,
-                    Ok(Err(e)) => {
-                        return Err(BackendError::Wait { what: format!("watch pod {}", p.name), source: Box::new(e) })
-                    }
-                    Err(_) => api.get_opt(&p.name).await.ok().flatten(),
-                };
-                let problem = pod
-                    .as_ref()
-                    .and_then(pod_problem)
-                    .or_else(|| timed_out.then(|| format!("not running after {:?}", self.opts.pod_timeout)));
-                if let Some(reason) = problem {
-                    return Err(BackendError::Pod { pod: p.name.clone(), reason });
-                }
-                let node = pod.and_then(|p| p.spec.and_then(|s| s.node_name)).unwrap_or_else(|| "?".into());
-                self.ran_on.push(format!("trial {}: pod {} ran on node {node}", start.trial, p.name));
-            }
-            // Every container's log, line by line, into the collector.
-            let mut readers = Vec::new();
-            for (pod, c) in plan.containers() {
-                let lp = LogParams { container: Some(c.name.clone()), follow: true, ..LogParams::default() };
-                let stream = api
-                    .log_stream(&pod.name, &lp)
-                    .await
-                    .map_err(api_err(format!("logs of {}/{}", pod.name, c.name)))?;
-                let (tx, pod_name, container) = (lines.clone(), pod.name.clone(), c.name.clone());
-                readers.push(tokio::spawn(async move {
-                    let mut lines = stream.lines();
-                    while let Some(Ok(text)) = lines.next().await {
-                        if tx.send(Line { pod: pod_name.clone(), container: container.clone(), text }).is_err() {
-                            break;
-                        }
-                    }
-                }));
-            }
-            // Talkers stop by themselves after warm-up + duration.
-            let mut interrupted = false;
-            let talk_for = plan.timing.talker_deadline(crate::timing::KUBE_TALKER_SLACK);
-            let talkers_done = async {
-                for p in &plan.pods {
-                    let talkers: Vec<String> = p
-                        .containers
-                        .iter()
-                        .filter(|c| c.role == ContainerRole::Talker)
-                        .map(|c| c.name.clone())
-                        .collect();
-                    if !talkers.is_empty() {
-                        let _ = await_condition(api.clone(), &p.name, terminated(talkers)).await;
-                    }
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::timeout(talk_for, talkers_done) => {}
-                _ = stopped(&mut stop) => interrupted = true,
-            }
-            if !interrupted {
-                interrupted = drain(plan, &mut stop).await;
-            }
-            Ok((readers, interrupted))
-        }
-        .await;
+        let mut origin_ns = chatter::now_ns();
+        let result = self.trial_body(plan, start.trial, &lines, &mut stop, &mut origin_ns).await;
+        drop(lines);
         // Pods go at the end of every trial, also after an error: SIGTERM lets listeners write
         // their stop records, which the log streams still deliver.
         let deleted = self.delete_pods(&names).await;
         let (readers, interrupted) = result?;
         for r in readers {
-            let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
+            tokio::select! {
+                _ = tokio::time::timeout(Duration::from_secs(30), r) => {}
+                _ = stopped(&mut stop), if !interrupted => {}
+            }
         }
         deleted?;
         Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
@@ -314,35 +660,82 @@ impl Backend for KubeBackend {
     async fn cleanup(&mut self) -> Result<(), BackendError> {
         let Some(ns) = self.namespace.clone() else { return Ok(()) };
         if self.created_namespace {
-            let api: Api<Namespace> = Api::all(self.client.clone());
-            let Some(existing) = api.get_opt(&ns).await.map_err(api_err(format!("get namespace {ns}")))? else {
-                return Ok(());
-            };
-            // Only ever delete a namespace this tool manages.
-            if existing.labels().get(MANAGED_BY).map(String::as_str) != Some(MANAGER) {
-                return Err(BackendError::Unsupported(format!(
-                    "namespace {ns} is not managed by chatter-harness; not deleting it"
-                )));
-            }
-            let uid = existing.uid().unwrap_or_default();
-            api.delete(&ns, &DeleteParams::default()).await.map_err(api_err(format!("delete namespace {ns}")))?;
-            tokio::time::timeout(
-                Duration::from_secs(180),
-                await_condition(api.clone(), &ns, conditions::is_deleted(&uid)),
-            )
-            .await
-            .map_err(|_| BackendError::Unsupported(format!("namespace {ns} still exists 180 s after deletion")))?
-            .map_err(|e| BackendError::Wait {
-                what: format!("wait for namespace {ns} deletion"),
-                source: Box::new(e),
-            })?;
+            delete_namespace(&self.client, &ns, Some(&self.run_id)).await
         } else {
             let api = self.pods()?;
-            let lp = ListParams::default().labels(&format!("{RUN_LABEL}={}", objects::label_value(&self.run_id)));
-            api.delete_collection(&DeleteParams::default(), &lp)
-                .await
-                .map_err(api_err(format!("delete pods in {ns}")))?;
+            let lp = ListParams::default().labels(&objects::managed_selector(Some(&self.run_id)));
+            let dp = DeleteParams::default();
+            call(&format!("delete pods in {ns}"), || api.delete_collection(&dp, &lp)).await?;
+            Ok(())
         }
-        Ok(())
     }
+}
+
+/// Deletes namespace `ns` if the harness made it (for run `run_id`, or any run) and waits
+/// until it is gone.
+async fn delete_namespace(client: &Client, ns: &str, run_id: Option<&str>) -> Result<(), BackendError> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let Some(existing) = call(&format!("get namespace {ns}"), || api.get_opt(ns)).await? else {
+        return Ok(());
+    };
+    let labels = existing.labels();
+    let ours = match run_id {
+        Some(id) => objects::owned_by_run(labels, id),
+        None => {
+            labels.get(objects::MANAGED_BY).map(String::as_str) == Some(MANAGER)
+                && labels.contains_key(objects::RUN_LABEL)
+        }
+    };
+    if !ours {
+        return Err(BackendError::Unsupported(format!(
+            "namespace {ns} was not created by chatter-harness{}; not deleting it",
+            run_id.map(|r| format!(" for run {r}")).unwrap_or_default()
+        )));
+    }
+    let uid = existing.uid().unwrap_or_default();
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions { uid: Some(uid.clone()), resource_version: None }),
+        ..DeleteParams::default()
+    };
+    call(&format!("delete namespace {ns}"), || api.delete(ns, &dp)).await?;
+    tokio::time::timeout(Duration::from_secs(180), await_condition(api.clone(), ns, conditions::is_deleted(&uid)))
+        .await
+        .map_err(|_| BackendError::Unsupported(format!("namespace {ns} still exists 180 s after deletion")))?
+        .map_err(|e| BackendError::Wait { what: format!("wait for namespace {ns} deletion"), source: Box::new(e) })?;
+    Ok(())
+}
+
+/// `harness kube cleanup`: deletes what crashed or killed runs left — namespaces the harness
+/// created and, with `namespace`, its pods there — for one run or every run. Only objects with
+/// the harness's managed-by label and a run id are touched. Returns what was deleted.
+pub async fn cleanup_leftovers(
+    client: &Client,
+    run_id: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<Vec<String>, BackendError> {
+    let lp = ListParams::default().labels(&objects::managed_selector(run_id));
+    let mut removed = Vec::new();
+    match namespace {
+        Some(ns) => {
+            let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+            for pod in call(&format!("list pods in {ns}"), || api.list(&lp)).await?.items {
+                let name = pod.name_any();
+                let dp = DeleteParams {
+                    preconditions: Some(Preconditions { uid: pod.uid(), resource_version: None }),
+                    ..DeleteParams::default()
+                };
+                call(&format!("delete pod {ns}/{name}"), || api.delete(&name, &dp)).await?;
+                removed.push(format!("pod {ns}/{name}"));
+            }
+        }
+        None => {
+            let api: Api<Namespace> = Api::all(client.clone());
+            for ns in call("list namespaces", || api.list(&lp)).await?.items {
+                let name = ns.name_any();
+                delete_namespace(client, &name, run_id).await?;
+                removed.push(format!("namespace {name}"));
+            }
+        }
+    }
+    Ok(removed)
 }

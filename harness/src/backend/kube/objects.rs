@@ -1,26 +1,43 @@
 //! The Kubernetes objects a run creates, as typed k8s-openapi values: what `harness render`
 //! prints and what the kube backend applies. Pure functions of the plan.
 //!
-//! Pods are pinned to the node placement chose (`kubernetes.io/hostname`) on top of the
-//! scenario's own selector, so the analysis knows which pods share a node; the node a pod
-//! actually ran on is read back from the cluster and reported.
+//! By default a pod carries only the scenario's own nodeSelector and tolerations, so
+//! kube-scheduler places it as it would the user's own manifests, differently from one apply
+//! to the next; the node each pod actually ran on is read back and analysed. With `--pin`
+//! every pod is also pinned (`kubernetes.io/hostname`, the node's own label value) to the node
+//! placement chose, for reproducible layouts.
+//!
+//! Every pod waits at a start barrier: its annotations are projected into a file (downward
+//! API, no extra permissions in the pod) that the nodes watch; the harness adds
+//! [`chatter::RELEASE_ANNOTATION`] once every pod of the trial runs, and they start together.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, Namespace, ObjectFieldSelector, Pod,
-    PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Capabilities, Container, DownwardAPIVolumeFile, DownwardAPIVolumeSource, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, Namespace, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec, ResourceRequirements,
+    SeccompProfile, SecurityContext, Toleration, Volume, VolumeMount,
 };
+use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::placement::{PlacedPod, PlannedContainer, HOSTNAME_LABEL};
-use crate::spec::{ContainerRole, Transport};
+use crate::placement::{Node, PlacedPod, PlannedContainer, HOSTNAME_LABEL};
+use crate::spec::{ContainerRole, TolerationOperator, Transport};
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "chatter-harness";
 pub const RUN_LABEL: &str = "chatter-harness/run";
 pub const TRIAL_LABEL: &str = "chatter-harness/trial";
+/// The ClusterRole (manifests/rbac) with the pod permissions a run needs, bound per run
+/// namespace by a RoleBinding the harness creates, never cluster-wide.
+pub const PODS_ROLE: &str = "chatter-harness-pods";
+/// Where the start-barrier file (the pod's annotations) is mounted.
+const RELEASE_DIR: &str = "/etc/chatter-harness";
+const RELEASE_VOLUME: &str = "chatter-release";
+/// Pod Security admission labels of a run namespace.
+const PSS_LABELS: [&str; 3] =
+    ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn", "pod-security.kubernetes.io/audit"];
 /// Non-root user of the node images.
 const UID: i64 = 65532;
 
@@ -82,6 +99,7 @@ fn container_env(c: &PlannedContainer) -> Vec<EnvVar> {
             ..Default::default()
         },
         env("ROS_DOMAIN_ID", &c.domain.to_string()),
+        env(chatter::RELEASE_FILE_ENV, &format!("{RELEASE_DIR}/annotations")),
     ];
     if c.transport == Transport::Ros {
         vars.push(env("ROS_LOG_DIR", ROS_LOG_DIR));
@@ -113,14 +131,83 @@ fn labels(run_id: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     l
 }
 
-pub fn namespace(name: &str, run_id: &str) -> Namespace {
+/// Whether `labels` mark an object as made by this harness for run `run_id`: the only
+/// objects it ever deletes.
+pub fn owned_by_run(labels: &BTreeMap<String, String>, run_id: &str) -> bool {
+    labels.get(MANAGED_BY).map(String::as_str) == Some(MANAGER)
+        && labels.get(RUN_LABEL).is_some_and(|r| *r == label_value(run_id))
+}
+
+/// The label selector of what the harness made: for one run, or (`None`) for any run.
+pub fn managed_selector(run_id: Option<&str>) -> String {
+    match run_id {
+        Some(id) => format!("{MANAGED_BY}={MANAGER},{RUN_LABEL}={}", label_value(id)),
+        None => format!("{MANAGED_BY}={MANAGER},{RUN_LABEL}"),
+    }
+}
+
+/// A run's namespace, with Pod Security admission at `restricted` — which forbids the host
+/// network, so a scenario with hostNetwork pods gets `privileged` enforcement (and still
+/// warnings and audit at `restricted`).
+pub fn namespace(name: &str, run_id: &str, host_network: bool) -> Namespace {
+    let enforce = if host_network { "privileged" } else { "restricted" };
+    let mut l = labels(run_id, &[]);
+    for (i, key) in PSS_LABELS.iter().enumerate() {
+        l.insert((*key).to_owned(), if i == 0 { enforce } else { "restricted" }.to_owned());
+    }
     Namespace {
+        metadata: ObjectMeta { name: Some(name.to_owned()), labels: Some(l), ..ObjectMeta::default() },
+        ..Namespace::default()
+    }
+}
+
+/// Grants `subject` the pod permissions of [`PODS_ROLE`] in the run's namespace only.
+pub fn pods_role_binding(namespace: &str, run_id: &str, subject: Subject) -> RoleBinding {
+    RoleBinding {
         metadata: ObjectMeta {
-            name: Some(name.to_owned()),
+            name: Some(PODS_ROLE.to_owned()),
+            namespace: Some(namespace.to_owned()),
             labels: Some(labels(run_id, &[])),
             ..ObjectMeta::default()
         },
-        ..Namespace::default()
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "ClusterRole".into(),
+            name: PODS_ROLE.into(),
+        },
+        subjects: Some(vec![subject]),
+    }
+}
+
+/// The RBAC subject of an authenticated user name (`system:serviceaccount:<ns>:<name>` or a
+/// user).
+pub fn subject_of(username: &str) -> Subject {
+    match username.strip_prefix("system:serviceaccount:").and_then(|r| r.split_once(':')) {
+        Some((ns, name)) => Subject {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: Some(ns.into()),
+            ..Subject::default()
+        },
+        None => Subject {
+            kind: "User".into(),
+            name: username.into(),
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            ..Subject::default()
+        },
+    }
+}
+
+fn toleration(t: &crate::spec::Toleration) -> Toleration {
+    Toleration {
+        key: t.key.clone(),
+        operator: t.operator.map(|o| match o {
+            TolerationOperator::Exists => "Exists".into(),
+            TolerationOperator::Equal => "Equal".into(),
+        }),
+        value: t.value.clone(),
+        effect: t.effect.clone(),
+        ..Toleration::default()
     }
 }
 
@@ -128,10 +215,26 @@ fn quantity(q: &str) -> Quantity {
     Quantity(q.to_owned())
 }
 
+/// Where a run's pods come from and where they go.
+#[derive(Debug, Clone, Copy)]
+pub struct PodContext<'a> {
+    pub namespace: &'a str,
+    pub run_id: &'a str,
+    pub images: &'a Images,
+    /// Pin every pod to its planned node (`--pin`); otherwise the scheduler places it.
+    pub pin: bool,
+    /// The cluster's nodes, for the hostname label value of a pinned pod's node.
+    pub nodes: &'a [Node],
+}
+
 /// One scenario pod for one trial.
-pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Images) -> Pod {
+pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
+    let PodContext { namespace, run_id, images, pin, nodes } = *ctx;
     let mut selector = p.node_selector.clone();
-    selector.insert(HOSTNAME_LABEL.to_owned(), p.node.clone());
+    if pin {
+        let hostname = nodes.iter().find(|n| n.name == p.node).map_or(p.node.as_str(), Node::hostname);
+        selector.insert(HOSTNAME_LABEL.to_owned(), hostname.to_owned());
+    }
     let trial = trial.to_string();
     let containers = p
         .containers
@@ -141,8 +244,21 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
             image: Some(images.of(c).to_owned()),
             args: Some(c.args.clone()),
             env: Some(container_env(c)),
-            volume_mounts: (c.transport == Transport::Ros).then(|| {
-                vec![VolumeMount { name: ROS_LOG_VOLUME.into(), mount_path: ROS_LOG_DIR.into(), ..Default::default() }]
+            volume_mounts: Some({
+                let mut mounts = vec![VolumeMount {
+                    name: RELEASE_VOLUME.into(),
+                    mount_path: RELEASE_DIR.into(),
+                    read_only: Some(true),
+                    ..Default::default()
+                }];
+                if c.transport == Transport::Ros {
+                    mounts.push(VolumeMount {
+                        name: ROS_LOG_VOLUME.into(),
+                        mount_path: ROS_LOG_DIR.into(),
+                        ..Default::default()
+                    });
+                }
+                mounts
             }),
             // Small enough for a Raspberry Pi: pods stuck Pending on CPU requests were seen.
             resources: Some(ResourceRequirements {
@@ -170,7 +286,10 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
             restart_policy: Some("Never".into()),
             host_network: p.host_network.then_some(true),
             dns_policy: p.host_network.then(|| "ClusterFirstWithHostNet".into()),
-            node_selector: Some(selector),
+            node_selector: (!selector.is_empty()).then_some(selector),
+            tolerations: (!p.tolerations.is_empty()).then(|| p.tolerations.iter().map(toleration).collect()),
+            // The nodes never talk to the API server.
+            automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(10),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
@@ -179,12 +298,30 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
                 seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
                 ..Default::default()
             }),
-            volumes: p.containers.iter().any(|c| c.transport == Transport::Ros).then(|| {
-                vec![Volume {
-                    name: ROS_LOG_VOLUME.into(),
-                    empty_dir: Some(EmptyDirVolumeSource::default()),
+            volumes: Some({
+                let mut volumes = vec![Volume {
+                    name: RELEASE_VOLUME.into(),
+                    downward_api: Some(DownwardAPIVolumeSource {
+                        items: Some(vec![DownwardAPIVolumeFile {
+                            path: "annotations".into(),
+                            field_ref: Some(ObjectFieldSelector {
+                                field_path: "metadata.annotations".into(),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }]
+                }];
+                if p.containers.iter().any(|c| c.transport == Transport::Ros) {
+                    volumes.push(Volume {
+                        name: ROS_LOG_VOLUME.into(),
+                        empty_dir: Some(EmptyDirVolumeSource::default()),
+                        ..Default::default()
+                    });
+                }
+                volumes
             }),
             containers,
             ..Default::default()
@@ -193,13 +330,26 @@ pub fn pod(p: &PlacedPod, namespace: &str, run_id: &str, trial: u32, images: &Im
     }
 }
 
+/// The annotation patch that releases a pod's nodes (the value: the release time, ns).
+pub fn release_patch(at_ns: u64) -> serde_json::Value {
+    serde_json::json!({"metadata": {"annotations": {chatter::RELEASE_ANNOTATION: at_ns.to_string()}}})
+}
+
 /// Every object of a run (trial 1), as a multi-document YAML a user can read, diff and
-/// `kubectl apply -f`.
-pub fn render(plan: &crate::placement::Plan, run_id: &str, images: &Images) -> Result<String, serde_yaml::Error> {
+/// `kubectl apply -f`. Applied by hand, the pods wait at the start barrier until released with
+/// `kubectl annotate pod --all chatter-harness.io/release=1`.
+pub fn render(
+    plan: &crate::placement::Plan,
+    run_id: &str,
+    images: &Images,
+    pin: bool,
+) -> Result<String, serde_yaml::Error> {
     let ns = namespace_name(run_id);
-    let mut docs = vec![serde_yaml::to_string(&namespace(&ns, run_id))?];
+    let host_network = plan.pods.iter().any(|p| p.host_network);
+    let mut docs = vec![serde_yaml::to_string(&namespace(&ns, run_id, host_network))?];
+    let ctx = PodContext { namespace: &ns, run_id, images, pin, nodes: &plan.nodes };
     for p in &plan.pods {
-        docs.push(serde_yaml::to_string(&pod(p, &ns, run_id, 1, images))?);
+        docs.push(serde_yaml::to_string(&pod(p, &ctx, 1))?);
     }
     Ok(docs.join("---\n"))
 }
@@ -220,9 +370,63 @@ mod tests {
         let text = std::fs::read_to_string(testkit_path("scenarios/seed.yaml")).expect("seed scenario");
         let s = crate::spec::parse(&text, std::path::Path::new("seed.yaml")).expect("valid");
         let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
-        let yaml =
-            render(&plan, "20261123T000000Z-seed", &Images::new(Images::DEFAULT_REGISTRY, "0.1.0")).expect("yaml");
+        let images = Images::new(Images::DEFAULT_REGISTRY, "0.1.0");
+        let yaml = render(&plan, "20261123T000000Z-seed", &images, false).expect("yaml");
+        // The scheduler places: demo-talker carries no selector at all, the others only their own.
+        assert!(!yaml.contains(HOSTNAME_LABEL), "{yaml}");
         insta::assert_snapshot!(yaml);
+        let pinned = render(&plan, "20261123T000000Z-seed", &images, true).expect("yaml");
+        for p in &plan.pods {
+            let pod: Pod = serde_yaml::from_str(
+                pinned.split("---\n").find(|d| d.contains(&format!("name: {}\n", p.name))).expect("pod document"),
+            )
+            .expect("a pod");
+            let selector = pod.spec.and_then(|s| s.node_selector).expect("pinned");
+            assert_eq!(selector.get(HOSTNAME_LABEL), Some(&p.node), "{}", p.name);
+        }
+    }
+
+    /// A pinned pod selects its node's own hostname label, which need not equal the node name.
+    #[test]
+    fn pin_uses_the_hostname_label_value() {
+        let text = std::fs::read_to_string(testkit_path("scenarios/seed.yaml")).expect("seed scenario");
+        let s = crate::spec::parse(&text, std::path::Path::new("seed.yaml")).expect("valid");
+        let mut nodes = crate::placement::declared_nodes(&s);
+        nodes[1].labels.insert(HOSTNAME_LABEL.into(), "raspberrypi-7".into());
+        let plan = crate::placement::place(&s, &nodes).expect("placeable");
+        let images = Images::new("r", "t");
+        let ctx = PodContext { namespace: "ns", run_id: "run", images: &images, pin: true, nodes: &plan.nodes };
+        let on_pi = plan.pods.iter().find(|p| p.node == nodes[1].name).expect("a pod on the second node");
+        let spec = pod(on_pi, &ctx, 1).spec.expect("spec");
+        assert_eq!(
+            spec.node_selector.expect("selector").get(HOSTNAME_LABEL).map(String::as_str),
+            Some("raspberrypi-7")
+        );
+        assert_eq!(spec.automount_service_account_token, Some(false));
+    }
+
+    #[test]
+    fn namespace_pod_security_follows_host_network() {
+        let ns = namespace("chatter-x", "x", false);
+        let l = ns.metadata.labels.expect("labels");
+        assert_eq!(l["pod-security.kubernetes.io/enforce"], "restricted");
+        let ns = namespace("chatter-x", "x", true);
+        let l = ns.metadata.labels.expect("labels");
+        assert_eq!(l["pod-security.kubernetes.io/enforce"], "privileged");
+        assert_eq!(l["pod-security.kubernetes.io/warn"], "restricted");
+        assert!(owned_by_run(&l, "x"));
+        assert!(!owned_by_run(&l, "y"));
+    }
+
+    #[test]
+    fn subjects_from_user_names() {
+        let sa = subject_of("system:serviceaccount:ci:chatter");
+        assert_eq!(
+            (sa.kind.as_str(), sa.name.as_str(), sa.namespace.as_deref()),
+            ("ServiceAccount", "chatter", Some("ci"))
+        );
+        let user = subject_of("alice");
+        assert_eq!((user.kind.as_str(), user.name.as_str()), ("User", "alice"));
     }
 
     /// `transport: ros` runs the ROS-flavour images, on the scenario's domain, with rcl's log
@@ -235,8 +439,9 @@ mod tests {
         let s = crate::spec::parse(&text, std::path::Path::new("seed.yaml")).expect("valid");
         let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
         let images = Images::new("registry.example/me", "1.2.3");
+        let ctx = PodContext { namespace: "ns", run_id: "run", images: &images, pin: false, nodes: &plan.nodes };
         for p in &plan.pods {
-            let pod = pod(p, "ns", "run", 1, &images);
+            let pod = pod(p, &ctx, 1);
             let spec = pod.spec.expect("spec");
             let volumes = spec.volumes.expect("a log volume");
             assert!(volumes.iter().any(|v| v.name == ROS_LOG_VOLUME && v.empty_dir.is_some()));

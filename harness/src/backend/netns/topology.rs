@@ -175,12 +175,13 @@ mod tests {
     use std::time::Duration;
 
     fn plan() -> Plan {
-        let node = |n: &str| Node { name: n.into(), labels: Default::default() };
+        let node = |n: &str| Node { name: n.into(), labels: Default::default(), taints: Vec::new() };
         let pod = |p: &str, n: &str, host: bool| PlacedPod {
             name: p.into(),
             node: n.into(),
             node_selector: Default::default(),
             host_network: host,
+            tolerations: Vec::new(),
             containers: vec![],
         };
         Plan {
