@@ -4,6 +4,7 @@
 //! This crate is deliberately small and synchronous (no tokio, no DDS) so the talker, the
 //! listener and the harness agree on one definition and the analysis can stay pure.
 
+pub mod demo_log;
 pub mod payload;
 pub mod qos;
 pub mod record;

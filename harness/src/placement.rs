@@ -87,9 +87,44 @@ pub struct PlannedContainer {
     /// Which transport its binary uses (the `ros` one needs the ROS-flavour image).
     #[serde(default)]
     pub transport: crate::spec::Transport,
+    /// Your own image (kube) instead of ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Your own program (and its leading arguments) instead of ours; then `args` follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// What runs it on this machine (local, netns) instead of `command` + `args`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<Vec<String>>,
+    /// Environment: the scenario's, plus, for your own programs, what makes their logs
+    /// readable (unbuffered, uncoloured) and the RMW.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// How its output is read.
+    #[serde(default)]
+    pub output: crate::spec::Output,
+    /// Extra start delay on this machine (local, netns) that staggers stock demo talkers, so
+    /// their "Hello World: N" messages, which name no talker, can be told apart by send time.
+    #[serde(default, skip_serializing_if = "Duration::is_zero")]
+    pub stagger: Duration,
 }
 
+/// The stagger between successive stock demo talkers (local, netns): far above a message's
+/// latency, so that the last send of "Hello World: N" before a receipt is its sender's.
+pub const DEMO_STAGGER: Duration = Duration::from_millis(150);
+
+/// What the harness sets for containers that run the stock demo nodes: rclcpp and rclpy buffer
+/// stdout when it is not a terminal (the seed's "the dashboard log shows nothing, but `ros2
+/// topic echo` in the pod works"), and colour codes get in the way of reading it.
+pub const UNBUFFERED_ENV: [(&str, &str); 3] =
+    [("RCUTILS_LOGGING_BUFFERED_STREAM", "0"), ("PYTHONUNBUFFERED", "1"), ("RCUTILS_COLORIZED_OUTPUT", "0")];
+
 impl PlannedContainer {
+    /// Runs something other than the harness's own node.
+    pub fn is_custom(&self) -> bool {
+        self.image.is_some() || self.command.is_some() || self.stand_in.is_some()
+    }
+
     /// Name of the binary this container runs.
     pub fn binary(&self) -> &'static str {
         match self.role {
@@ -207,6 +242,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
         drain: Duration::from_secs_f64(t.drain_s.0),
     };
     let mut load: BTreeMap<&str, usize> = nodes.iter().map(|n| (n.name.as_str(), 0)).collect();
+    let mut demo_talkers = 0u32;
     let mut pods = Vec::with_capacity(scenario.pods.len());
     for pod in &scenario.pods {
         let mut why = Vec::new();
@@ -269,14 +305,40 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                         args.extend(["--duration".into(), secs(timing.listener_bound())]);
                     }
                 }
+                let domain = c.domain.unwrap_or(dds.domain);
+                let mut env = BTreeMap::new();
+                if c.is_custom() {
+                    // Your program gets what a ROS 2 node reads: its domain, its RMW, and logs
+                    // that reach the harness line by line.
+                    args = c.args.clone().unwrap_or_default();
+                    env.insert("ROS_DOMAIN_ID".to_owned(), domain.to_string());
+                    if let Some(rmw) = dds.rmw {
+                        env.insert("RMW_IMPLEMENTATION".to_owned(), rmw.as_str().to_owned());
+                    }
+                    if c.output == crate::spec::Output::DemoNodes {
+                        env.extend(UNBUFFERED_ENV.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+                    }
+                }
+                env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
                 PlannedContainer {
                     name: c.name.clone(),
                     id,
                     role: c.role,
                     args,
                     start_delay: delay,
-                    domain: c.domain.unwrap_or(dds.domain),
+                    domain,
                     transport: dds.transport,
+                    image: c.image.clone(),
+                    command: c.command.clone(),
+                    stand_in: c.stand_in.clone(),
+                    env,
+                    output: c.output,
+                    stagger: if c.output == crate::spec::Output::DemoNodes && c.role == ContainerRole::Talker {
+                        demo_talkers += 1;
+                        DEMO_STAGGER * (demo_talkers - 1)
+                    } else {
+                        Duration::ZERO
+                    },
                 }
             })
             .collect();

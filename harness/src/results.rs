@@ -134,6 +134,8 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Resul
 pub struct RunDir {
     pub path: PathBuf,
     records: csv::Writer<File>,
+    /// `logs/<id>.log` of containers whose console is read as it is (the stock demo nodes).
+    logs: std::collections::HashMap<String, io::BufWriter<File>>,
 }
 
 impl RunDir {
@@ -143,7 +145,7 @@ impl RunDir {
         fs::create_dir_all(&path).map_err(io_err(&path))?;
         let csv_path = path.join("records.csv");
         let file = OpenOptions::new().create_new(true).write(true).open(&csv_path).map_err(io_err(&csv_path))?;
-        Ok(RunDir { path, records: csv::Writer::from_writer(file) })
+        Ok(RunDir { path, records: csv::Writer::from_writer(file), logs: Default::default() })
     }
 
     pub fn append(&mut self, trial: u32, pod: &str, container: &str, record: &Record) -> Result<(), ResultsError> {
@@ -153,9 +155,27 @@ impl RunDir {
             .map_err(|source| ResultsError::Csv { path, source })
     }
 
+    /// Keeps one console line of container `id` (`logs/<id>.log`, each line prefixed with its
+    /// trial), so lines that were not understood are never lost.
+    pub fn append_log(&mut self, trial: u32, id: &str, text: &str) -> Result<(), ResultsError> {
+        let path = self.path.join("logs").join(format!("{}.log", chatter::sanitize_id(id)));
+        if !self.logs.contains_key(id) {
+            fs::create_dir_all(self.path.join("logs")).map_err(io_err(&path))?;
+            let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
+            self.logs.insert(id.to_owned(), io::BufWriter::new(file));
+        }
+        if let Some(w) = self.logs.get_mut(id) {
+            writeln!(w, "trial {trial}: {text}").map_err(io_err(&path))?;
+        }
+        Ok(())
+    }
+
     /// Makes everything appended so far durable on disk.
     pub fn flush(&mut self) -> Result<(), ResultsError> {
         let path = self.path.join("records.csv");
+        for w in self.logs.values_mut() {
+            w.flush().map_err(io_err(&path))?;
+        }
         self.records.flush().map_err(io_err(&path))
     }
 

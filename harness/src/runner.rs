@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::analysis::{Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
 use crate::backend::{Backend, BackendError, Line, TrialStart};
+use crate::demo::DemoNode;
 use crate::placement::{place, place_trial, PlacementError};
 use crate::report;
 use crate::results::{self, ResultsError, RunDir, RunMeta, RUN_SCHEMA};
@@ -132,6 +133,12 @@ async fn run_trials<B: Backend>(
         }
         let roster = meta.roster_of(trial);
         let mut acc = TrialAnalyzer::new(&roster, settings);
+        // Containers whose console is read as the stock demo nodes print it.
+        let mut demo_nodes: std::collections::HashMap<(String, String), DemoNode> = plan
+            .containers()
+            .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
+            .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
+            .collect();
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
         let mut write_error = None;
         let mut first_message = false;
@@ -144,8 +151,28 @@ async fn run_trials<B: Backend>(
                 tokio::select! {
                     r = &mut trial_run, if result.is_none() => result = Some(r),
                     line = rx.recv() => match line {
-                        Some(line) => match parse_line(&line.text) {
-                            Ok(record) => {
+                        Some(line) => {
+                            let demo = demo_nodes.get_mut(&(line.pod.clone(), line.container.clone()));
+                            let record = match (line.event, demo) {
+                                (Some(event), Some(d)) => Some(d.event(event)),
+                                (Some(_), None) => None,
+                                (None, Some(d)) => {
+                                    let id = format!("{}.{}", line.pod, line.container);
+                                    if let Err(e) = dir.append_log(trial, &id, &line.text) {
+                                        write_error.get_or_insert(e);
+                                    }
+                                    d.line(&line.text)
+                                }
+                                (None, None) => match parse_line(&line.text) {
+                                    Ok(record) => Some(record),
+                                    Err(e) => {
+                                        tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
+                                        acc.stray();
+                                        None
+                                    }
+                                },
+                            };
+                            if let Some(record) = record {
                                 if record.kind == chatter::RecordKind::Recv && !first_message {
                                     first_message = true;
                                     tracing::info!(trial, "first message received");
@@ -155,11 +182,7 @@ async fn run_trials<B: Backend>(
                                 }
                                 acc.push(&record.view());
                             }
-                            Err(e) => {
-                                tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
-                                acc.stray();
-                            }
-                        },
+                        }
                         None => break,
                     },
                 }
@@ -170,6 +193,14 @@ async fn run_trials<B: Backend>(
             }
         };
         dir.flush()?;
+        let unread: u64 = demo_nodes.values().map(|d| d.other).sum();
+        if unread > 0 {
+            tracing::debug!(
+                trial,
+                unread,
+                "demo-node console lines that were neither a publish nor a receipt (kept in logs/)"
+            );
+        }
         if let Some(e) = write_error {
             return Err(e.into());
         }
@@ -236,6 +267,15 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
          (no clock offsets measured); negative latencies are counted, not clamped"
             .to_owned()
     });
+    if meta.plan.containers().any(|(_, c)| c.output == crate::spec::Output::DemoNodes) {
+        notes.push(
+            "stock demo nodes: their console lines are read as records (logs kept in logs/); the harness set \
+             RCUTILS_LOGGING_BUFFERED_STREAM=0 and PYTHONUNBUFFERED=1, because buffered stdout is why a dashboard's \
+             log can show nothing while `ros2 topic echo` works; \"Hello World: N\" names no talker, so each receipt is \
+             attributed to the demo talker whose send of N came last before it (ambiguous ones count as anonymous)"
+                .to_owned(),
+        );
+    }
     if meta.scenario.trials.reschedule {
         notes.push(format!(
             "placement redrawn every trial (trials.reschedule, seed {}): pods without a fixed node moved between \

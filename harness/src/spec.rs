@@ -201,6 +201,64 @@ pub struct ContainerSpec {
     /// Start this long after the trial starts.
     #[serde(default)]
     pub start_delay_s: Option<NonNegativeF64>,
+    /// Your own container image (kube), e.g. `ros:humble`; default: ours for the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The program and its leading arguments, as in a pod spec. On local and netns it runs on
+    /// this machine, inside the pod's network namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Arguments after `command` (instead of the ones the harness gives its own nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// What runs this container on local and netns, where its image cannot (e.g. the Cyclone
+    /// stand-in for the stock demo nodes, `tests/peers/demo_nodes.py`): a whole command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<Vec<String>>,
+    /// Extra environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// How to read what the container prints.
+    #[serde(default)]
+    pub output: Output,
+}
+
+impl ContainerSpec {
+    /// Runs something other than the harness's own node.
+    pub fn is_custom(&self) -> bool {
+        self.image.is_some() || self.command.is_some() || self.stand_in.is_some()
+    }
+}
+
+/// How a container's output is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// The harness's JSON-line records (its own talker and listener).
+    #[default]
+    ChatterRecords,
+    /// The console lines of the stock `demo_nodes_cpp`/`demo_nodes_py` talker and listener.
+    DemoNodes,
+}
+
+/// Which DDS the scenario's own containers use (their RMW), for fixes that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Rmw {
+    /// Cyclone DDS: unicast peers through `CYCLONEDDS_URI`.
+    #[serde(rename = "rmw_cyclonedds_cpp")]
+    Cyclonedds,
+    /// Fast DDS (the default of Humble and Jazzy): discovery server, `ROS_STATIC_PEERS` on Jazzy+.
+    #[serde(rename = "rmw_fastrtps_cpp")]
+    Fastdds,
+}
+
+impl Rmw {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rmw::Cyclonedds => "rmw_cyclonedds_cpp",
+            Rmw::Fastdds => "rmw_fastrtps_cpp",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -274,6 +332,10 @@ pub struct DdsSpec {
     pub depth: u32,
     #[serde(default)]
     pub transport: Transport,
+    /// The RMW of containers that run your own `command`/`image` (sets RMW_IMPLEMENTATION);
+    /// absent: they are the harness's own nodes (RustDDS, or r2r's default RMW).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmw: Option<Rmw>,
 }
 
 impl DdsSpec {
@@ -289,6 +351,7 @@ impl Default for DdsSpec {
             reliability: Reliability::default(),
             durability: Durability::default(),
             depth: Self::default_depth(),
+            rmw: None,
             transport: Transport::default(),
         }
     }
@@ -529,6 +592,29 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
                     format!("container `{}` appears twice in pod `{}`", c.name, p.name),
                     anchor,
                 ));
+            }
+            if c.args.is_some() && !c.is_custom() {
+                return Err(violation(
+                    format!("{field}.args"),
+                    "args replace a program's arguments: set `command` (or `image` on kube) too; the harness's own \
+                     nodes get theirs from the scenario"
+                        .into(),
+                    anchor,
+                ));
+            }
+            if c.output == Output::DemoNodes && !c.is_custom() {
+                return Err(violation(
+                    format!("{field}.output"),
+                    "`output: demo-nodes` reads a stock demo node's console: set the `command` (or `image`) that runs it"
+                        .into(),
+                    anchor,
+                ));
+            }
+            if c.command.as_ref().is_some_and(Vec::is_empty) {
+                return Err(violation(format!("{field}.command"), "command must name a program".into(), anchor));
+            }
+            if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
+                return Err(violation(format!("{field}.standIn"), "standIn must name a program".into(), anchor));
             }
             match c.role {
                 ContainerRole::Talker => talkers += 1,

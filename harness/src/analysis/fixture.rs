@@ -11,7 +11,7 @@ use crate::summary::{summarize, RunInfo, RunReport};
 const S: u64 = 1_000_000_000;
 
 fn member(id: &str, node: &str) -> Member {
-    Member { id: id.into(), pod: id.split('.').next().unwrap_or(id).into(), node: node.into() }
+    Member { id: id.into(), pod: id.split('.').next().unwrap_or(id).into(), node: node.into(), demo: false }
 }
 
 pub fn roster() -> Roster {

@@ -37,6 +37,10 @@ pub struct Member {
     pub id: String,
     pub pod: String,
     pub node: String,
+    /// A stock demo node: its messages carry no talker id ("Hello World: N"), so receipts are
+    /// attributed to it by their send times.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 /// Who was supposed to take part: every planned talker and listener, so one that never printed
@@ -51,7 +55,12 @@ impl Roster {
     pub fn from_plan(plan: &crate::placement::Plan) -> Roster {
         let mut r = Roster::default();
         for (pod, c) in plan.containers() {
-            let m = Member { id: c.id.clone(), pod: pod.name.clone(), node: pod.node.clone() };
+            let m = Member {
+                id: c.id.clone(),
+                pod: pod.name.clone(),
+                node: pod.node.clone(),
+                demo: c.output == crate::spec::Output::DemoNodes,
+            };
             match c.role {
                 crate::spec::ContainerRole::Talker => r.talkers.push(m),
                 crate::spec::ContainerRole::Listener => r.listeners.push(m),

@@ -79,6 +79,17 @@ impl SendLog {
         self.seq_at(to_ns).saturating_sub(self.seq_at(from_ns.saturating_sub(1)))
     }
 
+    /// When `seq` was sent, where that point is kept exactly.
+    pub fn time_of(&self, seq: u64) -> Option<u64> {
+        if let Some((t, s)) = self.last {
+            if s == seq {
+                return Some(t);
+            }
+        }
+        let i = self.points.partition_point(|(_, s)| *s < seq);
+        self.points.get(i).filter(|(_, s)| *s == seq).map(|(t, _)| *t)
+    }
+
     /// Send time of the last message.
     pub fn last_ns(&self) -> Option<u64> {
         self.last.map(|(t, _)| t)

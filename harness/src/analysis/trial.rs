@@ -284,8 +284,19 @@ pub struct TrialAnalyzer<'r> {
     /// listener → talker → accumulator (nested so look-ups by `&str` need no allocation).
     pairs: HashMap<String, HashMap<String, PairAcc>>,
     pending: Vec<Pending>,
+    /// Receipts of demo payloads ("Hello World: N", no talker id) while the plan has stock demo
+    /// talkers: attributed by send time at the end.
+    demo_heard: Vec<(String, u64, u64)>,
     stray: u64,
 }
+
+/// A demo receipt is attributed to the demo talker whose send of the same number came last
+/// before it, within this long; two candidates closer together than [`DEMO_AMBIGUOUS_NS`]
+/// leave it anonymous.
+const DEMO_ATTRIBUTION_NS: u64 = 2_000_000_000;
+const DEMO_AMBIGUOUS_NS: u64 = 200_000;
+/// Clock slack: a receipt stamped slightly before its send (another clock) still matches.
+const DEMO_CLOCK_SLACK_NS: u64 = 5_000_000;
 
 impl<'r> TrialAnalyzer<'r> {
     pub fn new(roster: &'r Roster, settings: AnalysisSettings) -> Self {
@@ -312,6 +323,7 @@ impl<'r> TrialAnalyzer<'r> {
             listeners,
             pairs: HashMap::new(),
             pending: Vec::new(),
+            demo_heard: Vec::new(),
             stray: 0,
         }
     }
@@ -372,6 +384,14 @@ impl<'r> TrialAnalyzer<'r> {
                     l.facts.foreign += 1;
                     return;
                 };
+                if r.talker.is_none()
+                    && r.payload == Some(PayloadKind::Demo)
+                    && self.roster.talkers.iter().any(|t| t.demo)
+                    && self.demo_heard.len() < PENDING_LIMIT
+                {
+                    self.demo_heard.push((r.node.clone().into_owned(), seq, r.t_ns));
+                    return;
+                }
                 let talker = r.talker.as_deref().unwrap_or(ANONYMOUS);
                 let known = self.talkers.get(talker).is_some_and(|t| t.facts.node.start_ns.is_some());
                 if self.talkers.contains_key(talker) && !known && self.pending.len() < PENDING_LIMIT {
@@ -427,8 +447,56 @@ impl<'r> TrialAnalyzer<'r> {
         }
     }
 
+    /// Attributes the receipts of "Hello World: N" (no talker id) to stock demo talkers: per
+    /// listener and N, in receipt order, each receipt to the demo talker whose send of N came
+    /// last before it (within [`DEMO_ATTRIBUTION_NS`]) and is not yet taken by an earlier
+    /// receipt of that N. With one clock a send after its receipt is impossible; across clocks
+    /// [`DEMO_CLOCK_SLACK_NS`] is allowed. Two candidates closer than [`DEMO_AMBIGUOUS_NS`]
+    /// leave the receipt anonymous.
+    fn attribute_demo(&mut self) {
+        let mut heard = std::mem::take(&mut self.demo_heard);
+        heard.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
+        let slack = if self.settings.shared_clock { 0 } else { DEMO_CLOCK_SLACK_NS };
+        let demo: Vec<String> = self.roster.talkers.iter().filter(|m| m.demo).map(|m| m.id.clone()).collect();
+        let mut taken: Vec<&str> = Vec::new();
+        let mut group: Option<(String, u64)> = None;
+        let mut decided = Vec::with_capacity(heard.len());
+        for (listener, seq, recv_ns) in &heard {
+            if group.as_ref().is_none_or(|(l, s)| l != listener || s != seq) {
+                group = Some((listener.clone(), *seq));
+                taken.clear();
+            }
+            let mut candidates: Vec<(u64, &str)> = demo
+                .iter()
+                .filter(|id| !taken.contains(&id.as_str()))
+                .filter_map(|id| {
+                    let t = self.talkers.get(id)?.sends.time_of(*seq)?;
+                    let ok = t <= recv_ns.saturating_add(slack) && recv_ns.saturating_sub(t) <= DEMO_ATTRIBUTION_NS;
+                    ok.then_some((t, id.as_str()))
+                })
+                .collect();
+            candidates.sort_unstable();
+            let pick = match candidates.as_slice() {
+                [] => None,
+                [.., (t2, _), (t1, _)] if t1 - t2 < DEMO_AMBIGUOUS_NS => None,
+                [.., (t1, best)] => Some((*best, *t1)),
+            };
+            if let Some((best, _)) = pick {
+                taken.push(best);
+            }
+            decided.push((listener.clone(), *seq, *recv_ns, pick.map(|(b, t)| (b.to_owned(), t))));
+        }
+        for (listener, seq, recv_ns, pick) in decided {
+            match pick {
+                Some((talker, sent_ns)) => self.arrive(&listener, &talker, seq, recv_ns, Some(sent_ns)),
+                None => self.arrive(&listener, ANONYMOUS, seq, recv_ns, None),
+            }
+        }
+    }
+
     /// Closes the trial: its report, and each pair's latency histogram for run-level merging.
     pub fn finish(mut self, meta: TrialMeta) -> (TrialReport, PairLatencies) {
+        self.attribute_demo();
         // Receipts whose talker never printed a start record: judged by the listener alone.
         for p in std::mem::take(&mut self.pending) {
             self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
@@ -611,4 +679,90 @@ pub fn outcome_label(listeners: &[&str], talkers: &[String], pairs: &[PairReport
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatter::Record;
+
+    const S: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    fn member(id: &str, node: &str) -> super::super::Member {
+        super::super::Member {
+            id: id.into(),
+            pod: id.split('.').next().unwrap_or(id).into(),
+            node: node.into(),
+            demo: true,
+        }
+    }
+
+    /// Two stock talkers publishing "Hello World: N" 4 ms apart, two listeners: the Pi one
+    /// hears only its pod's talker, the master one hears both. Receipts carry no talker id;
+    /// attribution by send time must recover exactly that.
+    #[test]
+    fn demo_receipts_are_attributed_by_send_time() {
+        let roster = Roster {
+            talkers: vec![member("tl.talker", "pi"), member("dt.talker", "master")],
+            listeners: vec![member("tl.listener", "pi"), member("dl.listener", "master")],
+        };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
+        let info = |id: &str, role| testkit::start_record(0, id, role, "h", None);
+        for (id, role) in [
+            ("tl.talker", Role::Talker),
+            ("dt.talker", Role::Talker),
+            ("tl.listener", Role::Listener),
+            ("dl.listener", Role::Listener),
+        ] {
+            acc.push(&info(id, role).view());
+        }
+        for n in 1..=10u64 {
+            let tl = S + n * 500 * MS;
+            let dt = tl + 4 * MS;
+            acc.push(&Record::sent(tl, "tl.talker", n).view());
+            acc.push(&Record::sent(dt, "dt.talker", n).view());
+            let data = format!("Hello World: {n}");
+            // The Pi listener: only its own pod's talker, 1 ms later.
+            acc.push(&Record::recv(tl + MS, "tl.listener", &data).view());
+            // The master listener: both, each 1 ms after its send (so the second receipt of N
+            // comes after both sends: it must go to the talker not yet taken).
+            acc.push(&Record::recv(tl + MS, "dl.listener", &data).view());
+            acc.push(&Record::recv(dt + MS, "dl.listener", &data).view());
+        }
+        for id in ["tl.listener", "dl.listener"] {
+            acc.push(&Record::listener_stop(7 * S, id, &chatter::ListenerTotals::default(), "SIGTERM").view());
+        }
+        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 7 * S, interrupted: false });
+        let got = |t: &str, l: &str| report.pairs.iter().find(|p| p.talker == t && p.listener == l).map(|p| p.received);
+        assert_eq!(got("tl.talker", "tl.listener"), Some(10));
+        assert_eq!(got("dt.talker", "tl.listener"), Some(0), "the later talker's send is after the receipt");
+        assert_eq!(got("tl.talker", "dl.listener"), Some(10));
+        assert_eq!(got("dt.talker", "dl.listener"), Some(10));
+        assert_eq!(got(ANONYMOUS, "dl.listener"), None, "nothing left unattributed: {:?}", report.pairs);
+        let lat = report.pairs.iter().find(|p| p.talker == "dt.talker" && p.listener == "dl.listener").unwrap();
+        assert!(
+            lat.latency_p50_us.is_some_and(|v| (990..=1010).contains(&v)),
+            "{:?} {}",
+            lat.latency_p50_us,
+            "latency from the attributed send"
+        );
+    }
+
+    /// Sends of N closer together than the ambiguity margin leave the receipt anonymous.
+    #[test]
+    fn indistinguishable_demo_sends_stay_anonymous() {
+        let roster = Roster {
+            talkers: vec![member("a.talker", "pi"), member("b.talker", "master")],
+            listeners: vec![member("l.listener", "pi")],
+        };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
+        acc.push(&testkit::start_record(0, "l.listener", Role::Listener, "h", None).view());
+        acc.push(&Record::sent(S, "a.talker", 1).view());
+        acc.push(&Record::sent(S + 100_000, "b.talker", 1).view());
+        acc.push(&Record::recv(S + MS, "l.listener", "Hello World: 1").view());
+        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 2 * S, interrupted: false });
+        let anon = report.pairs.iter().find(|p| p.talker == ANONYMOUS).expect("an anonymous pair");
+        assert_eq!(anon.received, 1);
+    }
 }

@@ -42,6 +42,8 @@ pub async fn drain(plan: &Plan, stop: &mut watch::Receiver<bool>) -> bool {
 
 enum Step<'p> {
     Start(&'p PlacedPod, &'p PlannedContainer),
+    /// A talker that does not stop by itself (your own program) ends its publishing here.
+    Stop(&'p PlacedPod, &'p PlannedContainer),
     Fire(Event),
 }
 
@@ -60,7 +62,12 @@ pub async fn drive(
     // The trial's origin on the wall clock: fault times and reported times count from here.
     let origin_ns = chatter::now_ns();
     let mut steps: Vec<(Duration, Step<'_>)> =
-        plan.containers().map(|(p, c)| (c.start_delay, Step::Start(p, c))).collect();
+        plan.containers().map(|(p, c)| (c.start_delay + c.stagger, Step::Start(p, c))).collect();
+    steps.extend(
+        plan.containers()
+            .filter(|(_, c)| c.role == ContainerRole::Talker && c.is_custom())
+            .map(|(p, c)| (plan.timing.talker_runs_for(Duration::ZERO) + c.stagger, Step::Stop(p, c))),
+    );
     steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
     steps.sort_by_key(|(at, _)| *at);
 
@@ -82,6 +89,11 @@ pub async fn drive(
                             }
                             let cmd = command(pod, c)?;
                             procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, lines)?);
+                        }
+                        Step::Stop(pod, c) => {
+                            if let Some(p) = procs.iter_mut().find(|p| p.pod == pod.name && p.container == c.name) {
+                                p.terminate();
+                            }
                         }
                         Step::Fire(Event::Kill { pod, container }) => {
                             if let Some(p) = procs.iter_mut().find(|p| p.pod == pod && p.container == container) {

@@ -35,14 +35,14 @@ impl Backend for LocalBackend {
         notes
     }
 
-    async fn prepare(&mut self, scenario: &Scenario, _plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
         if let Some(f) = scenario.faults.first() {
             return Err(BackendError::Unsupported(format!(
                 "the local backend cannot inject faults ({}); use --backend netns",
                 f.describe()
             )));
         }
-        Ok(())
+        super::check_commands(plan)
     }
 
     async fn nodes(&mut self, scenario: &Scenario) -> Result<Vec<Node>, BackendError> {
@@ -58,10 +58,10 @@ impl Backend for LocalBackend {
     ) -> Result<TrialMeta, BackendError> {
         let sandbox = chatter_sandbox::Sandbox::new()?;
         let nodes = &self.nodes;
-        let command = |_: &PlacedPod, c: &PlannedContainer| {
-            let (program, lead) = nodes.resolve(c.binary())?;
+        let command = |pod: &PlacedPod, c: &PlannedContainer| {
             let mut cmd = tokio::process::Command::new("nsenter");
-            cmd.args(sandbox.nsenter_args()).arg(program).args(lead).args(&c.args);
+            cmd.args(sandbox.nsenter_args());
+            super::program(&mut cmd, nodes, pod, c, None)?;
             Ok(cmd)
         };
         let meta = drive(plan, start, &lines, stop, command, Vec::new(), |_| Ok(())).await;

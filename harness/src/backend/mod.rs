@@ -16,12 +16,40 @@ use crate::placement::{Node, Plan};
 use crate::spec::Scenario;
 use serde::{Deserialize, Serialize};
 
-/// One line a container printed, with where it came from.
+/// One line a container printed, with where it came from; or (with `event`) the moment its
+/// process started or its output ended, which containers that print no records of their own
+/// (the stock demo nodes) need for their start and stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub pod: String,
     pub container: String,
     pub text: String,
+    pub event: Option<Lifecycle>,
+}
+
+/// A container's process started, or its output ended (it exited or was stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Started { t_ns: u64 },
+    Ended { t_ns: u64 },
+}
+
+impl Line {
+    pub fn text(pod: &str, container: &str, text: String) -> Line {
+        Line { pod: pod.to_owned(), container: container.to_owned(), text, event: None }
+    }
+
+    pub fn event(pod: &str, container: &str, event: Lifecycle) -> Line {
+        Line { pod: pod.to_owned(), container: container.to_owned(), text: String::new(), event: Some(event) }
+    }
+}
+
+/// A line of output as text: bytes that are not UTF-8 are replaced, never fatal, and the line
+/// ending is dropped.
+pub fn lossy_line(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Which trial to run. The backend stamps the trial's origin itself, once its setup is done
@@ -162,6 +190,54 @@ impl NodeCommand {
                 }
             }
         }
+    }
+}
+
+/// Appends to `cmd` (a wrapper such as `nsenter … --`) what runs container `c`: your own
+/// `command` + `args` with its environment, or the harness's node (under qemu-aarch64 from
+/// `arm64_bin_dir` when given).
+pub fn program(
+    cmd: &mut tokio::process::Command,
+    nodes: &NodeCommand,
+    pod: &crate::placement::PlacedPod,
+    c: &crate::placement::PlannedContainer,
+    arm64_bin_dir: Option<&std::path::Path>,
+) -> Result<(), BackendError> {
+    cmd.env("POD_NAME", &pod.name).envs(&c.env);
+    if let Some(stand_in) = &c.stand_in {
+        cmd.args(stand_in);
+        return Ok(());
+    }
+    if let Some(command) = &c.command {
+        cmd.args(command).args(&c.args);
+        return Ok(());
+    }
+    match arm64_bin_dir {
+        Some(dir) => {
+            cmd.arg("qemu-aarch64").args(["-L", AARCH64_SYSROOT]).arg(dir.join(c.binary()));
+        }
+        None => {
+            let (program, lead) = nodes.resolve(c.binary())?;
+            cmd.arg(program).args(lead);
+        }
+    }
+    cmd.args(&c.args);
+    Ok(())
+}
+
+/// Sysroot of Debian's aarch64 cross libc, for qemu's dynamic loader.
+pub const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+/// On this machine a container runs a program, not an image: one that names only an image
+/// cannot run here.
+pub fn check_commands(plan: &Plan) -> Result<(), BackendError> {
+    match plan.containers().find(|(_, c)| c.image.is_some() && c.command.is_none() && c.stand_in.is_none()) {
+        Some((p, c)) => Err(BackendError::Unsupported(format!(
+            "container {}/{} names an image but no command: on this machine the harness runs programs, not \
+             images; give it `standIn:` (e.g. tests/peers/demo_nodes.py for the stock demo nodes) or `command:` or use --backend kube",
+            p.name, c.name
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{BackendError, Line};
+use super::{lossy_line, BackendError, Lifecycle, Line};
 use crate::spec::ContainerRole;
 
 /// How long a node may take to exit after SIGTERM before it is killed.
@@ -40,15 +40,20 @@ impl NodeProcess {
         let mut child =
             cmd.spawn().map_err(|source| BackendError::Spawn { what: format!("{pod}/{container}"), source })?;
         let mut readers = Vec::new();
+        let _ = lines.send(Line::event(pod, container, Lifecycle::Started { t_ns: chatter::now_ns() }));
         if let Some(out) = child.stdout.take() {
             let (tx, pod, container) = (lines.clone(), pod.to_owned(), container.to_owned());
             readers.push(tokio::spawn(async move {
-                let mut out = BufReader::new(out).lines();
-                while let Ok(Some(text)) = out.next_line().await {
-                    if tx.send(Line { pod: pod.clone(), container: container.clone(), text }).is_err() {
+                // Byte lines, not `lines()`: output that is not UTF-8 must not end the reading.
+                let mut out = BufReader::new(out);
+                let mut buf = Vec::new();
+                while matches!(out.read_until(b'\n', &mut buf).await, Ok(n) if n > 0) {
+                    if tx.send(Line::text(&pod, &container, lossy_line(&buf))).is_err() {
                         break;
                     }
+                    buf.clear();
                 }
+                let _ = tx.send(Line::event(&pod, &container, Lifecycle::Ended { t_ns: chatter::now_ns() }));
             }));
         }
         if let Some(err) = child.stderr.take() {
@@ -71,6 +76,14 @@ impl NodeProcess {
     /// SIGKILL now (a fault), keeping its output readers so nothing printed is lost.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// SIGTERM now, without waiting: a program that does not stop by itself (a stock talker)
+    /// ends its part of the trial.
+    pub fn terminate(&mut self) {
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
     }
 
     /// Whether it has exited.

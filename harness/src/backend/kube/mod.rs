@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use futures::{AsyncBufReadExt, StreamExt};
+use futures::AsyncBufReadExt;
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Namespace, Node as KubeNode, Pod};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, watch};
 
 use self::objects::{Images, PodContext, MANAGER};
 use super::drive::{drain, stopped};
-use super::{Backend, BackendError, ContainerExit, Line, TrialFacts, TrialStart};
+use super::{Backend, BackendError, ContainerExit, Lifecycle, Line, TrialFacts, TrialStart};
 use crate::analysis::TrialMeta;
 use crate::placement::{Node, Plan, ARCH_LABEL};
 use crate::spec::{ContainerRole, Scenario, Taint};
@@ -464,17 +464,25 @@ impl KubeBackend {
             let stream = call(&format!("logs of {}/{}", pod.name, c.name), || api.log_stream(&pod.name, &lp)).await?;
             let (tx, pod_name, container) = (lines.clone(), pod.name.clone(), c.name.clone());
             readers.push(tokio::spawn(async move {
-                let mut lines = stream.lines();
-                while let Some(Ok(text)) = lines.next().await {
-                    if tx.send(Line { pod: pod_name.clone(), container: container.clone(), text }).is_err() {
+                // Byte lines: a container's output that is not UTF-8 must not end the stream.
+                let mut stream = stream;
+                let mut buf = Vec::new();
+                while matches!(stream.read_until(b'\n', &mut buf).await, Ok(n) if n > 0) {
+                    if tx.send(Line::text(&pod_name, &container, super::lossy_line(&buf))).is_err() {
                         break;
                     }
+                    buf.clear();
                 }
+                let _ = tx.send(Line::event(&pod_name, &container, Lifecycle::Ended { t_ns: chatter::now_ns() }));
             }));
         }
         // The barrier: one annotation per pod, as close together as the API allows. Reported
         // times count from here.
         *origin = chatter::now_ns();
+        // Your own containers are not held at the barrier: they started when their pod ran.
+        for (pod, c) in plan.containers() {
+            let _ = lines.send(Line::event(&pod.name, &c.name, Lifecycle::Started { t_ns: *origin }));
+        }
         let release = Patch::Merge(objects::release_patch(*origin));
         let pp = PatchParams::default();
         for p in &plan.pods {
@@ -595,6 +603,14 @@ impl Backend for KubeBackend {
             return Err(BackendError::Unsupported(
                 "startDelayS is not supported by the kube backend (containers of a pod start together)".into(),
             ));
+        }
+        if let Some((p, c)) =
+            plan.containers().find(|(_, c)| c.stand_in.is_some() && c.image.is_none() && c.command.is_none())
+        {
+            return Err(BackendError::Unsupported(format!(
+                "container {}/{} has only a standIn (for local and netns); on a cluster it needs its `image` and `command`",
+                p.name, c.name
+            )));
         }
         self.run_id = run_id.to_owned();
         let ns = match &self.opts.namespace {

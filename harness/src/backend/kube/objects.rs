@@ -99,12 +99,25 @@ fn container_env(c: &PlannedContainer) -> Vec<EnvVar> {
             ..Default::default()
         },
         env("ROS_DOMAIN_ID", &c.domain.to_string()),
-        env(chatter::RELEASE_FILE_ENV, &format!("{RELEASE_DIR}/annotations")),
     ];
-    if c.transport == Transport::Ros {
+    if !c.is_custom() {
+        vars.push(env(chatter::RELEASE_FILE_ENV, &format!("{RELEASE_DIR}/annotations")));
+    }
+    if needs_ros_dirs(c) {
         vars.push(env("ROS_LOG_DIR", ROS_LOG_DIR));
     }
+    if c.is_custom() {
+        // rcl writes under ROS_HOME (~/.ros): writable, whoever the image's user is.
+        vars.push(env("ROS_HOME", ROS_LOG_DIR));
+    }
+    vars.extend(c.env.iter().filter(|(k, _)| k.as_str() != "ROS_DOMAIN_ID").map(|(k, v)| env(k, v)));
     vars
+}
+
+/// ROS 2 inside: the ROS-flavour images and your own images need a writable log directory on a
+/// read-only root filesystem.
+fn needs_ros_dirs(c: &PlannedContainer) -> bool {
+    c.transport == Transport::Ros || c.is_custom()
 }
 
 /// A label value from a run id (≤ 63 characters of `[A-Za-z0-9._-]`, alphanumeric at the ends).
@@ -241,7 +254,8 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
         .iter()
         .map(|c| Container {
             name: c.name.clone(),
-            image: Some(images.of(c).to_owned()),
+            image: Some(c.image.clone().unwrap_or_else(|| images.of(c).to_owned())),
+            command: c.command.clone(),
             args: Some(c.args.clone()),
             env: Some(container_env(c)),
             volume_mounts: Some({
@@ -251,7 +265,7 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
                     read_only: Some(true),
                     ..Default::default()
                 }];
-                if c.transport == Transport::Ros {
+                if needs_ros_dirs(c) {
                     mounts.push(VolumeMount {
                         name: ROS_LOG_VOLUME.into(),
                         mount_path: ROS_LOG_DIR.into(),
@@ -314,7 +328,7 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
                     }),
                     ..Default::default()
                 }];
-                if p.containers.iter().any(|c| c.transport == Transport::Ros) {
+                if p.containers.iter().any(needs_ros_dirs) {
                     volumes.push(Volume {
                         name: ROS_LOG_VOLUME.into(),
                         empty_dir: Some(EmptyDirVolumeSource::default()),

@@ -32,8 +32,6 @@ pub enum Arm64 {
 
 /// Lowest qemu-user that handles DDS (7.2 fails `IP_MULTICAST_IF` with ENOPROTOOPT).
 const MIN_QEMU: u32 = 8;
-/// Sysroot of Debian's aarch64 cross libc, for qemu's dynamic loader.
-const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
 #[derive(Debug)]
 pub struct NetnsBackend {
@@ -218,7 +216,10 @@ impl Backend for NetnsBackend {
                     .into(),
             ));
         }
-        let arm_pods = plan.pods.iter().any(|p| is_arm64(plan, &p.node));
+        super::check_commands(plan)?;
+        // Your own commands run as they are (this machine's build); the harness's nodes on
+        // arm64 nodes run their aarch64 build under qemu.
+        let arm_pods = plan.pods.iter().any(|p| is_arm64(plan, &p.node) && p.containers.iter().any(|c| !c.is_custom()));
         if arm_pods && local_arch() != "arm64" {
             if let Arm64::Emulate { bin_dir } = &self.arm64 {
                 for b in ["talker", "listener"] {
@@ -296,16 +297,15 @@ impl Backend for NetnsBackend {
                 topo.pod_ns(&pod.name).ok_or_else(|| setup_err("run", format!("no namespace for pod {}", pod.name)))?;
             let mut cmd = tokio::process::Command::new("nsenter");
             cmd.arg(format!("--net=/run/netns/{ns}")).arg("--");
-            match arm64 {
-                Arm64::Emulate { bin_dir } if is_arm64(plan, &pod.node) && local_arch() != "arm64" => {
-                    cmd.arg("qemu-aarch64").args(["-L", AARCH64_SYSROOT]).arg(bin_dir.join(c.binary()));
+            let emulate = match arm64 {
+                Arm64::Emulate { bin_dir }
+                    if is_arm64(plan, &pod.node) && local_arch() != "arm64" && !c.is_custom() =>
+                {
+                    Some(bin_dir)
                 }
-                _ => {
-                    let (program, lead) = nodes.resolve(c.binary())?;
-                    cmd.arg(program).args(lead);
-                }
-            }
-            cmd.args(&c.args).env("POD_NAME", &pod.name);
+                _ => None,
+            };
+            super::program(&mut cmd, nodes, pod, c, emulate.map(PathBuf::as_path))?;
             Ok(cmd)
         };
         let meta = drive(plan, start, &lines, stop, command, events, on_event).await?;
