@@ -705,7 +705,11 @@ mod tests {
     fn demo_receipts_are_attributed_by_send_time() {
         let roster = Roster {
             talkers: vec![member("tl.talker", "pi"), member("dt.talker", "master")],
-            listeners: vec![member("tl.listener", "pi"), member("dl.listener", "master")],
+            listeners: vec![
+                member("tl.listener", "pi"),
+                member("dl.listener", "master"),
+                member("m2.listener", "master"),
+            ],
         };
         let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
         let info = |id: &str, role| testkit::start_record(0, id, role, "h", None);
@@ -729,8 +733,10 @@ mod tests {
             // comes after both sends: it must go to the talker not yet taken).
             acc.push(&Record::recv(tl + MS, "dl.listener", &data).view());
             acc.push(&Record::recv(dt + MS, "dl.listener", &data).view());
+            // A second master listener hears only the later talker: both sends precede it.
+            acc.push(&Record::recv(dt + MS, "m2.listener", &data).view());
         }
-        for id in ["tl.listener", "dl.listener"] {
+        for id in ["tl.listener", "dl.listener", "m2.listener"] {
             acc.push(&Record::listener_stop(7 * S, id, &chatter::ListenerTotals::default(), "SIGTERM").view());
         }
         let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 7 * S, interrupted: false });
@@ -739,6 +745,8 @@ mod tests {
         assert_eq!(got("dt.talker", "tl.listener"), Some(0), "the later talker's send is after the receipt");
         assert_eq!(got("tl.talker", "dl.listener"), Some(10));
         assert_eq!(got("dt.talker", "dl.listener"), Some(10));
+        assert_eq!(got("dt.talker", "m2.listener"), Some(10), "the last send before the receipt");
+        assert_eq!(got("tl.talker", "m2.listener"), Some(0));
         assert_eq!(got(ANONYMOUS, "dl.listener"), None, "nothing left unattributed: {:?}", report.pairs);
         let lat = report.pairs.iter().find(|p| p.talker == "dt.talker" && p.listener == "dl.listener").unwrap();
         assert!(
