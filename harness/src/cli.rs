@@ -57,6 +57,10 @@ pub enum Command {
         #[command(flatten)]
         images: ImageArgs,
     },
+    /// Which fix makes every listener hear every talker: the scenario under each fix variant
+    /// (as is, unicast peers, a multicast CNI, host network) on the simulated cluster, one
+    /// table, and the least invasive change that delivers everything, as a kustomize overlay.
+    Matrix(MatrixArgs),
     /// Manage what kube runs leave on a cluster.
     Kube {
         #[command(subcommand)]
@@ -114,6 +118,34 @@ pub struct RunArgs {
     pub arm64_as_amd64: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
+}
+
+/// The flags of `harness matrix`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MatrixArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Where the variants run: the simulated cluster (the only backend with node boundaries
+    /// that can be changed per variant).
+    #[arg(long, value_enum, default_value_t = BackendArg::Netns)]
+    pub backend: BackendArg,
+    /// Trials per variant (overrides the scenario's trials.count).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// Directory that receives the matrix directory.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Directory of aarch64 `talker`/`listener` builds for arm64 nodes.
+    #[arg(long)]
+    pub arm64_bin_dir: Option<PathBuf>,
+    /// Run the native build on arm64 nodes instead of aarch64 under qemu.
+    #[arg(long, conflicts_with = "arm64_bin_dir")]
+    pub arm64_as_amd64: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
 }
 
 /// Where the node images come from.
@@ -355,6 +387,7 @@ fn dispatch(command: Command) -> u8 {
         }
         Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
         Command::Run(args) => run(args),
+        Command::Matrix(args) => matrix(args),
         Command::Node { .. } => Ok(exit::USAGE),
     };
     result.unwrap_or_else(|f| fail(f.code, f.message))
@@ -418,6 +451,96 @@ fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &
         }
     }
     Ok(exit::OK)
+}
+
+fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
+    use crate::matrix::{self, MatrixReport, Outcome, VariantResult};
+    let MatrixArgs { scenario, backend, trials, out, no_progress, arm64_bin_dir, arm64_as_amd64, images } = args;
+    if backend != BackendArg::Netns {
+        return Err(Failure::usage(
+            "harness matrix runs on the simulated cluster (--backend netns): on local every pod shares one network, \
+             so no fix can be told apart; on a cluster, apply the recommended overlay and `harness run` it",
+        ));
+    }
+    if trials == Some(0) {
+        return Err(Failure::usage("--trials must be at least 1"));
+    }
+    let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
+    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
+    let arm64 = if arm64_as_amd64 {
+        Arm64::Native
+    } else {
+        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
+    };
+    let nodes = NodeCommand::SelfExe(exe);
+    let matrix_id = crate::results::run_id(&format!("{}-matrix", s.name), chatter::now_ns());
+    let dir = out.join(&matrix_id);
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::backend(format!("{}: {e}", dir.display())))?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
+    let mut report = rt.block_on(async {
+        let (stop_tx, stop) = watch::channel(false);
+        watch_signals(stop_tx, "network namespaces and node processes: remove them with `harness netns cleanup`".into())
+            .map_err(Failure::backend)?;
+        let mut report = MatrixReport {
+            scenario: s.name.clone(),
+            backend: "netns".into(),
+            variants: Vec::new(),
+            recommended: None,
+            fix: None,
+        };
+        for v in matrix::variants(&s, &plan, "netns") {
+            let outcome = match v.scenario {
+                Err(why) => Outcome::NotApplicable { why },
+                Ok(_) if *stop.borrow() => Outcome::Failed { error: "interrupted".into() },
+                Ok(vs) => {
+                    eprintln!("harness: matrix variant {} ({})", v.id, v.title);
+                    let opts = RunOptions {
+                        results_root: dir.clone(),
+                        trials,
+                        progress: !no_progress,
+                        run_id: Some(v.id.to_owned()),
+                    };
+                    let mut backend = NetnsBackend::new(nodes.clone(), arm64.clone());
+                    match runner::run(&vs, &mut backend, &opts, stop.clone()).await {
+                        Ok(o) if o.interrupted => Outcome::Failed { error: "interrupted".into() },
+                        Ok(o) => matrix::outcome_of(&o.report, v.id),
+                        Err(e) => Outcome::Failed { error: e.to_string() },
+                    }
+                }
+            };
+            report.variants.push(VariantResult {
+                id: v.id.into(),
+                title: v.title.into(),
+                rank: v.rank,
+                outcome,
+            });
+        }
+        Ok::<_, Failure>(report)
+    })?;
+    report.recommend();
+    if let Some(id) = report.recommended.clone() {
+        let images = Images::new(&images.image_registry, &images.image_tag);
+        let base = crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
+        let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
+        report.fix = match matrix::fix_files(&id, &plan, &ns) {
+            Some(files) => {
+                matrix::write_fix(&dir, &base, &files).map_err(Failure::backend)?;
+                files.get("kustomization.yaml").cloned()
+            }
+            None => matrix::fix_words(&id),
+        };
+    }
+    report.write(&dir).map_err(Failure::backend)?;
+    emit(&format!("{}reports: {}\n", report.console(), dir.join("matrix.md").display()))?;
+    let interrupted = STOPPED_BY.load(std::sync::atomic::Ordering::SeqCst);
+    Ok(if interrupted != 0 {
+        interrupted
+    } else if report.recommended.is_some() {
+        exit::OK
+    } else {
+        exit::EXPECTATIONS_FAILED
+    })
 }
 
 fn kube_cleanup(run: Option<&str>, namespace: Option<&str>, cluster: &ClusterArgs) -> Result<u8, Failure> {

@@ -12,7 +12,7 @@ use crate::summary::{RunReport, VerdictKind};
 pub struct Html;
 
 /// Escapes text for HTML element content and attribute values.
-pub(super) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -25,6 +25,11 @@ pub(super) fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+/// A table as HTML (inside a scrolling wrapper).
+pub fn table_html(t: &Table) -> String {
+    table(t)
 }
 
 fn table(t: &Table) -> String {
@@ -51,7 +56,7 @@ fn table(t: &Table) -> String {
     h
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1rem auto;padding:0 1rem;max-width:80rem;\
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1rem auto;padding:0 1rem;max-width:80rem;\
 color:#1b1b1b;background:#fff}@media(prefers-color-scheme:dark){body{color:#e8e8e8;background:#161616}\
 th{background:#2a2a2a!important}.note{background:#3a3320!important}}\
 .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\

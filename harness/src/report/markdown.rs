@@ -15,6 +15,13 @@ pub fn cell(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// A table as GFM text.
+pub fn table_string(t: &Table) -> String {
+    let mut out = Vec::new();
+    let _ = table(&mut out, t);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn table(out: &mut dyn Write, t: &Table) -> io::Result<()> {
     writeln!(out, "**{}**", t.caption)?;
     writeln!(out)?;

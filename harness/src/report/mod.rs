@@ -3,9 +3,9 @@
 
 mod console;
 mod csv;
-mod html;
+pub mod html;
 mod json;
-mod markdown;
+pub mod markdown;
 pub mod plots;
 
 use std::io::{self, Write};
@@ -53,7 +53,7 @@ pub struct Table {
 
 impl Table {
     /// An empty table; `head` is each column's title and whether it holds numbers.
-    fn new<S: Into<String>>(caption: &str, head: impl IntoIterator<Item = (S, bool)>) -> Table {
+    pub(crate) fn new<S: Into<String>>(caption: &str, head: impl IntoIterator<Item = (S, bool)>) -> Table {
         let (head, numeric) = head.into_iter().map(|(h, n)| (h.into(), n)).unzip();
         Table { caption: caption.to_owned(), head, numeric, rows: Vec::new() }
     }

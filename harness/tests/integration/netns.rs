@@ -27,6 +27,8 @@ struct Run {
 fn run(scenario: &Path, extra: &[&str]) -> Run {
     let out = tempfile::tempdir().unwrap();
     let status = harness()
+        // Scenarios name stand-ins relative to the repository (tests/peers/…).
+        .current_dir(testkit::workspace_root())
         .args(["run", "--backend", "netns", "--no-progress", "--out"])
         .arg(out.path())
         .args(extra)
@@ -318,4 +320,67 @@ fn delay_without_netem_is_refused_before_the_run() {
 
 fn harness_netem() -> bool {
     harness::backend::netns::has_netem()
+}
+
+/// The stock demo nodes (the Cyclone DDS stand-in printing demo_nodes' console lines) in the
+/// seed's layout reproduce the report: cross-node silence on the pod network, read from their
+/// logs into the same delivery matrix, with the unread lines kept.
+#[test]
+fn stock_demo_nodes_reproduce_the_seed_from_their_logs() {
+    let r = run(&scenario("stock-demo.yaml"), &["--trials", "2"]);
+    for (talker, listener) in [
+        ("demo-talkerlistener.talker", "demo-listener.listener"),
+        ("demo-talker.talker", "demo-talkerlistener.listener"),
+    ] {
+        for row in trial_rows(&r.pairs_csv, talker, listener) {
+            assert_eq!(row["received"], "0", "cross-node pair heard: {row:?}");
+            assert!(row["expected"].parse::<u64>().unwrap() > 0, "{row:?}");
+        }
+    }
+    for (talker, listener) in [
+        ("demo-talkerlistener.talker", "demo-talkerlistener.listener"),
+        ("demo-talker.talker", "demo-listener.listener"),
+    ] {
+        let rows = trial_rows(&r.pairs_csv, talker, listener);
+        assert_eq!(rows.len(), 2);
+        for row in rows {
+            assert!(ratio(&row) >= 0.95, "same-node pair: {row:?}");
+        }
+    }
+    let rules: Vec<&str> =
+        r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["no-discovery-across-nodes"]);
+    let log = std::fs::read_to_string(r.dir.join("logs/demo-listener.listener.log")).unwrap();
+    assert!(log.lines().any(|l| l.contains("[listener]: I heard: [Hello World: ")), "{log}");
+}
+
+/// `harness matrix` on the stock demo: as deployed the cross-node pairs fail; Cyclone unicast
+/// peers, a multicast CNI and the host network deliver; unicast peers, the least invasive, is
+/// recommended with an overlay in fix/.
+#[test]
+fn matrix_proves_which_fix_works() {
+    let out = tempfile::tempdir().unwrap();
+    let output = harness()
+        .current_dir(testkit::workspace_root())
+        .args(["matrix", "--no-progress", "--trials", "1", "--out"])
+        .arg(out.path())
+        .arg(scenario("stock-demo.yaml"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "exit {}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+    let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("matrix.json")).unwrap()).unwrap();
+    let variant = |id: &str| m["variants"].as_array().unwrap().iter().find(|v| v["id"] == id).unwrap().clone();
+    assert_eq!(variant("as-is")["outcome"]["delivers_all"], false);
+    for id in ["unicast-peers", "multicast-cni", "host-network"] {
+        assert_eq!(variant(id)["outcome"]["delivers_all"], true, "{id}: {}", variant(id));
+    }
+    assert_eq!(variant("discovery-server")["outcome"]["status"], "not-applicable");
+    assert_eq!(m["recommended"], "unicast-peers");
+    for f in ["base.yaml", "kustomization.yaml", "cyclonedds.xml", "peers-service.yaml"] {
+        assert!(dir.join("fix").join(f).is_file(), "fix/{f}");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Recommended: Cyclone DDS unicast discovery peers"), "{stdout}");
+    assert!(dir.join("unicast-peers/report.html").is_file() && dir.join("matrix.html").is_file());
 }
