@@ -110,6 +110,25 @@ pub fn parse(line: &str) -> DemoLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes at all: a line is read or counted, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_bytes(&bytes);
+        }
+
+        /// Lines shaped like the real ones, with arbitrary parts, never panic either, and a
+        /// well-formed one round-trips its stamp and data.
+        #[test]
+        fn shaped_lines(sec in 0u64..4_000_000_000, ns in 0u64..1_000_000_000, data in "[a-zA-Z0-9 :.,!?#=_-]{0,40}") {
+            let line = format!("[INFO] [{sec}.{ns:09}] [talker]: Publishing: '{data}'");
+            prop_assert_eq!(parse(&line), DemoLine::Published { t_ns: sec * 1_000_000_000 + ns, node: "talker".into(), data: data.clone() });
+            let line = format!("[INFO] [{sec}.{ns:09}] [listener]: I heard: [{data}]");
+            prop_assert_eq!(parse(&line), DemoLine::Heard { t_ns: sec * 1_000_000_000 + ns, node: "listener".into(), data });
+        }
+    }
 
     const T: u64 = 1_764_650_000_123_456_789;
 

@@ -480,8 +480,11 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
     let mut report = rt.block_on(async {
         let (stop_tx, stop) = watch::channel(false);
-        watch_signals(stop_tx, "network namespaces and node processes: remove them with `harness netns cleanup`".into())
-            .map_err(Failure::backend)?;
+        watch_signals(
+            stop_tx,
+            "network namespaces and node processes: remove them with `harness netns cleanup`".into(),
+        )
+        .map_err(Failure::backend)?;
         let mut report = MatrixReport {
             scenario: s.name.clone(),
             backend: "netns".into(),
@@ -509,19 +512,15 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
                     }
                 }
             };
-            report.variants.push(VariantResult {
-                id: v.id.into(),
-                title: v.title.into(),
-                rank: v.rank,
-                outcome,
-            });
+            report.variants.push(VariantResult { id: v.id.into(), title: v.title.into(), rank: v.rank, outcome });
         }
         Ok::<_, Failure>(report)
     })?;
     report.recommend();
     if let Some(id) = report.recommended.clone() {
         let images = Images::new(&images.image_registry, &images.image_tag);
-        let base = crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
+        let base =
+            crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
         let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
         report.fix = match matrix::fix_files(&id, &plan, &ns) {
             Some(files) => {

@@ -748,7 +748,8 @@ mod tests {
         assert_eq!(got("dt.talker", "m2.listener"), Some(10), "the last send before the receipt");
         assert_eq!(got("tl.talker", "m2.listener"), Some(0));
         assert_eq!(got(ANONYMOUS, "dl.listener"), None, "nothing left unattributed: {:?}", report.pairs);
-        let lat = report.pairs.iter().find(|p| p.talker == "dt.talker" && p.listener == "dl.listener").unwrap();
+        let lat =
+            report.pairs.iter().find(|p| p.talker == "dt.talker" && p.listener == "dl.listener").expect("present");
         assert!(
             lat.latency_p50_us.is_some_and(|v| (990..=1010).contains(&v)),
             "{:?} {}",

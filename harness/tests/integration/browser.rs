@@ -20,7 +20,7 @@ window.addEventListener('load', () => {
     const b = svg.getBoundingClientRect();
     plots[svg.id] = { marks: svg.querySelectorAll('rect,path,polyline,circle,line,text').length, w: b.width, h: b.height };
   }
-  const out = { errors: window.__errors, plots, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth };
+  const out = { errors: window.__errors, plots, tables: document.querySelectorAll('table tbody tr').length, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth };
   parent.postMessage(JSON.stringify(out), '*');
 });
 </script>"#;
@@ -121,6 +121,21 @@ fn example_reports_render_with_their_plots_at_desktop_and_phone_width() {
             let shot_arg = format!("--screenshot={}", shot.display());
             chromium(&[&size, &shot_arg], &format!("file://{}", page.display()));
             assert!(shot.is_file(), "screenshot {}", shot.display());
+        }
+    }
+}
+
+/// The committed fix matrix's page: its table shows (one row per variant), no errors, and at
+/// phone width nothing overflows outside the table's scroll wrapper.
+#[test]
+fn matrix_page_shows_its_table_at_desktop_and_phone_width() {
+    let page = testkit::workspace_root().join("results/example-matrix/matrix.html");
+    for width in [1400, 420] {
+        let m = measure(&page, width);
+        assert_eq!(m["errors"], serde_json::json!([]), "matrix at {width}px: {m}");
+        assert_eq!(m["tables"], 6, "six variants: {m}");
+        if width == 420 {
+            assert!(m["scrollWidth"].as_f64().unwrap() <= m["innerWidth"].as_f64().unwrap(), "overflow at 420 px: {m}");
         }
     }
 }

@@ -473,6 +473,31 @@ mod tests {
         }
     }
 
+    /// Your own containers: your image, command and args, your env plus what makes stock demo
+    /// nodes' logs readable, writable ROS directories; no start barrier (it would never be
+    /// released: your program does not wait for it).
+    #[test]
+    fn stock_demo_containers_run_their_own_image_and_command() {
+        let text = std::fs::read_to_string(testkit_path("scenarios/stock-demo.yaml")).expect("scenario");
+        let s = crate::spec::parse(&text, std::path::Path::new("stock-demo.yaml")).expect("valid");
+        let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
+        let images = Images::new("r", "t");
+        let ctx = PodContext { namespace: "ns", run_id: "run", images: &images, pin: false, nodes: &plan.nodes };
+        let spec = pod(&plan.pods[2], &ctx, 1).spec.expect("spec");
+        let c = &spec.containers[0];
+        assert_eq!(c.image.as_deref(), Some("osrf/ros:humble-desktop"));
+        assert_eq!(c.command.as_deref(), Some(&["ros2", "run", "demo_nodes_cpp", "talker"].map(String::from)[..]));
+        assert_eq!(c.args.as_deref(), Some(&[][..]));
+        let env = c.env.as_ref().expect("env");
+        let value = |n: &str| env.iter().find(|e| e.name == n).and_then(|e| e.value.clone());
+        assert_eq!(value("RCUTILS_LOGGING_BUFFERED_STREAM").as_deref(), Some("0"));
+        assert_eq!(value("PYTHONUNBUFFERED").as_deref(), Some("1"));
+        assert_eq!(value("RMW_IMPLEMENTATION").as_deref(), Some("rmw_cyclonedds_cpp"));
+        assert_eq!(value("ROS_HOME").as_deref(), Some(ROS_LOG_DIR));
+        assert_eq!(value(chatter::RELEASE_FILE_ENV), None);
+        assert_eq!(env.iter().filter(|e| e.name == "ROS_DOMAIN_ID").count(), 1);
+    }
+
     fn testkit_path(p: &str) -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
     }
