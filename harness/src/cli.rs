@@ -522,7 +522,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
         let base =
             crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
         let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
-        report.fix = match matrix::fix_files(&id, &plan, &ns) {
+        report.fix = match matrix::fix_files(&id, &plan, &ns, s.dds.rmw) {
             Some(files) => {
                 matrix::write_fix(&dir, &base, &files).map_err(Failure::backend)?;
                 files.get("kustomization.yaml").cloned()

@@ -117,11 +117,19 @@ pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str) -> Vec<Variant>
     v.push(Variant {
         id: "host-network",
         title: "hostNetwork: true for the ROS pods",
+        // (With Fast DDS also FASTDDS_BUILTIN_TRANSPORTS=UDPv4: no shared memory between pods.)
         rank: 4,
         scenario: {
             let mut s = scenario.clone();
             for p in &mut s.pods {
                 p.host_network = true;
+            }
+            // Same-host pods on the host network look like one host to Fast DDS, which then
+            // picks shared memory they do not share: UDP only.
+            if s.dds.rmw == Some(Rmw::Fastdds) {
+                for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
+                    c.env.insert("FASTDDS_BUILTIN_TRANSPORTS".into(), "UDPv4".into());
+                }
             }
             Ok(s)
         },
@@ -363,18 +371,29 @@ impl MatrixReport {
 /// The kustomize overlay that applies a variant to the scenario's rendered objects
 /// (`base.yaml`, what `harness render` writes): `kustomization.yaml` and any files it names.
 /// `None` where no manifest change exists (a CNI is a cluster choice).
-pub fn fix_files(variant: &str, plan: &Plan, namespace: &str) -> Option<BTreeMap<String, String>> {
+pub fn fix_files(variant: &str, plan: &Plan, namespace: &str, rmw: Option<Rmw>) -> Option<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
     match variant {
         "host-network" => {
-            files.insert(
-                "kustomization.yaml".into(),
+            let mut k = String::from(
                 "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n\
                  apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - base.yaml\n\
                  patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
-                 \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n"
-                    .into(),
+                 \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n",
             );
+            if rmw == Some(Rmw::Fastdds) {
+                // Pods on one host look like one host to Fast DDS: no shared memory between them.
+                for p in &plan.pods {
+                    for i in 0..p.containers.len() {
+                        let _ = write!(
+                            k,
+                            "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}}\n",
+                            n = p.name
+                        );
+                    }
+                }
+            }
+            files.insert("kustomization.yaml".into(), k);
             Some(files)
         }
         "unicast-peers" => {
@@ -470,6 +489,23 @@ mod tests {
         assert!(uri.contains("<Peer Address=\"10.42.1.3\"/>") && uri.contains("<ParticipantIndex>auto"), "{uri}");
         let kube = variants(&s, &plan, "kube");
         assert!(kube.iter().find(|x| x.id == "multicast-cni").expect("present").scenario.is_err());
+    }
+
+    /// With Fast DDS, the host network alone would make same-host pods pick shared memory they
+    /// cannot share: the variant and its overlay turn it off in every container.
+    #[test]
+    fn host_network_with_fast_dds_turns_shared_memory_off() {
+        let text = std::fs::read_to_string(testkit::workspace_root().join("scenarios/stock-demo.yaml"))
+            .expect("scenario")
+            .replace("rmw: rmw_cyclonedds_cpp", "rmw: rmw_fastrtps_cpp");
+        let (s, plan) = scenario(&text);
+        let v = variants(&s, &plan, "netns");
+        let host = v.iter().find(|x| x.id == "host-network").expect("variant").scenario.as_ref().expect("applies");
+        assert!(host.pods.iter().flat_map(|p| &p.containers).all(|c| c.env["FASTDDS_BUILTIN_TRANSPORTS"] == "UDPv4"));
+        let files = fix_files("host-network", &plan, "ns", Some(Rmw::Fastdds)).expect("an overlay");
+        assert_eq!(files["kustomization.yaml"].matches("FASTDDS_BUILTIN_TRANSPORTS").count(), 4, "one per container");
+        let cyclone = fix_files("host-network", &plan, "ns", Some(Rmw::Cyclonedds)).expect("an overlay");
+        assert!(!cyclone["kustomization.yaml"].contains("FASTDDS"));
     }
 
     #[test]

@@ -489,7 +489,13 @@ impl KubeBackend {
             call(&format!("release pod {}", p.name), || api.patch(&p.name, &pp, &release)).await?;
         }
         // Talkers stop by themselves after warm-up + duration.
-        let talk_for = plan.timing.talker_deadline(crate::timing::KUBE_TALKER_SLACK);
+        // Your own talkers (stock demo nodes) never stop by themselves: their part ends on time.
+        let custom_talkers = plan.containers().any(|(_, c)| c.role == ContainerRole::Talker && c.is_custom());
+        let talk_for = if custom_talkers {
+            plan.timing.talker_runs_for(Duration::ZERO)
+        } else {
+            plan.timing.talker_deadline(crate::timing::KUBE_TALKER_SLACK)
+        };
         let talkers_done = async {
             for p in &plan.pods {
                 let talkers: Vec<String> =
