@@ -61,6 +61,16 @@ pub enum Command {
     /// (as is, unicast peers, a multicast CNI, host network) on the simulated cluster, one
     /// table, and the least invasive change that delivers everything, as a kustomize overlay.
     Matrix(MatrixArgs),
+    /// Find known ROS-on-Kubernetes pitfalls in manifests before running: files, directories
+    /// (every .yaml/.yml inside) or `-` for stdin. Exit 1 when something is found, 2 when an
+    /// input cannot be read.
+    Lint {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+    },
     /// Manage what kube runs leave on a cluster.
     Kube {
         #[command(subcommand)]
@@ -312,6 +322,12 @@ pub enum BackendArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NodeRole {
     Talker,
     Listener,
@@ -388,6 +404,7 @@ fn dispatch(command: Command) -> u8 {
         Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
+        Command::Lint { paths, format } => lint(&paths, format),
         Command::Node { .. } => Ok(exit::USAGE),
     };
     result.unwrap_or_else(|f| fail(f.code, f.message))
@@ -540,6 +557,61 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     } else {
         exit::EXPECTATIONS_FAILED
     })
+}
+
+/// The YAML files under `path` (itself, if a file), sorted.
+fn yaml_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                yaml_files(&e, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_owned());
+    }
+    Ok(())
+}
+
+fn lint(paths: &[PathBuf], format: LintFormat) -> Result<u8, Failure> {
+    use std::io::Read;
+    let mut findings = Vec::new();
+    for path in paths {
+        let (name, texts) = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::usage(format!("stdin: {e}")))?;
+            ("-".to_owned(), vec![("-".to_owned(), text)])
+        } else {
+            let mut files = Vec::new();
+            yaml_files(path, &mut files).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+            let texts = files
+                .iter()
+                .map(|f| {
+                    std::fs::read_to_string(f)
+                        .map(|t| (f.display().to_string(), t))
+                        .map_err(|e| Failure::usage(format!("{}: {e}", f.display())))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (path.display().to_string(), texts)
+        };
+        if texts.is_empty() {
+            return Err(Failure::usage(format!("{name}: no .yaml or .yml files")));
+        }
+        for (file, text) in texts {
+            let docs = crate::lint::parse_documents(&file, &text).map_err(Failure::usage)?;
+            findings.extend(crate::lint::lint(&file, &docs));
+        }
+    }
+    match format {
+        LintFormat::Text => emit(&crate::lint::text(&findings))?,
+        LintFormat::Json => {
+            emit(&(serde_json::to_string_pretty(&findings).map_err(Failure::backend)? + "\n"))?;
+        }
+    }
+    Ok(if findings.is_empty() { exit::OK } else { exit::EXPECTATIONS_FAILED })
 }
 
 fn kube_cleanup(run: Option<&str>, namespace: Option<&str>, cluster: &ClusterArgs) -> Result<u8, Failure> {

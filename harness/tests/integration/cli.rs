@@ -234,3 +234,60 @@ fn report_reads_a_run_directory_from_before_per_pair_discovery() {
         assert!(p["expected"].as_u64().unwrap() > 20, "{p}");
     }
 }
+
+fn lint_fixture() -> PathBuf {
+    testkit::workspace_root().join("harness/tests/fixtures/lint/seed-original")
+}
+
+/// The seed's original pods: the `&&` that kept the in-pod listener from ever starting is
+/// found on its line, with a fix; the exit code says something was found.
+#[test]
+fn lint_flags_the_seeds_original_manifests() {
+    let out = harness().arg("lint").arg(lint_fixture()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("seed-original/demo-talkerlistener.yaml:12: [shell-operator-without-shell]"), "{text}");
+    assert!(text.contains("`&&`") && text.contains("fix: one process per container"), "{text}");
+    assert_eq!(text.matches("[buffered-logs]").count(), 3, "{text}");
+    let json = harness().args(["lint", "--format", "json"]).arg(lint_fixture()).output().unwrap();
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().any(|f| f["rule"] == "shell-operator-without-shell" && f["line"] == 12));
+}
+
+/// What the project ships and what `harness render` produces is clean — except the scenario
+/// that exists to show a domain mismatch, which lint must catch.
+#[test]
+fn lint_is_clean_on_the_projects_manifests_and_rendered_objects() {
+    let root = testkit::workspace_root();
+    let out = harness().arg("lint").arg(root.join("manifests")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let status = harness().arg("render").arg(&path).arg("--out").arg(dir.path()).output().unwrap().status;
+        assert!(status.success(), "render {}", path.display());
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let out = harness().arg("lint").arg(&path).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if path.ends_with("domain-mismatch.yaml") {
+            assert_eq!(out.status.code(), Some(1));
+            assert!(text.contains("[ros-domain-mismatch]"), "{text}");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{}: {text}", path.display());
+        }
+    }
+}
+
+#[test]
+fn lint_of_unreadable_yaml_exits_2_with_the_place() {
+    let out = assert_cmd::Command::from_std(harness())
+        .args(["lint", "-"])
+        .write_stdin("kind: Pod\nspec: [1, 2\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("-:") && err.contains("not YAML"), "{err}");
+}
