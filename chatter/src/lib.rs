@@ -6,6 +6,7 @@
 
 pub mod demo_log;
 pub mod payload;
+pub mod probe;
 pub mod qos;
 pub mod record;
 

@@ -61,6 +61,27 @@ pub enum Command {
     /// (as is, unicast peers, a multicast CNI, host network) on the simulated cluster, one
     /// table, and the least invasive change that delivers everything, as a kustomize overlay.
     Matrix(MatrixArgs),
+    /// Before a run: can the packets DDS needs cross between every pair of nodes, on the pod
+    /// network and on the host network (unicast to the DDS ports in four sizes, SPDP
+    /// multicast), and how far apart are the node clocks? Writes doctor.json.
+    Doctor {
+        scenario: PathBuf,
+        /// Where to probe (the simulated cluster).
+        #[arg(long, value_enum, default_value_t = BackendArg::Netns)]
+        backend: BackendArg,
+        /// Probes per kind and pair.
+        #[arg(long, default_value_t = 20)]
+        count: u32,
+        /// Directory that receives `<id>-doctor/doctor.json`.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Directory of aarch64 builds for arm64 nodes.
+        #[arg(long)]
+        arm64_bin_dir: Option<PathBuf>,
+        /// Run the native build on arm64 nodes instead of aarch64 under qemu.
+        #[arg(long, conflicts_with = "arm64_bin_dir")]
+        arm64_as_amd64: bool,
+    },
     /// Find known ROS-on-Kubernetes pitfalls in manifests before running: files, directories
     /// (every .yaml/.yml inside) or `-` for stdin. Exit 1 when something is found, 2 when an
     /// input cannot be read.
@@ -126,6 +147,10 @@ pub struct RunArgs {
     /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
     #[arg(long, conflicts_with = "arm64_bin_dir")]
     pub arm64_as_amd64: bool,
+    /// Run `harness doctor` first (netns): its probes go into the run directory
+    /// (`doctor.json`) and the diagnosis cites them.
+    #[arg(long)]
+    pub preflight: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
 }
@@ -405,6 +430,9 @@ fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
         Command::Lint { paths, format } => lint(&paths, format),
+        Command::Doctor { scenario, backend, count, out, arm64_bin_dir, arm64_as_amd64 } => {
+            doctor(&scenario, backend, count, &out, arm64_bin_dir, arm64_as_amd64)
+        }
         Command::Node { .. } => Ok(exit::USAGE),
     };
     result.unwrap_or_else(|f| fail(f.code, f.message))
@@ -520,6 +548,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
                         trials,
                         progress: !no_progress,
                         run_id: Some(v.id.to_owned()),
+                        preflight: None,
                     };
                     let mut backend = NetnsBackend::new(nodes.clone(), arm64.clone());
                     match runner::run(&vs, &mut backend, &opts, stop.clone()).await {
@@ -557,6 +586,47 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     } else {
         exit::EXPECTATIONS_FAILED
     })
+}
+
+fn doctor(
+    scenario: &std::path::Path,
+    backend: BackendArg,
+    count: u32,
+    out: &std::path::Path,
+    arm64_bin_dir: Option<PathBuf>,
+    arm64_as_amd64: bool,
+) -> Result<u8, Failure> {
+    if backend != BackendArg::Netns {
+        return Err(Failure::usage(
+            "harness doctor probes the simulated cluster (--backend netns) for now; on a cluster, run \
+             `talker probe serve` / `talker probe send` in pods on each node (see README)",
+        ));
+    }
+    if count == 0 {
+        return Err(Failure::usage("--count must be at least 1"));
+    }
+    let s = spec::load(scenario).map_err(Failure::usage)?;
+    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
+    let arm64 = if arm64_as_amd64 {
+        Arm64::Native
+    } else {
+        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
+    let report = rt.block_on(async {
+        let mut backend = NetnsBackend::new(NodeCommand::SelfExe(exe), arm64);
+        backend.doctor(&s, count).await
+    });
+    let report = report.map_err(Failure::backend)?;
+    let dir = out.join(crate::results::run_id(&format!("{}-doctor", s.name), chatter::now_ns()));
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::backend(format!("{}: {e}", dir.display())))?;
+    crate::results::write_atomic(&dir.join("doctor.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")
+    })
+    .map_err(Failure::backend)?;
+    emit(&format!("{}report: {}\n", report.text(), dir.join("doctor.json").display()))?;
+    Ok(exit::OK)
 }
 
 /// The YAML files under `path` (itself, if a file), sorted.
@@ -669,8 +739,21 @@ fn netns_cleanup() -> u8 {
 }
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
-    let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64_bin_dir, arm64_as_amd64, kube } =
-        args;
+    let RunArgs {
+        scenario,
+        backend,
+        trials,
+        out,
+        node_bin_dir,
+        no_progress,
+        arm64_bin_dir,
+        arm64_as_amd64,
+        preflight,
+        kube,
+    } = args;
+    if preflight && backend != BackendArg::Netns {
+        return Err(Failure::usage("--preflight probes the simulated cluster: use it with --backend netns"));
+    }
     let s = spec::load(&scenario).map_err(Failure::usage)?;
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
@@ -694,12 +777,20 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
             kube.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_default()
         ),
     };
-    let opts = RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id) };
+    let mut opts =
+        RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id), preflight: None };
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
     rt.block_on(async move {
         let (stop_tx, stop) = watch::channel(false);
         watch_signals(stop_tx, leftovers).map_err(Failure::backend)?;
+        if preflight {
+            eprintln!("harness: preflight: probing the cluster (harness doctor)");
+            let report =
+                NetnsBackend::new(nodes.clone(), arm64.clone()).doctor(&s, 20).await.map_err(Failure::backend)?;
+            eprint!("{}", report.text());
+            opts.preflight = Some(report);
+        }
         let outcome = match backend {
             BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
             BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,

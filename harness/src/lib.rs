@@ -12,6 +12,7 @@ pub mod backend;
 pub mod cli;
 pub mod demo;
 pub mod diagnosis;
+pub mod doctor;
 pub mod lint;
 pub mod matrix;
 pub mod placement;

@@ -369,7 +369,8 @@ mod tests {
 
     #[test]
     fn lines_come_from_the_parser() {
-        let docs = parse_documents("t.yaml", "a: 1\n---\nkind: Pod\nspec:\n  containers:\n    - name: x\n").expect("yaml");
+        let docs =
+            parse_documents("t.yaml", "a: 1\n---\nkind: Pod\nspec:\n  containers:\n    - name: x\n").expect("yaml");
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].at(&["spec", "containers"]).map(Node::line), Some(6));
         assert_eq!(docs[1].get("kind").map(Node::line), Some(3));

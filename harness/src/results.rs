@@ -39,6 +39,9 @@ pub struct RunMeta {
     /// Every node stamped records with one clock (absent in older runs: known from the backend).
     #[serde(default)]
     pub shared_clock: Option<bool>,
+    /// The doctor's probes before the run (`harness run --preflight`), also in `doctor.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor: Option<crate::doctor::DoctorReport>,
 }
 
 impl RunMeta {
@@ -49,7 +52,9 @@ impl RunMeta {
 
     /// What the rules must know about the scenario and the backend.
     pub fn setting(&self) -> crate::diagnosis::Setting {
-        crate::diagnosis::Setting::new(&self.scenario, &self.plan, &self.backend)
+        let mut setting = crate::diagnosis::Setting::new(&self.scenario, &self.plan, &self.backend);
+        setting.doctor.clone_from(&self.doctor);
+        setting
     }
 
     /// How the analysis reads time.

@@ -28,6 +28,9 @@ pub struct RunOptions {
     /// The run's id [default: from the scenario name and the start time]; known before the run
     /// so that a second Ctrl-C can name what it leaves behind.
     pub run_id: Option<String>,
+    /// The doctor's probes from before the run (`--preflight`): kept in the run directory
+    /// (`doctor.json`, `run.json`) and cited by the diagnosis.
+    pub preflight: Option<crate::doctor::DoctorReport>,
 }
 
 /// A finished (or interrupted) run.
@@ -105,7 +108,14 @@ async fn run_trials<B: Backend>(
         placements: Default::default(),
         container_exits: Default::default(),
         shared_clock: Some(backend.shared_clock()),
+        doctor: opts.preflight.clone(),
     };
+    if let Some(d) = &opts.preflight {
+        results::write_atomic(&dir.path.join("doctor.json"), |w| {
+            serde_json::to_writer_pretty(&mut *w, d).map_err(std::io::Error::from)?;
+            w.write_all(b"\n")
+        })?;
+    }
     meta.notes = run_notes(&meta, backend.notes());
     dir.write_meta(&meta)?;
     tracing::info!(run = %run_id, dir = %dir.path.display(), "run started");

@@ -98,6 +98,7 @@ pub fn report() -> RunReport {
         warmup_s: 1.0,
         faults: Vec::new(),
         start_delays: Default::default(),
+        doctor: None,
     };
     let info = RunInfo {
         run_id: "20261123T000000Z-fixture",

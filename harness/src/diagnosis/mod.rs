@@ -80,6 +80,8 @@ pub struct Setting {
     pub faults: Vec<FaultSpec>,
     /// Configured `startDelayS` per container id.
     pub start_delays: BTreeMap<String, f64>,
+    /// The doctor's probes before the run (`--preflight`): the rules cite them.
+    pub doctor: Option<crate::doctor::DoctorReport>,
 }
 
 impl Setting {
@@ -98,6 +100,7 @@ impl Setting {
                 .filter(|(_, c)| !c.start_delay.is_zero())
                 .map(|(_, c)| (c.id.clone(), c.start_delay.as_secs_f64()))
                 .collect(),
+            doctor: None,
         }
     }
 

@@ -191,7 +191,11 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Finding> {
         return None;
     }
     let local = local_delivery(c)?;
-    Some(
+    let doctor = c.setting.doctor.as_ref().and_then(|d| {
+        let (from, to) = (c.pair.talker_node.as_deref()?, c.pair.listener_node.as_deref()?);
+        d.multicast_words(from, to)
+    });
+    let finding = Some(
         Finding::new(
             "no-discovery-across-nodes",
             Severity::Failure,
@@ -208,7 +212,11 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Finding> {
             local.received,
             local.expected
         )),
-    )
+    );
+    finding.map(|f| match doctor {
+        Some(words) => f.evidence(words),
+        None => f,
+    })
 }
 
 pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
@@ -672,6 +680,7 @@ mod tests {
             warmup_s: 1.0,
             faults: Vec::new(),
             start_delays: BTreeMap::new(),
+            doctor: None,
         }
     }
 

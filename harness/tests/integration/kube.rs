@@ -438,8 +438,13 @@ async fn run_mock_with(mock: Mock, pin: bool, stop_after: Option<Duration>, pod_
     let client = kube::Client::new(service, "default");
     let scenario = harness::spec::parse(SCENARIO, Path::new("mock.yaml")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts =
-        RunOptions { results_root: out.path().to_owned(), trials: None, progress: false, run_id: Some(RUN.into()) };
+    let opts = RunOptions {
+        results_root: out.path().to_owned(),
+        trials: None,
+        progress: false,
+        run_id: Some(RUN.into()),
+        preflight: None,
+    };
     let kube_opts = KubeOptions { images: Images::new("registry.test", "t"), namespace, pod_timeout, pin };
     let (stop_tx, stop) = watch::channel(false);
     if let Some(after) = stop_after {
@@ -832,7 +837,13 @@ async fn real_cluster_seed_run() {
     let client = kube::Client::try_default().await.expect("a kubeconfig");
     let scenario = harness::spec::load(&testkit::workspace_root().join("scenarios/seed.yaml")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions { results_root: out.path().to_owned(), trials: Some(2), progress: false, run_id: None };
+    let opts = RunOptions {
+        results_root: out.path().to_owned(),
+        trials: Some(2),
+        progress: false,
+        run_id: None,
+        preflight: None,
+    };
     let tag = std::env::var("CHATTER_IMAGE_TAG").unwrap_or_else(|_| "dev".into());
     let registry = std::env::var("CHATTER_IMAGE_REGISTRY").unwrap_or_else(|_| Images::DEFAULT_REGISTRY.into());
     let kube_opts = KubeOptions {

@@ -384,3 +384,71 @@ fn matrix_proves_which_fix_works() {
     assert!(stdout.contains("Recommended: Cyclone DDS unicast discovery peers"), "{stdout}");
     assert!(dir.join("unicast-peers/report.html").is_file() && dir.join("matrix.html").is_file());
 }
+
+fn doctor(scenario_file: &str) -> Value {
+    let out = tempfile::tempdir().unwrap();
+    let output = harness()
+        .args(["doctor", "--count", "10", "--out"])
+        .arg(out.path())
+        .arg(scenario(scenario_file))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "doctor: {}", String::from_utf8_lossy(&output.stderr));
+    let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let left = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
+    assert!(!left.contains("chh-"), "namespaces left behind:\n{left}");
+    serde_json::from_str(&std::fs::read_to_string(dir.join("doctor.json")).unwrap()).unwrap()
+}
+
+fn answered(d: &Value, network: &str, from: &str, to: &str, kind: &str) -> u64 {
+    let net = d["networks"].as_array().unwrap().iter().find(|n| n["network"] == network).unwrap();
+    let rep = net["reports"].as_array().unwrap().iter().find(|r| r["from"] == from).unwrap();
+    rep["counts"].as_array().unwrap().iter().find(|c| c["to"] == to && c["kind"] == kind).unwrap()["answered"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The doctor on the seed's cluster (the Pi's prober and responder run as aarch64 under
+/// qemu): multicast crosses nodes only on the host network, unicast of every size on both,
+/// and one clock gives an offset of ~0 with its uncertainty.
+#[test]
+fn doctor_finds_multicast_blocked_on_the_pod_network_only() {
+    let d = doctor("seed.yaml");
+    for (from, to) in [("master", "pi"), ("pi", "master")] {
+        assert_eq!(answered(&d, "pod", from, to, "multicast"), 0, "{from} → {to}");
+        assert_eq!(answered(&d, "host", from, to, "multicast"), 10, "{from} → {to}");
+        for net in ["pod", "host"] {
+            for kind in ["unicast-64", "unicast-1472", "unicast-8972", "unicast-65000"] {
+                assert_eq!(answered(&d, net, from, to, kind), 10, "{net} {from} → {to} {kind}");
+            }
+        }
+    }
+    let clock = &d["clocks"][0];
+    assert_eq!(clock["node"], "pi");
+    assert!(clock["offset_ns"].as_i64().unwrap().abs() < 5_000_000, "{clock}");
+    assert!(clock["uncertainty_ns"].as_u64().unwrap() > 0, "{clock}");
+}
+
+/// A partition between the nodes stops unicast too, on both networks.
+#[test]
+fn doctor_under_a_partition_finds_unicast_blocked() {
+    let d = doctor("fault-partition.yaml");
+    for net in ["pod", "host"] {
+        assert_eq!(answered(&d, net, "master", "pi", "unicast-64"), 0, "{net}");
+        assert_eq!(answered(&d, net, "pi", "master", "unicast-1472"), 0, "{net}");
+    }
+}
+
+/// `--preflight`: the doctor's probes are stored with the run and the diagnosis cites them.
+#[test]
+fn preflight_probes_are_kept_and_cited() {
+    let r = run(&scenario("seed.yaml"), &["--trials", "1", "--preflight"]);
+    assert!(r.dir.join("doctor.json").is_file());
+    let evidence = r.summary["findings"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains(
+            "doctor: multicast pi → master: 0/20 probes on the pod network, 20/20 probes on the host network"
+        ),
+        "{evidence}"
+    );
+}

@@ -181,6 +181,190 @@ impl NetnsBackend {
     }
 }
 
+impl NetnsBackend {
+    /// `harness doctor` on the simulated cluster: one probe pod per node plus each node's host
+    /// network, the scenario's loss and partition faults in place (partitions for the whole
+    /// doctor), a responder on every node and network, then a prober on every node and network
+    /// against every other node. Removes everything it made.
+    pub async fn doctor(
+        &mut self,
+        scenario: &Scenario,
+        count: u32,
+    ) -> Result<crate::doctor::DoctorReport, BackendError> {
+        if !chatter_sandbox::is_root() {
+            return Err(BackendError::Unsupported("the netns doctor needs root (it builds network namespaces)".into()));
+        }
+        let nodes = declared_nodes(scenario);
+        let plan = Plan {
+            scenario: scenario.name.clone(),
+            nodes: nodes.clone(),
+            pods: nodes
+                .iter()
+                .map(|n| PlacedPod {
+                    name: format!("probe-{}", n.name),
+                    node: n.name.clone(),
+                    node_selector: Default::default(),
+                    host_network: false,
+                    tolerations: Vec::new(),
+                    containers: Vec::new(),
+                })
+                .collect(),
+            timing: crate::timing::TrialTiming {
+                warmup: Duration::ZERO,
+                duration: Duration::ZERO,
+                drain: Duration::ZERO,
+            },
+        };
+        self.faults = scenario.faults.iter().filter(|f| !matches!(f, FaultSpec::Delay { .. })).cloned().collect();
+        let result = self.doctor_on(scenario, &plan, count).await;
+        let cleaned = self.cleanup().await;
+        let report = result?;
+        cleaned?;
+        Ok(report)
+    }
+
+    async fn doctor_on(
+        &mut self,
+        scenario: &Scenario,
+        plan: &Plan,
+        count: u32,
+    ) -> Result<crate::doctor::DoctorReport, BackendError> {
+        use tokio::io::AsyncBufReadExt;
+        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
+        self.build(topo.clone())?;
+        let mut notes = vec!["one clock: every simulated node uses this machine's clock, so offsets are ~0".to_owned()];
+        for f in &self.faults {
+            if let FaultSpec::Partition { between, .. } = f {
+                let (Some(a), Some(b)) = (topo.node_index(&between[0]), topo.node_index(&between[1])) else {
+                    continue;
+                };
+                nft(&topo.node_ns(a), &partition_rules(b, true))?;
+                nft(&topo.node_ns(b), &partition_rules(a, true))?;
+            }
+            notes.push(format!("fault in place for the whole doctor: {}", f.describe()));
+        }
+        let domain = scenario.dds.domain;
+        // The talker binary, natively or (arm64 nodes) its aarch64 build under qemu.
+        let talker = |node: &str| -> Result<Vec<String>, BackendError> {
+            match &self.arm64 {
+                Arm64::Emulate { bin_dir } if is_arm64(plan, node) && local_arch() != "arm64" => Ok(vec![
+                    "qemu-aarch64".into(),
+                    "-L".into(),
+                    super::AARCH64_SYSROOT.into(),
+                    bin_dir.join("talker").display().to_string(),
+                ]),
+                _ => {
+                    let (program, lead) = self.nodes.resolve("talker")?;
+                    Ok(std::iter::once(program.display().to_string()).chain(lead).collect())
+                }
+            }
+        };
+        let ns_of = |i: usize, net: &str| -> String {
+            if net == "pod" {
+                topo.pod_ns(&plan.pods[i].name).unwrap_or_default()
+            } else {
+                topo.node_ns(i)
+            }
+        };
+        let addr_of = |i: usize, net: &str| -> String {
+            if net == "pod" {
+                format!("10.42.{i}.{}", i + 2)
+            } else {
+                Topology::node_addr(i)
+            }
+        };
+        let mut responders = Vec::new();
+        for (i, n) in plan.nodes.iter().enumerate() {
+            for net in crate::doctor::NETWORKS {
+                let mut cmd = tokio::process::Command::new("nsenter");
+                cmd.arg(format!("--net=/run/netns/{}", ns_of(i, net))).arg("--").args(talker(&n.name)?);
+                cmd.args(["probe", "serve", "--node", &format!("{}/{net}", n.name), "--domain", &domain.to_string()]);
+                cmd.stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped());
+                cmd.kill_on_drop(true);
+                let mut child = cmd
+                    .spawn()
+                    .map_err(|source| BackendError::Spawn { what: format!("probe responder on {}", n.name), source })?;
+                // Event: the responder says it is serving.
+                if let Some(err) = child.stderr.take() {
+                    let mut lines = tokio::io::BufReader::new(err).lines();
+                    let mut said = Vec::new();
+                    let ready = tokio::time::timeout(Duration::from_secs(30), async {
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l.contains("serving as") {
+                                return true;
+                            }
+                            said.push(l);
+                        }
+                        false
+                    })
+                    .await;
+                    if !matches!(ready, Ok(true)) {
+                        return Err(setup_err(
+                            "probe serve",
+                            format!("the responder on {} did not start: {}", n.name, said.join(" / ")),
+                        ));
+                    }
+                }
+                responders.push(child);
+            }
+        }
+        let mut networks = Vec::new();
+        for net in crate::doctor::NETWORKS {
+            let mut reports = Vec::new();
+            for (i, n) in plan.nodes.iter().enumerate() {
+                let mut cmd = tokio::process::Command::new("nsenter");
+                cmd.arg(format!("--net=/run/netns/{}", ns_of(i, net))).arg("--").args(talker(&n.name)?);
+                cmd.args(["probe", "send", "--node", &format!("{}/{net}", n.name), "--domain", &domain.to_string()]);
+                cmd.args(["--count", &count.to_string(), "--settle", "1"]);
+                for (j, m) in plan.nodes.iter().enumerate().filter(|(j, _)| *j != i) {
+                    cmd.arg("--target").arg(format!("{}/{net}={}", m.name, addr_of(j, net)));
+                }
+                let out = cmd
+                    .output()
+                    .await
+                    .map_err(|source| BackendError::Spawn { what: format!("prober on {}", n.name), source })?;
+                if !out.status.success() {
+                    return Err(setup_err("probe send", String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+                }
+                let mut report: chatter::probe::ProbeReport = serde_json::from_slice(&out.stdout)
+                    .map_err(|e| setup_err("probe send", format!("unreadable report: {e}")))?;
+                // Names without the network suffix: the table says which network it is.
+                let strip = |s: &mut String| {
+                    if let Some((node, _)) = s.split_once('/') {
+                        *s = node.to_owned();
+                    }
+                };
+                strip(&mut report.from);
+                report.counts.iter_mut().for_each(|c| strip(&mut c.to));
+                report.clocks.iter_mut().for_each(|c| strip(&mut c.node));
+                reports.push(report);
+            }
+            networks.push(crate::doctor::NetworkProbes { network: net.to_owned(), reports });
+        }
+        for mut r in responders {
+            let _ = r.kill().await;
+        }
+        let reference = plan.nodes.first().map(|n| n.name.clone()).unwrap_or_default();
+        let clocks = networks
+            .iter()
+            .find(|n| n.network == "host")
+            .and_then(|n| n.reports.iter().find(|r| r.from == reference))
+            .map(|r| r.clocks.clone())
+            .unwrap_or_default();
+        Ok(crate::doctor::DoctorReport {
+            scenario: scenario.name.clone(),
+            backend: "netns".into(),
+            domain,
+            networks,
+            reference,
+            clocks,
+            notes,
+        })
+    }
+}
+
 impl Backend for NetnsBackend {
     fn name(&self) -> &'static str {
         "netns"

@@ -1,0 +1,176 @@
+//! `harness doctor`: before a run, per ordered node pair and per network (the pod network and
+//! the host network), whether the packets DDS needs cross — unicast to the domain's DDS ports in
+//! four sizes (64 B, a full 1500-MTU frame, a jumbo frame, 64 KiB: MTU and fragmentation
+//! trouble), SPDP multicast to 239.255.0.1 — and how far apart the node clocks are. The probes
+//! are the node binary's own mode (`talker probe`), so the same builds, images and qemu path
+//! serve.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+pub use chatter::probe::{ClockOffset, ProbeCount, ProbeReport};
+
+/// The two networks a pod can be on.
+pub const NETWORKS: [&str; 2] = ["pod", "host"];
+
+/// The probe kinds, in table order, with their column titles.
+pub const KINDS: [(&str, &str); 5] = [
+    ("unicast-64", "unicast 64 B"),
+    ("unicast-1472", "1472 B"),
+    ("unicast-8972", "8972 B (fragmented)"),
+    ("unicast-65000", "64 KiB (fragmented)"),
+    ("multicast", "SPDP multicast"),
+];
+
+/// Everything the doctor found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoctorReport {
+    pub scenario: String,
+    pub backend: String,
+    pub domain: u16,
+    /// Per network (`pod`, `host`), each node's prober report; targets are `<node>`.
+    pub networks: Vec<NetworkProbes>,
+    /// Clock offsets of every node against the reference node (`reference`), from the
+    /// host-network exchanges.
+    pub reference: String,
+    pub clocks: Vec<ClockOffset>,
+    /// What the reader must know (faults in place, one clock).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkProbes {
+    pub network: String,
+    pub reports: Vec<ProbeReport>,
+}
+
+fn cell(c: &ProbeCount) -> String {
+    let mark = if c.answered == c.sent {
+        "✓"
+    } else if c.answered == 0 {
+        "✗"
+    } else {
+        "~"
+    };
+    format!("{mark} {}/{}", c.answered, c.sent)
+}
+
+impl DoctorReport {
+    /// One count: `from` → `to` on `network`, of `kind`.
+    pub fn count(&self, network: &str, from: &str, to: &str, kind: &str) -> Option<&ProbeCount> {
+        self.networks
+            .iter()
+            .find(|n| n.network == network)?
+            .reports
+            .iter()
+            .find(|r| r.from == from)?
+            .counts
+            .iter()
+            .find(|c| c.to == to && c.kind == kind)
+    }
+
+    /// The tables as text: one per network, rows `from → to`, a column per probe kind.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for n in &self.networks {
+            let _ = writeln!(out, "{} network (answered / sent):", n.network);
+            let mut rows: Vec<Vec<String>> =
+                vec![std::iter::once("pair".to_owned()).chain(KINDS.iter().map(|(_, t)| (*t).to_owned())).collect()];
+            for r in &n.reports {
+                let mut targets: Vec<&str> = r.counts.iter().map(|c| c.to.as_str()).collect();
+                targets.dedup();
+                for to in targets {
+                    let mut row = vec![format!("{} → {to}", r.from)];
+                    for (kind, _) in KINDS {
+                        row.push(r.counts.iter().find(|c| c.to == to && c.kind == kind).map_or("–".into(), cell));
+                    }
+                    rows.push(row);
+                }
+            }
+            let widths: Vec<usize> =
+                (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+            for r in &rows {
+                let mut line = String::from("  ");
+                for (i, c) in r.iter().enumerate() {
+                    let _ = write!(line, "{c}{}  ", " ".repeat(widths[i] - c.chars().count()));
+                }
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        }
+        let _ =
+            writeln!(out, "clock offsets against {} (median of the exchanges; ± half the round trip):", self.reference);
+        for c in &self.clocks {
+            let _ = writeln!(
+                out,
+                "  {}: {:+.3} ms ± {:.3} ms ({} samples)",
+                c.node,
+                c.offset_ns as f64 / 1e6,
+                c.uncertainty_ns as f64 / 1e6,
+                c.samples
+            );
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+        out
+    }
+
+    /// What a run's diagnosis can cite about `from` → `to` multicast, e.g. "multicast pi →
+    /// master: 0/20 probes on the pod network, 20/20 on the host network".
+    pub fn multicast_words(&self, from: &str, to: &str) -> Option<String> {
+        let on = |net: &str| {
+            self.count(net, from, to, "multicast")
+                .map(|c| format!("{}/{} probes on the {net} network", c.answered, c.sent))
+        };
+        let parts: Vec<String> = NETWORKS.iter().filter_map(|n| on(n)).collect();
+        (!parts.is_empty()).then(|| format!("doctor: multicast {from} → {to}: {}", parts.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(to: &str, multicast: u32) -> Vec<ProbeCount> {
+        KINDS
+            .iter()
+            .map(|(k, _)| ProbeCount {
+                kind: (*k).into(),
+                to: to.into(),
+                sent: 20,
+                answered: if *k == "multicast" { multicast } else { 20 },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tables_and_citations() {
+        let r = DoctorReport {
+            scenario: "seed".into(),
+            backend: "netns".into(),
+            domain: 0,
+            networks: vec![
+                NetworkProbes {
+                    network: "pod".into(),
+                    reports: vec![ProbeReport { from: "pi".into(), counts: counts("master", 0), clocks: vec![] }],
+                },
+                NetworkProbes {
+                    network: "host".into(),
+                    reports: vec![ProbeReport { from: "pi".into(), counts: counts("master", 20), clocks: vec![] }],
+                },
+            ],
+            reference: "master".into(),
+            clocks: vec![ClockOffset { node: "pi".into(), offset_ns: 12_000, uncertainty_ns: 40_000, samples: 20 }],
+            notes: vec![],
+        };
+        let t = r.text();
+        assert!(t.contains("pi → master  ✓ 20/20"), "{t}");
+        assert!(t.contains("✗ 0/20"), "{t}");
+        assert!(t.contains("pi: +0.012 ms ± 0.040 ms (20 samples)"), "{t}");
+        assert_eq!(
+            r.multicast_words("pi", "master").as_deref(),
+            Some("doctor: multicast pi → master: 0/20 probes on the pod network, 20/20 probes on the host network")
+        );
+    }
+}
