@@ -385,19 +385,29 @@ fn matrix_proves_which_fix_works() {
     assert!(dir.join("unicast-peers/report.html").is_file() && dir.join("matrix.html").is_file());
 }
 
+/// The aarch64 builds for arm64 nodes under qemu.
+fn arm64_bin_dir() -> String {
+    let bin_dir = testkit::workspace_root().join("target/aarch64-unknown-linux-gnu/release");
+    assert!(bin_dir.join("talker").is_file(), "aarch64 builds missing: run `bash scripts/build-arm64.sh`");
+    bin_dir.display().to_string()
+}
+
 fn doctor(scenario_file: &str) -> Value {
     let out = tempfile::tempdir().unwrap();
     let output = harness()
-        .args(["doctor", "--count", "10", "--out"])
+        .args(["doctor", "--count", "10", "--arm64-bin-dir", &arm64_bin_dir(), "--out"])
         .arg(out.path())
         .arg(scenario(scenario_file))
         .output()
         .unwrap();
     assert!(output.status.success(), "doctor: {}", String::from_utf8_lossy(&output.stderr));
     let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let d: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("doctor.json")).unwrap()).unwrap();
+    let note = d["notes"][0].as_str().unwrap();
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
     let left = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
-    assert!(!left.contains("chh-"), "namespaces left behind:\n{left}");
-    serde_json::from_str(&std::fs::read_to_string(dir.join("doctor.json")).unwrap()).unwrap()
+    assert!(!left.contains(&tag), "namespaces {tag}* left behind:\n{left}");
+    d
 }
 
 fn answered(d: &Value, network: &str, from: &str, to: &str, kind: &str) -> u64 {
@@ -442,7 +452,7 @@ fn doctor_under_a_partition_finds_unicast_blocked() {
 /// `--preflight`: the doctor's probes are stored with the run and the diagnosis cites them.
 #[test]
 fn preflight_probes_are_kept_and_cited() {
-    let r = run(&scenario("seed.yaml"), &["--trials", "1", "--preflight"]);
+    let r = run(&scenario("seed.yaml"), &["--trials", "1", "--preflight", "--arm64-bin-dir", &arm64_bin_dir()]);
     assert!(r.dir.join("doctor.json").is_file());
     let evidence = r.summary["findings"][0]["evidence"].to_string();
     assert!(

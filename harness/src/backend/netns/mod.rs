@@ -195,6 +195,16 @@ impl NetnsBackend {
             return Err(BackendError::Unsupported("the netns doctor needs root (it builds network namespaces)".into()));
         }
         let nodes = declared_nodes(scenario);
+        if let Arm64::Emulate { bin_dir } = &self.arm64 {
+            let arm = nodes.iter().any(|n| n.arch() == Some("arm64"));
+            if arm && local_arch() != "arm64" && !bin_dir.join("talker").is_file() {
+                return Err(BackendError::Unsupported(format!(
+                    "arm64 nodes probe with the aarch64 talker, and {} is missing: run `bash scripts/build-arm64.sh`, \
+                     pass --arm64-bin-dir, or --arm64-as-amd64",
+                    bin_dir.join("talker").display()
+                )));
+            }
+        }
         let plan = Plan {
             scenario: scenario.name.clone(),
             nodes: nodes.clone(),
@@ -232,7 +242,10 @@ impl NetnsBackend {
         use tokio::io::AsyncBufReadExt;
         let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
         self.build(topo.clone())?;
-        let mut notes = vec!["one clock: every simulated node uses this machine's clock, so offsets are ~0".to_owned()];
+        let mut notes = vec![
+            format!("probed in namespaces {PREFIX}{}-* (removed afterwards)", self.tag),
+            "one clock: every simulated node uses this machine's clock, so offsets are ~0".to_owned(),
+        ];
         for f in &self.faults {
             if let FaultSpec::Partition { between, .. } = f {
                 let (Some(a), Some(b)) = (topo.node_index(&between[0]), topo.node_index(&between[1])) else {
