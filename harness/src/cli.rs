@@ -12,7 +12,7 @@ use crate::backend::kube::objects::Images;
 use crate::backend::kube::{KubeBackend, KubeOptions};
 use crate::backend::local::LocalBackend;
 use crate::backend::netns::{Arm64, NetnsBackend};
-use crate::backend::NodeCommand;
+use crate::backend::{BackendError, NodeCommand};
 use crate::runner::{self, RunOptions};
 use crate::{report, spec};
 
@@ -81,6 +81,12 @@ pub enum Command {
         /// Run the native build on arm64 nodes instead of aarch64 under qemu.
         #[arg(long, conflicts_with = "arm64_bin_dir")]
         arm64_as_amd64: bool,
+        /// kube: how to reach the cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// kube: the talker image that carries the probe.
+        #[command(flatten)]
+        images: ImageArgs,
     },
     /// Find known ROS-on-Kubernetes pitfalls in manifests before running: files, directories
     /// (every .yaml/.yml inside) or `-` for stdin. Exit 1 when something is found, 2 when an
@@ -430,8 +436,8 @@ fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
         Command::Lint { paths, format } => lint(&paths, format),
-        Command::Doctor { scenario, backend, count, out, arm64_bin_dir, arm64_as_amd64 } => {
-            doctor(&scenario, backend, count, &out, arm64_bin_dir, arm64_as_amd64)
+        Command::Doctor { scenario, backend, count, out, arm64_bin_dir, arm64_as_amd64, cluster, images } => {
+            doctor(&scenario, backend, count, &out, (arm64_bin_dir, arm64_as_amd64), (&cluster, &images))
         }
         Command::Node { .. } => Ok(exit::USAGE),
     };
@@ -593,13 +599,12 @@ fn doctor(
     backend: BackendArg,
     count: u32,
     out: &std::path::Path,
-    arm64_bin_dir: Option<PathBuf>,
-    arm64_as_amd64: bool,
+    (arm64_bin_dir, arm64_as_amd64): (Option<PathBuf>, bool),
+    (cluster, images): (&ClusterArgs, &ImageArgs),
 ) -> Result<u8, Failure> {
-    if backend != BackendArg::Netns {
+    if backend == BackendArg::Local {
         return Err(Failure::usage(
-            "harness doctor probes the simulated cluster (--backend netns) for now; on a cluster, run \
-             `talker probe serve` / `talker probe send` in pods on each node (see README)",
+            "harness doctor probes between nodes: on local every pod shares one network; use --backend netns or kube",
         ));
     }
     if count == 0 {
@@ -613,12 +618,26 @@ fn doctor(
         Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
+    let id = crate::results::run_id(&format!("{}-doctor", s.name), chatter::now_ns());
     let report = rt.block_on(async {
-        let mut backend = NetnsBackend::new(NodeCommand::SelfExe(exe), arm64);
-        backend.doctor(&s, count).await
+        if backend == BackendArg::Kube {
+            let client = cluster
+                .client()
+                .await
+                .map_err(|e| BackendError::Unsupported(format!("cannot reach the cluster: {e}")))?;
+            let opts = KubeOptions {
+                images: Images::new(&images.image_registry, &images.image_tag),
+                namespace: None,
+                pod_timeout: std::time::Duration::from_secs(180),
+                pin: true,
+            };
+            KubeBackend::new(client, opts).doctor(&s, count, &id).await
+        } else {
+            NetnsBackend::new(NodeCommand::SelfExe(exe), arm64).doctor(&s, count).await
+        }
     });
     let report = report.map_err(Failure::backend)?;
-    let dir = out.join(crate::results::run_id(&format!("{}-doctor", s.name), chatter::now_ns()));
+    let dir = out.join(&id);
     std::fs::create_dir_all(&dir).map_err(|e| Failure::backend(format!("{}: {e}", dir.display())))?;
     crate::results::write_atomic(&dir.join("doctor.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::from)?;

@@ -170,8 +170,9 @@ impl State {
         }
         let applied = self.pods.get(name)?;
         let selector = &applied["spec"]["nodeSelector"];
-        let node = selector["kubernetes.io/hostname"]
+        let node = applied["spec"]["nodeName"]
             .as_str()
+            .or(selector["kubernetes.io/hostname"].as_str())
             .map(str::to_owned)
             .or_else(|| mock.schedule.get(name).map(|n| (*n).to_owned()))
             .unwrap_or_else(|| if selector["kubernetes.io/arch"] == "arm64" { "pi".into() } else { "master".into() });
@@ -198,7 +199,7 @@ impl State {
                     let died = mock.died.iter().find(|(p, cn, _)| *p == name && cn == c).map(|(_, _, s)| s.clone());
                     let state = match died {
                         Some(s) => json!({"terminated": s}),
-                        None if c == "talker" && !mock.endless => {
+                        None if (c == "talker" && !mock.endless) || c == "send" => {
                             json!({"terminated": {"exitCode": 0, "reason": "Completed"}})
                         }
                         None => json!({"running": {}}),
@@ -208,6 +209,9 @@ impl State {
                 .collect();
             ("Running", json!([{"type": "PodScheduled", "status": "True"}]), json!(statuses))
         };
+        let host = applied["spec"]["hostNetwork"] == true;
+        let node_no = if node == "master" { 1 } else { 2 };
+        let pod_ip = if host { format!("192.168.0.{node_no}") } else { format!("10.42.{node_no}.{}", name.len()) };
         let mut meta = applied["metadata"].clone();
         meta["namespace"] = json!(ns);
         meta["uid"] = json!(format!("uid-{name}"));
@@ -216,7 +220,7 @@ impl State {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": meta,
             "spec": {"nodeName": node, "containers": applied["spec"]["containers"].clone()},
-            "status": {"phase": phase, "conditions": conditions, "containerStatuses": statuses}
+            "status": {"phase": phase, "conditions": conditions, "containerStatuses": statuses, "podIP": pod_ip}
         }))
     }
 }
@@ -365,6 +369,31 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
                     continue;
                 }
             },
+            (&Method::GET, true, ["namespaces", _, "pods", name, "log"]) if query.contains("container=send") => {
+                // A prober's report, as the mock network answers: flannel drops multicast
+                // between nodes on the pod network; the host network carries it.
+                let args: Vec<String> = st.pods[*name]["spec"]["containers"][0]["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect();
+                let from = args[args.iter().position(|a| a == "--node").unwrap() + 1].clone();
+                let host = from.ends_with("/host");
+                let mut counts = Vec::new();
+                for t in args.iter().enumerate().filter(|(i, _)| *i > 0 && args[i - 1] == "--target").map(|(_, t)| t) {
+                    let to = t.split('=').next().unwrap();
+                    for kind in ["unicast-64", "unicast-1472", "unicast-8972", "unicast-65000", "multicast"] {
+                        let answered = if kind == "multicast" && !host { 0 } else { 20 };
+                        counts.push(json!({"kind": kind, "to": to, "sent": 20, "answered": answered}));
+                    }
+                }
+                let report = json!({"from": from, "counts": counts, "clocks": []});
+                send.send_response(
+                    Response::builder().body(Body::from(format!("talker probe\n{report}\n").into_bytes())).unwrap(),
+                );
+                continue;
+            }
             (&Method::GET, true, ["namespaces", _, "pods", name, "log"]) => {
                 let container = url_param(&query, "container").unwrap_or_default();
                 send.send_response(Response::builder().body(Body::from(logs(name, &container).into_bytes())).unwrap());
@@ -826,6 +855,68 @@ async fn cleanup_deletes_only_what_the_harness_labelled() {
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0].path, "/api/v1/namespaces/chatter-old");
     assert_eq!(deletes[0].body["preconditions"]["uid"], "uid-chatter-old");
+}
+
+/// The kube doctor: a responder pinned (nodeName) to every node on the pod network and on the
+/// host network, probers against the other nodes' responder addresses on the same network,
+/// the reports read from their logs, and the namespace (privileged: host-network probes) gone.
+#[tokio::test]
+async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
+    let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let server = tokio::spawn(serve(handle, Mock::default(), Arc::clone(&seen)));
+    let client = kube::Client::new(service, "default");
+    let scenario = harness::spec::parse(SCENARIO, Path::new("mock.yaml")).unwrap();
+    let opts = KubeOptions {
+        images: Images::new("registry.test", "t"),
+        namespace: None,
+        pod_timeout: Duration::from_secs(5),
+        pin: true,
+    };
+    let report =
+        tokio::time::timeout(Duration::from_secs(60), KubeBackend::new(client, opts).doctor(&scenario, 20, RUN))
+            .await
+            .expect("doctor hung");
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            let seen = seen.lock().unwrap().clone();
+            panic!(
+                "{e}: {:#?}",
+                seen.iter().map(|s| format!("{} {}?{}", s.method, s.path, s.query)).collect::<Vec<_>>()
+            );
+        }
+    };
+    server.abort();
+    let seen = seen.lock().unwrap().clone();
+    let ran = Ran {
+        result: Err(RunError::Results(harness::results::ResultsError::Io {
+            path: "-".into(),
+            source: std::io::Error::other("unused"),
+        })),
+        seen,
+        _out: tempfile::tempdir().unwrap(),
+    };
+    let ns = ran.requests("POST /api/v1/namespaces");
+    assert_eq!(ns[1].body["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "privileged");
+    for (i, node) in ["master", "pi"].iter().enumerate() {
+        for net in ["pod", "host"] {
+            let serve = ran.applied(&format!("doctor-serve-{i}-{net}"));
+            assert_eq!(serve["spec"]["nodeName"], *node, "{serve:#}");
+            assert_eq!(serve["spec"]["hostNetwork"] == true, net == "host", "{serve:#}");
+            assert_eq!(serve["spec"]["containers"][0]["image"], "registry.test/talker:t");
+            let send = ran.applied(&format!("doctor-send-{i}-{net}"));
+            assert_eq!(send["spec"]["nodeName"], *node);
+            let args = send["spec"]["containers"][0]["args"].to_string();
+            let other = if *node == "master" { "pi" } else { "master" };
+            let ip = if net == "host" { format!("192.168.0.{}", 2 - i) } else { format!("10.42.{}.18", 2 - i) };
+            assert!(args.contains(&format!("{other}/{net}={ip}")), "{args}");
+        }
+    }
+    assert_eq!(report.count("pod", "pi", "master", "multicast").map(|c| c.answered), Some(0));
+    assert_eq!(report.count("host", "pi", "master", "multicast").map(|c| c.answered), Some(20));
+    assert_eq!(report.count("pod", "master", "pi", "unicast-65000").map(|c| c.answered), Some(20));
+    assert!(ran.has("DELETE /api/v1/namespaces/NS"));
 }
 
 #[tokio::test]

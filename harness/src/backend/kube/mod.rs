@@ -534,6 +534,149 @@ impl KubeBackend {
     }
 }
 
+impl KubeBackend {
+    /// `harness doctor --backend kube`: in a namespace of its own, a responder pod pinned to
+    /// every usable node on the pod network and on the host network, then a prober pod per
+    /// node and network against the other nodes' responders; reports from the probers' logs.
+    /// Everything goes with the namespace at the end.
+    pub async fn doctor(
+        &mut self,
+        scenario: &Scenario,
+        count: u32,
+        run_id: &str,
+    ) -> Result<crate::doctor::DoctorReport, BackendError> {
+        let nodes = self.nodes(scenario).await?;
+        self.run_id = run_id.to_owned();
+        let ns = objects::namespace_name(run_id);
+        // Host-network probes need `privileged` Pod Security enforcement.
+        self.create_namespace(&ns, true).await?;
+        self.bind_pods_role(&ns).await;
+        self.namespace = Some(ns.clone());
+        let result = self.doctor_in(&nodes, scenario.dds.domain, count).await;
+        let cleaned = self.cleanup().await;
+        let report = result?;
+        cleaned?;
+        Ok(crate::doctor::DoctorReport { scenario: scenario.name.clone(), ..report })
+    }
+
+    async fn doctor_in(
+        &mut self,
+        nodes: &[Node],
+        domain: u16,
+        count: u32,
+    ) -> Result<crate::doctor::DoctorReport, BackendError> {
+        let api = self.pods()?;
+        let ns = self.namespace.clone().unwrap_or_default();
+        let pp = PatchParams::apply(MANAGER).force();
+        let apply = |name: String, node: &str, host: bool, args: Vec<String>| {
+            let pod = objects::probe_pod(&name, &ns, &self.run_id, &self.opts.images, node, host, args);
+            (name, Patch::Apply(pod))
+        };
+        // Responders, then their addresses once they run.
+        let mut ips: BTreeMap<(String, &str), String> = BTreeMap::new();
+        let mut serve = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            for net in crate::doctor::NETWORKS {
+                let args = ["probe", "serve", "--node", &format!("{}/{net}", n.name), "--domain", &domain.to_string()]
+                    .map(str::to_owned)
+                    .to_vec();
+                serve.push((
+                    apply(format!("doctor-serve-{i}-{net}"), &n.name, net == "host", args),
+                    n.name.clone(),
+                    net,
+                ));
+            }
+        }
+        for ((name, pod), _, _) in &serve {
+            call(&format!("apply pod {name}"), || api.patch(name, &pp, pod)).await?;
+        }
+        for ((name, _), node, net) in &serve {
+            let waited =
+                tokio::time::timeout(self.opts.pod_timeout, await_condition(api.clone(), name, started_or_stuck()))
+                    .await
+                    .map_err(|_| BackendError::Pod {
+                        pod: name.clone(),
+                        reason: format!("not running after {} s", self.opts.pod_timeout.as_secs()),
+                    })?
+                    .map_err(|e| BackendError::Wait { what: format!("watch pod {name}"), source: Box::new(e) })?;
+            if let Some(reason) = waited.as_ref().and_then(pod_problem) {
+                return Err(BackendError::Pod { pod: name.clone(), reason });
+            }
+            let ip = waited
+                .and_then(|p| p.status?.pod_ip)
+                .ok_or_else(|| BackendError::Pod { pod: name.clone(), reason: "running without an address".into() })?;
+            ips.insert((node.clone(), *net), ip);
+        }
+        // Probers, one per node and network, each against the others on the same network.
+        let mut networks = Vec::new();
+        for net in crate::doctor::NETWORKS {
+            let mut reports = Vec::new();
+            for (i, n) in nodes.iter().enumerate() {
+                let mut args: Vec<String> = [
+                    "probe",
+                    "send",
+                    "--node",
+                    &format!("{}/{net}", n.name),
+                    "--domain",
+                    &domain.to_string(),
+                    "--count",
+                    &count.to_string(),
+                ]
+                .map(str::to_owned)
+                .to_vec();
+                for m in nodes.iter().filter(|m| m.name != n.name) {
+                    if let Some(ip) = ips.get(&(m.name.clone(), net)) {
+                        args.extend(["--target".to_owned(), format!("{}/{net}={ip}", m.name)]);
+                    }
+                }
+                let (name, pod) = apply(format!("doctor-send-{i}-{net}"), &n.name, net == "host", args);
+                call(&format!("apply pod {name}"), || api.patch(&name, &pp, &pod)).await?;
+                tokio::time::timeout(
+                    self.opts.pod_timeout,
+                    await_condition(api.clone(), &name, terminated(vec!["send".into()])),
+                )
+                .await
+                .map_err(|_| BackendError::Pod { pod: name.clone(), reason: "the prober did not finish".into() })?
+                .map_err(|e| BackendError::Wait { what: format!("watch pod {name}"), source: Box::new(e) })?;
+                let lp = LogParams { container: Some("send".into()), ..LogParams::default() };
+                let text = call(&format!("logs of {name}"), || api.logs(&name, &lp)).await?;
+                let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or("");
+                let mut report: chatter::probe::ProbeReport =
+                    serde_json::from_str(line).map_err(|e| BackendError::Pod {
+                        pod: name.clone(),
+                        reason: format!("unreadable probe report ({e}): {}", text.trim()),
+                    })?;
+                let strip = |s: &mut String| {
+                    if let Some((node, _)) = s.split_once('/') {
+                        *s = node.to_owned();
+                    }
+                };
+                strip(&mut report.from);
+                report.counts.iter_mut().for_each(|c| strip(&mut c.to));
+                report.clocks.iter_mut().for_each(|c| strip(&mut c.node));
+                reports.push(report);
+            }
+            networks.push(crate::doctor::NetworkProbes { network: net.to_owned(), reports });
+        }
+        let reference = nodes.first().map(|n| n.name.clone()).unwrap_or_default();
+        let clocks = networks
+            .iter()
+            .find(|n| n.network == "host")
+            .and_then(|n| n.reports.iter().find(|r| r.from == reference))
+            .map(|r| r.clocks.clone())
+            .unwrap_or_default();
+        Ok(crate::doctor::DoctorReport {
+            scenario: String::new(),
+            backend: "kube".into(),
+            domain,
+            networks,
+            reference,
+            clocks,
+            notes: vec![format!("probe pods in namespace {ns}, pinned to each node by nodeName")],
+        })
+    }
+}
+
 impl Backend for KubeBackend {
     fn shared_clock(&self) -> bool {
         false

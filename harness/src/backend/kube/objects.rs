@@ -344,6 +344,69 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
     }
 }
 
+/// A doctor probe pod pinned to `node` (by `nodeName`: the probe must run exactly there, and
+/// a node the scheduler would avoid is still worth probing): `serve` answers probes until
+/// deleted, a prober (`send`, with its `targets` as `name=ip`) reports once and exits. On the
+/// host network for the `host` variant.
+pub fn probe_pod(
+    name: &str,
+    namespace: &str,
+    run_id: &str,
+    images: &Images,
+    node: &str,
+    host_network: bool,
+    args: Vec<String>,
+) -> Pod {
+    let serve = args.get(1).is_some_and(|a| a == "serve");
+    Pod {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(namespace.to_owned()),
+            labels: Some(labels(run_id, &[("app.kubernetes.io/component", "doctor")])),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            node_name: Some(node.to_owned()),
+            restart_policy: Some("Never".into()),
+            host_network: host_network.then_some(true),
+            dns_policy: host_network.then(|| "ClusterFirstWithHostNet".into()),
+            automount_service_account_token: Some(false),
+            termination_grace_period_seconds: Some(2),
+            // The doctor must reach every node, tainted or not.
+            tolerations: Some(vec![Toleration { operator: Some("Exists".into()), ..Toleration::default() }]),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                run_as_user: Some(UID),
+                run_as_group: Some(UID),
+                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+                ..Default::default()
+            }),
+            containers: vec![Container {
+                name: if serve { "serve".into() } else { "send".into() },
+                image: Some(images.talker.clone()),
+                args: Some(args),
+                resources: Some(ResourceRequirements {
+                    requests: Some(BTreeMap::from([
+                        ("cpu".into(), quantity("10m")),
+                        ("memory".into(), quantity("16Mi")),
+                    ])),
+                    limits: Some(BTreeMap::from([("memory".into(), quantity("128Mi"))])),
+                    ..Default::default()
+                }),
+                security_context: Some(SecurityContext {
+                    allow_privilege_escalation: Some(false),
+                    read_only_root_filesystem: Some(true),
+                    capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Pod::default()
+    }
+}
+
 /// The annotation patch that releases a pod's nodes (the value: the release time, ns).
 pub fn release_patch(at_ns: u64) -> serde_json::Value {
     serde_json::json!({"metadata": {"annotations": {chatter::RELEASE_ANNOTATION: at_ns.to_string()}}})
@@ -471,6 +534,26 @@ mod tests {
                 assert_eq!(c.security_context.as_ref().and_then(|s| s.read_only_root_filesystem), Some(true));
             }
         }
+    }
+
+    #[test]
+    fn probe_pods_are_pinned_by_node_name_with_a_host_network_variant() {
+        let images = Images::new("r", "t");
+        let serve = ["probe", "serve", "--node", "pi/host"].map(String::from).to_vec();
+        let p = probe_pod("doctor-serve-1-host", "ns", "run", &images, "pi", true, serve);
+        let spec = p.spec.expect("spec");
+        assert_eq!(spec.node_name.as_deref(), Some("pi"));
+        assert_eq!(spec.node_selector, None, "nodeName, not a selector: the scheduler is not asked");
+        assert_eq!((spec.host_network, spec.dns_policy.as_deref()), (Some(true), Some("ClusterFirstWithHostNet")));
+        assert_eq!(spec.containers[0].name, "serve");
+        assert_eq!(spec.containers[0].image.as_deref(), Some("r/talker:t"));
+        let send = ["probe", "send", "--node", "pi/pod", "--target", "master/pod=10.42.0.7"].map(String::from).to_vec();
+        let p = probe_pod("doctor-send-1-pod", "ns", "run", &images, "pi", false, send);
+        let spec = p.spec.expect("spec");
+        assert_eq!((spec.host_network, spec.dns_policy), (None, None));
+        assert_eq!(spec.containers[0].name, "send");
+        assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+        assert!(owned_by_run(p.metadata.labels.as_ref().expect("labels"), "run"));
     }
 
     /// Your own containers: your image, command and args, your env plus what makes stock demo
