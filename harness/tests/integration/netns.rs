@@ -238,9 +238,12 @@ fn late_listener_is_a_late_joiner_and_nothing_is_lost() {
     let r = run(&scenario("fault-late-listener.yaml"), &[]);
     for row in trial_rows(&r.pairs_csv, "talker.talker", "listener.listener") {
         assert_eq!(row["lost"], "0", "what was sent before it was up is not loss: {row:?}");
-        // 20 Hz for 4 s; the listener is up from 2 s and its window from 3 s: about 20 expected.
-        let expected: u64 = row["expected"].parse().unwrap();
-        assert!((18..=22).contains(&expected), "{row:?}");
+        // 20 Hz until 4 s; the listener is up from about 2 s (its own start record) and its
+        // window from a second later: what the talker sent from then on is expected.
+        let expected: f64 = row["expected"].parse().unwrap();
+        let from: f64 = row["window_from_s"].parse().unwrap();
+        assert!((2.9..3.6).contains(&from), "the window opens warmupS after the late start: {row:?}");
+        assert!((expected - 20.0 * (4.0 - from)).abs() <= 2.0, "{row:?}");
     }
     let f = finding(&r.summary, "late-joiner");
     assert_eq!(f["severity"], "info");
