@@ -613,6 +613,18 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             if c.command.as_ref().is_some_and(Vec::is_empty) {
                 return Err(violation(format!("{field}.command"), "command must name a program".into(), anchor));
             }
+            let talkers_end = s.trials.warmup_s.0 + s.trials.duration_s.0;
+            if let Some(d) = c.start_delay_s.filter(|d| d.0 >= talkers_end) {
+                return Err(violation(
+                    format!("{field}.startDelayS"),
+                    format!(
+                        "starts at {} s, when the talkers have stopped (warmupS + durationS = {talkers_end} s): it would \
+                         never take part; start it earlier or lengthen the trial",
+                        d.0
+                    ),
+                    anchor,
+                ));
+            }
             if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
                 return Err(violation(format!("{field}.standIn"), "standIn must name a program".into(), anchor));
             }
@@ -715,6 +727,28 @@ pods:
         let e = err(&format!("{OK}trials: {{rateHz: -3}}\n"));
         assert!(e.to_string().contains("must be a positive number, got -3"), "{e}");
         assert_eq!(e.location().and_then(|l| l.line), Some(12));
+    }
+
+    /// A container started after the talkers stop would be silently dropped and then reported as
+    /// "never started": refused, naming the field.
+    #[test]
+    fn start_delay_past_the_talkers_end_is_refused() {
+        let text = OK.replace("{name: listener, role: listener}", "{name: listener, role: listener, startDelayS: 7}");
+        let text = format!("{text}trials: {{warmupS: 1, durationS: 5}}\n");
+        let e = err(&text);
+        assert!(
+            matches!(e, SpecError::Invalid { ref field, .. } if field == "pods[0].containers[1].startDelayS"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("starts at 7 s, when the talkers have stopped (warmupS + durationS = 6 s)"),
+            "{e}"
+        );
+        let ok = format!(
+            "{}trials: {{warmupS: 1, durationS: 5}}\n",
+            OK.replace("{name: listener, role: listener}", "{name: listener, role: listener, startDelayS: 5.5}")
+        );
+        parse(&ok, Path::new("s.yaml")).expect("a start inside the trial is fine");
     }
 
     #[test]
