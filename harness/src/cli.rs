@@ -338,8 +338,16 @@ pub enum KubeAction {
 
 #[derive(Debug, Subcommand)]
 pub enum NetnsAction {
-    /// Remove every namespace (and its processes) left by a crashed netns run.
-    Cleanup,
+    /// Remove the namespaces (and stop the processes) that crashed or killed netns runs left;
+    /// those of a run still going on are kept unless --all.
+    Cleanup {
+        /// Only this run's (its run id).
+        #[arg(long)]
+        run: Option<String>,
+        /// Also the namespaces of runs whose harness is still running.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -432,7 +440,7 @@ fn dispatch(command: Command) -> u8 {
         Command::Kube { action: KubeAction::Cleanup { run, namespace, cluster } } => {
             kube_cleanup(run.as_deref(), namespace.as_deref(), &cluster)
         }
-        Command::Netns { action: NetnsAction::Cleanup } => Ok(netns_cleanup()),
+        Command::Netns { action: NetnsAction::Cleanup { run, all } } => Ok(netns_cleanup(run.as_deref(), all)),
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
         Command::Lint { paths, format } => lint(&paths, format),
@@ -747,8 +755,24 @@ fn watch_signals(stop: watch::Sender<bool>, leftovers: String) -> std::io::Resul
     Ok(())
 }
 
-fn netns_cleanup() -> u8 {
-    let removed = crate::backend::netns::remove_namespaces(crate::backend::netns::topology::PREFIX);
+fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
+    use crate::backend::netns::{remove_run, runs};
+    let mut removed = Vec::new();
+    for r in runs() {
+        let name = r.run_id.clone().unwrap_or_else(|| "unregistered".into());
+        if run.is_some_and(|id| r.run_id.as_deref() != Some(id)) {
+            continue;
+        }
+        if r.alive && !all {
+            println!(
+                "kept {} namespace(s) of run {name}: its harness (pid {}) is still running (--all removes them too)",
+                r.namespaces.len(),
+                r.pid.unwrap_or(0)
+            );
+            continue;
+        }
+        removed.extend(remove_run(&r.tag));
+    }
     if removed.is_empty() {
         println!("removed 0 namespaces");
     } else {

@@ -465,3 +465,75 @@ fn preflight_probes_are_kept_and_cited() {
         "{evidence}"
     );
 }
+
+/// A netns run started in the background, stopped when its first message is collected.
+fn background_run(out: &Path, scenario_text: &str) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let path = out.join("long.yaml");
+    std::fs::write(&path, scenario_text).unwrap();
+    let mut child = harness()
+        .args(["run", "--backend", "netns", "--no-progress", "--out"])
+        .arg(out.join("results"))
+        .arg(&path)
+        .env("RUST_LOG", "harness=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("first message received") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
+    }
+    // Keep draining stderr so the run never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let dir = std::fs::read_dir(out.join("results")).unwrap().next().unwrap().unwrap().path();
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let note = meta["notes"][0].as_str().unwrap().to_owned();
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
+    (child, tag)
+}
+
+fn namespaces_of(tag: &str) -> Vec<String> {
+    let list = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
+    list.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| n.starts_with(tag)).map(str::to_owned).collect()
+}
+
+/// A run killed with SIGKILL leaves its namespaces and node processes; `harness netns cleanup`
+/// removes exactly those, stopping the processes, while a second run beside it keeps going and
+/// then ends cleanly.
+#[test]
+fn cleanup_removes_a_killed_runs_leftovers_and_nothing_of_a_live_run() {
+    let long = "name: long\nnodes: [{name: a}, {name: b}]\npods:\n  - name: p\n    nodeSelector: {kubernetes.io/hostname: a}\n    containers: [{name: t, role: talker, rateHz: 20}, {name: l, role: listener}]\ntrials: {count: 1, durationS: 60, warmupS: 0}\n";
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut killed, dead_tag) = background_run(one.path(), long);
+    let dead_pids: Vec<String> = namespaces_of(&dead_tag)
+        .iter()
+        .flat_map(|ns| {
+            let out = Command::new("ip").args(["netns", "pids", ns]).output().unwrap().stdout;
+            String::from_utf8(out).unwrap().split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+        })
+        .collect();
+    killed.kill().unwrap(); // SIGKILL: no cleanup of its own
+    killed.wait().unwrap();
+    assert!(!namespaces_of(&dead_tag).is_empty() && !dead_pids.is_empty(), "the killed run left namespaces and nodes");
+    let (mut live, live_tag) = background_run(two.path(), long);
+
+    let out = harness().args(["netns", "cleanup"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(namespaces_of(&dead_tag).is_empty(), "the killed run's namespaces are gone: {text}");
+    for pid in &dead_pids {
+        // Gone, or exited and waiting for init to reap it (a zombie): not running.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = state.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        assert!(!running, "node process {pid} of the killed run still runs: {state}");
+    }
+    assert!(!namespaces_of(&live_tag).is_empty(), "the live run's namespaces were kept: {text}");
+    assert!(text.contains("kept") && text.contains("still running"), "{text}");
+
+    Command::new("kill").args(["-INT", &live.id().to_string()]).status().unwrap();
+    assert_eq!(live.wait().unwrap().code(), Some(130), "the live run ends cleanly");
+    assert!(namespaces_of(&live_tag).is_empty());
+}

@@ -1,6 +1,7 @@
 //! The `netns` backend: a simulated k3s + flannel cluster on this machine (see [`topology`]).
 //! Requires root. Everything it creates is named `chh-<tag>-…` and removed at the end, after an
-//! error and on Ctrl-C; `harness netns cleanup` removes leftovers of a crashed run.
+//! error and on Ctrl-C or SIGTERM; each run registers its tag under [`REGISTRY`] so that
+//! `harness netns cleanup` removes only the leftovers of runs whose harness is gone.
 //!
 //! Faults: loss and partitions through nftables in the node namespaces; delay through
 //! `tc netem` when the kernel has it (refused before the run otherwise, never skipped); kills
@@ -106,21 +107,110 @@ pub fn list_namespaces(prefix: &str) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// Kills every process in each namespace, then deletes the namespaces. Returns what it removed.
+/// Where every netns run (and doctor) registers itself while it runs: a file per tag holding
+/// the harness's pid and the run id, so `harness netns cleanup` can tell a crashed run's
+/// leftovers from a run still going on beside it.
+pub const REGISTRY: &str = "/run/chatter-harness";
+
+fn register(tag: &str, run_id: &str) -> Result<(), BackendError> {
+    let dir = std::path::Path::new(REGISTRY);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join(tag), format!("{} {run_id}\n", std::process::id())))
+        .map_err(|e| setup_err("register the run", format!("{REGISTRY}/{tag}: {e}")))
+}
+
+fn unregister(tag: &str) {
+    let _ = std::fs::remove_file(std::path::Path::new(REGISTRY).join(tag));
+}
+
+/// One run's namespaces, and whether the harness that made them is still running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    pub tag: String,
+    pub run_id: Option<String>,
+    pub pid: Option<u32>,
+    /// Its harness process is still running: not a leftover (yet).
+    pub alive: bool,
+    pub namespaces: Vec<String>,
+}
+
+/// Whether `pid` is a running harness.
+fn harness_alive(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).split('\0').next().is_some_and(|exe| exe.contains("harness")))
+}
+
+/// Every tag's namespaces, with its registration.
+pub fn runs() -> Vec<Leftover> {
+    let mut by_tag: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for ns in list_namespaces(PREFIX) {
+        let tag = ns.trim_start_matches(PREFIX).split('-').next().unwrap_or("").to_owned();
+        by_tag.entry(tag).or_default().push(ns);
+    }
+    by_tag
+        .into_iter()
+        .map(|(tag, namespaces)| {
+            let reg = std::fs::read_to_string(std::path::Path::new(REGISTRY).join(&tag)).ok();
+            let mut parts = reg.as_deref().unwrap_or("").split_whitespace();
+            let pid = parts.next().and_then(|p| p.parse().ok());
+            let run_id = parts.next().map(str::to_owned);
+            Leftover { alive: pid.is_some_and(harness_alive), tag, run_id, pid, namespaces }
+        })
+        .collect()
+}
+
+/// The processes inside namespace `ns`.
+fn pids_in(ns: &str) -> Vec<i32> {
+    std::process::Command::new("ip")
+        .args(["netns", "pids", ns])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().filter_map(|p| p.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Stops every process in the namespaces (SIGTERM, then SIGKILL after 2 s) and waits until they
+/// are gone, then deletes the namespaces. Returns what it removed.
 pub fn remove_namespaces(prefix: &str) -> Vec<String> {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
     let names = list_namespaces(prefix);
-    for ns in &names {
-        if let Ok(out) = std::process::Command::new("ip").args(["netns", "pids", ns]).output() {
-            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = std::process::Command::new("kill").args(["-KILL", pid]).status();
-            }
-        }
+    let pids: Vec<i32> = names.iter().flat_map(|ns| pids_in(ns)).collect();
+    // Running: it exists and is not a zombie (a zombie has exited; its parent, or init for an
+    // orphan of a killed harness, reaps it).
+    let running = |p: i32| {
+        kill(Pid::from_raw(p), None).is_ok()
+            && std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .is_ok_and(|st| st.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    };
+    let alive = |pids: &[i32]| pids.iter().copied().filter(|p| running(*p)).collect::<Vec<_>>();
+    for p in &pids {
+        let _ = kill(Pid::from_raw(*p), Signal::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let mut left = alive(&pids);
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20)); // polling another process's exit: no event to wait on
+        left = alive(&pids);
+    }
+    for p in &left {
+        let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !alive(&left).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
     // Pods first, then nodes, then the underlay: veths go with their namespaces.
     for ns in names.iter().rev() {
         let _ = run("ip", &["netns".into(), "del".into(), ns.clone()], None);
     }
     names
+}
+
+/// Removes one run's namespaces (see [`remove_namespaces`]) and its registration.
+pub fn remove_run(tag: &str) -> Vec<String> {
+    let removed = remove_namespaces(&format!("{PREFIX}{tag}-"));
+    unregister(tag);
+    removed
 }
 
 fn qemu_major() -> Option<u32> {
@@ -226,6 +316,7 @@ impl NetnsBackend {
             },
         };
         self.faults = scenario.faults.iter().filter(|f| !matches!(f, FaultSpec::Delay { .. })).cloned().collect();
+        register(&self.tag, &format!("doctor-{}", scenario.name))?;
         let result = self.doctor_on(scenario, &plan, count).await;
         let cleaned = self.cleanup().await;
         let report = result?;
@@ -400,7 +491,7 @@ impl Backend for NetnsBackend {
         Ok(declared_nodes(scenario))
     }
 
-    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, _run_id: &str) -> Result<(), BackendError> {
+    async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, run_id: &str) -> Result<(), BackendError> {
         if !chatter_sandbox::is_root() {
             return Err(BackendError::Unsupported(
                 "the netns backend needs root (it creates network namespaces, veths and nftables rules)".into(),
@@ -441,6 +532,7 @@ impl Backend for NetnsBackend {
             }
         }
         self.faults.clone_from(&scenario.faults);
+        register(&self.tag, run_id)?;
         self.build(Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes))
     }
 
@@ -516,7 +608,7 @@ impl Backend for NetnsBackend {
     }
 
     async fn cleanup(&mut self) -> Result<(), BackendError> {
-        let removed = remove_namespaces(&format!("{PREFIX}{}-", self.tag));
+        let removed = remove_run(&self.tag);
         tracing::info!("removed {} namespaces", removed.len());
         let left = list_namespaces(&format!("{PREFIX}{}-", self.tag));
         if left.is_empty() {
