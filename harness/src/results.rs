@@ -150,6 +150,10 @@ impl RunDir {
         fs::create_dir_all(&path).map_err(io_err(&path))?;
         let csv_path = path.join("records.csv");
         let file = OpenOptions::new().create_new(true).write(true).open(&csv_path).map_err(io_err(&csv_path))?;
+        // The new directory and file survive a crash: their parents' entries are on disk too.
+        for dir in [root, path.as_path()] {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
+        }
         Ok(RunDir { path, records: csv::Writer::from_writer(file), logs: Default::default() })
     }
 
@@ -175,13 +179,15 @@ impl RunDir {
         Ok(())
     }
 
-    /// Makes everything appended so far durable on disk.
+    /// Makes everything appended so far durable on disk (written and fsynced): called after
+    /// every trial, so a crash loses at most the trial in progress.
     pub fn flush(&mut self) -> Result<(), ResultsError> {
         let path = self.path.join("records.csv");
         for w in self.logs.values_mut() {
-            w.flush().map_err(io_err(&path))?;
+            w.flush().and_then(|()| w.get_ref().sync_data()).map_err(io_err(&path))?;
         }
-        self.records.flush().map_err(io_err(&path))
+        self.records.flush().map_err(io_err(&path))?;
+        self.records.get_ref().sync_data().map_err(io_err(&path))
     }
 
     pub fn write_meta(&self, meta: &RunMeta) -> Result<(), ResultsError> {
@@ -209,15 +215,73 @@ pub fn read_meta(dir: &Path) -> Result<RunMeta, ResultsError> {
 /// Streams the rows of a `records.csv`.
 pub fn read_records(dir: &Path) -> Result<impl Iterator<Item = Result<RecordRow, ResultsError>>, ResultsError> {
     let path = dir.join("records.csv");
-    let reader = csv::Reader::from_path(&path).map_err(|source| ResultsError::Csv { path: path.clone(), source })?;
+    let file = File::open(&path).map_err(io_err(&path))?;
+    // A run killed mid-write leaves a last line without its newline: read up to the last
+    // complete one (see [`truncated_tail`]).
+    let complete = complete_len(&file).map_err(io_err(&path))?;
+    let reader = csv::Reader::from_reader(io::Read::take(file, complete));
     Ok(reader
         .into_deserialize::<RecordRow>()
         .map(move |r| r.map_err(|source| ResultsError::Csv { path: path.clone(), source })))
 }
 
+/// The length of `file` up to and including its last newline.
+fn complete_len(file: &File) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    let len = f.metadata()?.len();
+    let mut end = len;
+    let mut buf = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = usize::try_from(end - start).unwrap_or(buf.len());
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|b| *b == b'\n') {
+            f.seek(SeekFrom::Start(0))?;
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    f.seek(SeekFrom::Start(0))?;
+    Ok(0)
+}
+
+/// Whether `records.csv` ends in a partial line (the run was killed while writing it); that
+/// line is not read.
+pub fn truncated_tail(dir: &Path) -> Result<bool, ResultsError> {
+    let path = dir.join("records.csv");
+    let file = File::open(&path).map_err(io_err(&path))?;
+    let len = file.metadata().map_err(io_err(&path))?.len();
+    Ok(complete_len(&file).map_err(io_err(&path))? < len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run killed mid-line: the records before it are read, the partial line is not, and
+    /// that is said.
+    #[test]
+    fn a_truncated_last_line_is_left_out_and_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut run = RunDir::create(dir.path(), "r").expect("create");
+        for seq in 1..=3 {
+            run.append(1, "p", "t", &Record::sent(seq, "p.t", seq)).expect("append");
+        }
+        run.flush().expect("flush");
+        let path = run.path.join("records.csv");
+        let whole = fs::read_to_string(&path).expect("read");
+        assert!(!truncated_tail(&run.path).expect("tail"));
+        assert_eq!(read_records(&run.path).expect("open").count(), 3);
+        // Cut the last line in half.
+        let cut = whole.len() - whole.lines().last().expect("a line").len() / 2 - 1;
+        fs::write(&path, &whole[..cut]).expect("write");
+        assert!(truncated_tail(&run.path).expect("tail"));
+        let rows: Vec<RecordRow> =
+            read_records(&run.path).expect("open").map(|r| r.expect("complete rows parse")).collect();
+        assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), [Some(1), Some(2)]);
+    }
 
     #[test]
     fn run_id_is_utc_and_sortable() {

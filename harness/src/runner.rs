@@ -365,7 +365,13 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     for m in meta.trials.iter().filter(|m| !seen.contains(&m.trial)) {
         add(&mut analyzer, TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m));
     }
-    let mut report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+    let mut notes = meta.notes.clone();
+    if results::truncated_tail(dir)? {
+        notes.push(
+            "records.csv ended in a partial line (the run was killed while writing it): that line was left out".into(),
+        );
+    }
+    let mut report = summarize(run_info(&meta, &base_roster, &setting), &analyzer, notes);
     add_timelines(&mut report, dir)?;
     report::write_all(dir, &report)?;
     Ok(report)

@@ -291,3 +291,18 @@ fn lint_of_unreadable_yaml_exits_2_with_the_place() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("-:") && err.contains("not YAML"), "{err}");
 }
+
+/// A run directory whose records.csv was cut mid-line (a SIGKILL while writing) still
+/// re-analyses up to its last complete record, and the report says a line was left out.
+#[test]
+fn report_reads_records_cut_mid_line() {
+    let dir = example_copy();
+    let path = dir.path().join("records.csv");
+    let whole = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &whole[..whole.len() - 20]).unwrap();
+    let out = harness().arg("report").arg(dir.path()).output().unwrap();
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert!(summary["notes"].to_string().contains("partial line"), "{}", summary["notes"]);
+}
