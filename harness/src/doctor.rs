@@ -56,7 +56,48 @@ fn cell(c: &ProbeCount) -> String {
     format!("{mark} {}/{}", c.answered, c.sent)
 }
 
+/// A prober's report with the network suffix (`pi/pod` → `pi`) taken off every node name:
+/// the table it goes into says which network it is.
+pub fn without_network(mut report: ProbeReport) -> ProbeReport {
+    let strip = |s: &mut String| {
+        if let Some((node, _)) = s.split_once('/') {
+            *s = node.to_owned();
+        }
+    };
+    strip(&mut report.from);
+    report.counts.iter_mut().for_each(|c| strip(&mut c.to));
+    report.clocks.iter_mut().for_each(|c| strip(&mut c.node));
+    report
+}
+
 impl DoctorReport {
+    /// The report of probes from every node: clock offsets are those the first node
+    /// (`reference`) measured on the host network.
+    pub fn new(
+        scenario: &str,
+        backend: &str,
+        domain: u16,
+        networks: Vec<NetworkProbes>,
+        reference: &str,
+        notes: Vec<String>,
+    ) -> DoctorReport {
+        let clocks = networks
+            .iter()
+            .find(|n| n.network == "host")
+            .and_then(|n| n.reports.iter().find(|r| r.from == reference))
+            .map(|r| r.clocks.clone())
+            .unwrap_or_default();
+        DoctorReport {
+            scenario: scenario.to_owned(),
+            backend: backend.to_owned(),
+            domain,
+            networks,
+            reference: reference.to_owned(),
+            clocks,
+            notes,
+        }
+    }
+
     /// One count: `from` → `to` on `network`, of `kind`.
     pub fn count(&self, network: &str, from: &str, to: &str, kind: &str) -> Option<&ProbeCount> {
         self.networks

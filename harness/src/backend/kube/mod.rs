@@ -641,39 +641,18 @@ impl KubeBackend {
                 let lp = LogParams { container: Some("send".into()), ..LogParams::default() };
                 let text = call(&format!("logs of {name}"), || api.logs(&name, &lp)).await?;
                 let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or("");
-                let mut report: chatter::probe::ProbeReport =
+                let report: chatter::probe::ProbeReport =
                     serde_json::from_str(line).map_err(|e| BackendError::Pod {
                         pod: name.clone(),
                         reason: format!("unreadable probe report ({e}): {}", text.trim()),
                     })?;
-                let strip = |s: &mut String| {
-                    if let Some((node, _)) = s.split_once('/') {
-                        *s = node.to_owned();
-                    }
-                };
-                strip(&mut report.from);
-                report.counts.iter_mut().for_each(|c| strip(&mut c.to));
-                report.clocks.iter_mut().for_each(|c| strip(&mut c.node));
-                reports.push(report);
+                reports.push(crate::doctor::without_network(report));
             }
             networks.push(crate::doctor::NetworkProbes { network: net.to_owned(), reports });
         }
-        let reference = nodes.first().map(|n| n.name.clone()).unwrap_or_default();
-        let clocks = networks
-            .iter()
-            .find(|n| n.network == "host")
-            .and_then(|n| n.reports.iter().find(|r| r.from == reference))
-            .map(|r| r.clocks.clone())
-            .unwrap_or_default();
-        Ok(crate::doctor::DoctorReport {
-            scenario: String::new(),
-            backend: "kube".into(),
-            domain,
-            networks,
-            reference,
-            clocks,
-            notes: vec![format!("probe pods in namespace {ns}, pinned to each node by nodeName")],
-        })
+        let reference = nodes.first().map_or("", |n| n.name.as_str());
+        let notes = vec![format!("probe pods in namespace {ns}, pinned to each node by nodeName")];
+        Ok(crate::doctor::DoctorReport::new("", "kube", domain, networks, reference, notes))
     }
 }
 

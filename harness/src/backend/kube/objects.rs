@@ -228,6 +228,38 @@ fn quantity(q: &str) -> Quantity {
     Quantity(q.to_owned())
 }
 
+/// Every pod of ours: non-root as the images' user, the runtime's seccomp profile (Pod Security
+/// `restricted`).
+fn pod_security() -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(UID),
+        run_as_group: Some(UID),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// Every container of ours: no privilege escalation, a read-only root, no capabilities.
+fn container_security() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// Requests small enough for a Raspberry Pi (pods stuck Pending on CPU requests were seen), and
+/// a 128 MiB memory limit.
+fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([("cpu".into(), quantity(cpu)), ("memory".into(), quantity(memory))])),
+        limits: Some(BTreeMap::from([("memory".into(), quantity("128Mi"))])),
+        ..Default::default()
+    }
+}
+
 /// Where a run's pods come from and where they go.
 #[derive(Debug, Clone, Copy)]
 pub struct PodContext<'a> {
@@ -274,18 +306,8 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
                 }
                 mounts
             }),
-            // Small enough for a Raspberry Pi: pods stuck Pending on CPU requests were seen.
-            resources: Some(ResourceRequirements {
-                requests: Some(BTreeMap::from([("cpu".into(), quantity("20m")), ("memory".into(), quantity("32Mi"))])),
-                limits: Some(BTreeMap::from([("memory".into(), quantity("128Mi"))])),
-                ..Default::default()
-            }),
-            security_context: Some(SecurityContext {
-                allow_privilege_escalation: Some(false),
-                read_only_root_filesystem: Some(true),
-                capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
-                ..Default::default()
-            }),
+            resources: Some(resources("20m", "32Mi")),
+            security_context: Some(container_security()),
             ..Default::default()
         })
         .collect();
@@ -305,13 +327,7 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
             // The nodes never talk to the API server.
             automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(10),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(UID),
-                run_as_group: Some(UID),
-                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
-                ..Default::default()
-            }),
+            security_context: Some(pod_security()),
             volumes: Some({
                 let mut volumes = vec![Volume {
                     name: RELEASE_VOLUME.into(),
@@ -374,31 +390,13 @@ pub fn probe_pod(
             termination_grace_period_seconds: Some(2),
             // The doctor must reach every node, tainted or not.
             tolerations: Some(vec![Toleration { operator: Some("Exists".into()), ..Toleration::default() }]),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(UID),
-                run_as_group: Some(UID),
-                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
-                ..Default::default()
-            }),
+            security_context: Some(pod_security()),
             containers: vec![Container {
                 name: if serve { "serve".into() } else { "send".into() },
                 image: Some(images.talker.clone()),
                 args: Some(args),
-                resources: Some(ResourceRequirements {
-                    requests: Some(BTreeMap::from([
-                        ("cpu".into(), quantity("10m")),
-                        ("memory".into(), quantity("16Mi")),
-                    ])),
-                    limits: Some(BTreeMap::from([("memory".into(), quantity("128Mi"))])),
-                    ..Default::default()
-                }),
-                security_context: Some(SecurityContext {
-                    allow_privilege_escalation: Some(false),
-                    read_only_root_filesystem: Some(true),
-                    capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
-                    ..Default::default()
-                }),
+                resources: Some(resources("10m", "16Mi")),
+                security_context: Some(container_security()),
                 ..Default::default()
             }],
             ..Default::default()

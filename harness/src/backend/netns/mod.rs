@@ -432,40 +432,17 @@ impl NetnsBackend {
                 if !out.status.success() {
                     return Err(setup_err("probe send", String::from_utf8_lossy(&out.stderr).trim().to_owned()));
                 }
-                let mut report: chatter::probe::ProbeReport = serde_json::from_slice(&out.stdout)
+                let report: chatter::probe::ProbeReport = serde_json::from_slice(&out.stdout)
                     .map_err(|e| setup_err("probe send", format!("unreadable report: {e}")))?;
-                // Names without the network suffix: the table says which network it is.
-                let strip = |s: &mut String| {
-                    if let Some((node, _)) = s.split_once('/') {
-                        *s = node.to_owned();
-                    }
-                };
-                strip(&mut report.from);
-                report.counts.iter_mut().for_each(|c| strip(&mut c.to));
-                report.clocks.iter_mut().for_each(|c| strip(&mut c.node));
-                reports.push(report);
+                reports.push(crate::doctor::without_network(report));
             }
             networks.push(crate::doctor::NetworkProbes { network: net.to_owned(), reports });
         }
         for mut r in responders {
             let _ = r.kill().await;
         }
-        let reference = plan.nodes.first().map(|n| n.name.clone()).unwrap_or_default();
-        let clocks = networks
-            .iter()
-            .find(|n| n.network == "host")
-            .and_then(|n| n.reports.iter().find(|r| r.from == reference))
-            .map(|r| r.clocks.clone())
-            .unwrap_or_default();
-        Ok(crate::doctor::DoctorReport {
-            scenario: scenario.name.clone(),
-            backend: "netns".into(),
-            domain,
-            networks,
-            reference,
-            clocks,
-            notes,
-        })
+        let reference = plan.nodes.first().map_or("", |n| n.name.as_str());
+        Ok(crate::doctor::DoctorReport::new(&scenario.name, "netns", domain, networks, reference, notes))
     }
 }
 
