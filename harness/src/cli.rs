@@ -75,12 +75,8 @@ pub enum Command {
         /// Directory that receives `<id>-doctor/doctor.json`.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Directory of aarch64 builds for arm64 nodes.
-        #[arg(long)]
-        arm64_bin_dir: Option<PathBuf>,
-        /// Run the native build on arm64 nodes instead of aarch64 under qemu.
-        #[arg(long, conflicts_with = "arm64_bin_dir")]
-        arm64_as_amd64: bool,
+        #[command(flatten)]
+        arm64: Arm64Args,
         /// kube: how to reach the cluster.
         #[command(flatten)]
         cluster: ClusterArgs,
@@ -146,13 +142,8 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
-    /// [default: target/aarch64-unknown-linux-gnu/release beside this binary's target dir].
-    #[arg(long)]
-    pub arm64_bin_dir: Option<PathBuf>,
-    /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
-    #[arg(long, conflicts_with = "arm64_bin_dir")]
-    pub arm64_as_amd64: bool,
+    #[command(flatten)]
+    pub arm64: Arm64Args,
     /// Run `harness doctor` first (netns): its probes go into the run directory
     /// (`doctor.json`) and the diagnosis cites them.
     #[arg(long)]
@@ -179,14 +170,37 @@ pub struct MatrixArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Directory of aarch64 `talker`/`listener` builds for arm64 nodes.
-    #[arg(long)]
-    pub arm64_bin_dir: Option<PathBuf>,
-    /// Run the native build on arm64 nodes instead of aarch64 under qemu.
-    #[arg(long, conflicts_with = "arm64_bin_dir")]
-    pub arm64_as_amd64: bool,
+    #[command(flatten)]
+    pub arm64: Arm64Args,
     #[command(flatten)]
     pub images: ImageArgs,
+}
+
+/// How the netns backend runs arm64 nodes (`run`, `matrix`, `doctor`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Arm64Args {
+    /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
+    /// [default: target/aarch64-unknown-linux-gnu/<profile> beside this binary's target dir].
+    #[arg(long)]
+    pub arm64_bin_dir: Option<PathBuf>,
+    /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
+    #[arg(long, conflicts_with = "arm64_bin_dir")]
+    pub arm64_as_amd64: bool,
+}
+
+impl Arm64Args {
+    fn resolve(&self, exe: &std::path::Path) -> Arm64 {
+        if self.arm64_as_amd64 {
+            Arm64::Native
+        } else {
+            Arm64::Emulate { bin_dir: self.arm64_bin_dir.clone().unwrap_or_else(|| default_arm64_dir(exe)) }
+        }
+    }
+}
+
+/// This binary, which embeds the nodes (`harness node talker …`).
+fn this_exe() -> Result<PathBuf, Failure> {
+    std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))
 }
 
 /// Where the node images come from.
@@ -444,8 +458,8 @@ fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
         Command::Lint { paths, format } => lint(&paths, format),
-        Command::Doctor { scenario, backend, count, out, arm64_bin_dir, arm64_as_amd64, cluster, images } => {
-            doctor(&scenario, backend, count, &out, (arm64_bin_dir, arm64_as_amd64), (&cluster, &images))
+        Command::Doctor { scenario, backend, count, out, arm64, cluster, images } => {
+            doctor(&scenario, backend, count, &out, &arm64, (&cluster, &images))
         }
         Command::Node { .. } => Ok(exit::USAGE),
     };
@@ -514,7 +528,7 @@ fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &
 
 fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     use crate::matrix::{self, MatrixReport, Outcome, VariantResult};
-    let MatrixArgs { scenario, backend, trials, out, no_progress, arm64_bin_dir, arm64_as_amd64, images } = args;
+    let MatrixArgs { scenario, backend, trials, out, no_progress, arm64, images } = args;
     if backend != BackendArg::Netns {
         return Err(Failure::usage(
             "harness matrix runs on the simulated cluster (--backend netns): on local every pod shares one network, \
@@ -525,12 +539,8 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
         return Err(Failure::usage("--trials must be at least 1"));
     }
     let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
-    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
-    let arm64 = if arm64_as_amd64 {
-        Arm64::Native
-    } else {
-        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
-    };
+    let exe = this_exe()?;
+    let arm64 = arm64.resolve(&exe);
     let nodes = NodeCommand::SelfExe(exe);
     let matrix_id = crate::results::run_id(&format!("{}-matrix", s.name), chatter::now_ns());
     let dir = out.join(&matrix_id);
@@ -607,7 +617,7 @@ fn doctor(
     backend: BackendArg,
     count: u32,
     out: &std::path::Path,
-    (arm64_bin_dir, arm64_as_amd64): (Option<PathBuf>, bool),
+    arm64: &Arm64Args,
     (cluster, images): (&ClusterArgs, &ImageArgs),
 ) -> Result<u8, Failure> {
     if backend == BackendArg::Local {
@@ -619,12 +629,8 @@ fn doctor(
         return Err(Failure::usage("--count must be at least 1"));
     }
     let s = spec::load(scenario).map_err(Failure::usage)?;
-    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
-    let arm64 = if arm64_as_amd64 {
-        Arm64::Native
-    } else {
-        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
-    };
+    let exe = this_exe()?;
+    let arm64 = arm64.resolve(&exe);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
     let id = crate::results::run_id(&format!("{}-doctor", s.name), chatter::now_ns());
     let report = rt.block_on(async {
@@ -782,18 +788,7 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
 }
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
-    let RunArgs {
-        scenario,
-        backend,
-        trials,
-        out,
-        node_bin_dir,
-        no_progress,
-        arm64_bin_dir,
-        arm64_as_amd64,
-        preflight,
-        kube,
-    } = args;
+    let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64, preflight, kube } = args;
     if preflight && backend != BackendArg::Netns {
         return Err(Failure::usage("--preflight probes the simulated cluster: use it with --backend netns"));
     }
@@ -801,12 +796,8 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }
-    let exe = std::env::current_exe().map_err(|e| Failure::backend(format!("cannot locate this binary: {e}")))?;
-    let arm64 = if arm64_as_amd64 {
-        Arm64::Native
-    } else {
-        Arm64::Emulate { bin_dir: arm64_bin_dir.unwrap_or_else(|| default_arm64_dir(&exe)) }
-    };
+    let exe = this_exe()?;
+    let arm64 = arm64.resolve(&exe);
     let nodes = match node_bin_dir {
         Some(dir) => NodeCommand::BinDir(dir),
         None => NodeCommand::SelfExe(exe),
