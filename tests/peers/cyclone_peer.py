@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 
 # Cyclone avoids loopback for multicast unless told; inside our namespace lo is all there is.
 os.environ.setdefault(
@@ -25,25 +24,12 @@ os.environ.setdefault(
     "</Interfaces></General></Domain></CycloneDDS>",
 )
 
-from cyclonedds.core import Policy, Qos  # noqa: E402
 from cyclonedds.domain import DomainParticipant  # noqa: E402
-from cyclonedds.idl import IdlStruct  # noqa: E402
 from cyclonedds.pub import DataWriter  # noqa: E402
 from cyclonedds.sub import DataReader  # noqa: E402
 from cyclonedds.topic import Topic  # noqa: E402
-from cyclonedds.util import duration  # noqa: E402
+from ros_chatter import QOS, String_  # noqa: E402
 
-
-@dataclass
-class String_(IdlStruct, typename="std_msgs::msg::dds_::String_"):
-    data: str
-
-
-QOS = Qos(
-    Policy.Reliability.Reliable(duration(milliseconds=100)),
-    Policy.History.KeepLast(10),
-    Policy.Durability.Volatile,
-)
 
 
 def main() -> int:

@@ -20,7 +20,6 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
 
 
 def only_loopback() -> bool:
@@ -37,26 +36,14 @@ if "CYCLONEDDS_URI" not in os.environ and only_loopback():
         "</Interfaces></General></Domain></CycloneDDS>"
     )
 
-from cyclonedds.core import InstanceState, Policy, Qos, ReadCondition, SampleState, ViewState, WaitSet  # noqa: E402
+from cyclonedds.core import InstanceState, ReadCondition, SampleState, ViewState, WaitSet  # noqa: E402
 from cyclonedds.domain import DomainParticipant  # noqa: E402
-from cyclonedds.idl import IdlStruct  # noqa: E402
 from cyclonedds.pub import DataWriter  # noqa: E402
 from cyclonedds.sub import DataReader  # noqa: E402
 from cyclonedds.topic import Topic  # noqa: E402
 from cyclonedds.util import duration  # noqa: E402
+from ros_chatter import QOS, String_  # noqa: E402
 
-
-@dataclass
-class String_(IdlStruct, typename="std_msgs::msg::dds_::String_"):
-    data: str
-
-
-# demo_nodes: reliable, volatile, keep-last 10.
-QOS = Qos(
-    Policy.Reliability.Reliable(duration(milliseconds=100)),
-    Policy.History.KeepLast(10),
-    Policy.Durability.Volatile,
-)
 
 
 def log(node: str, message: str) -> None:
