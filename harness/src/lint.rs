@@ -249,6 +249,7 @@ pub fn lint(file: &str, docs: &[Node]) -> Vec<LintFinding> {
                     }
                 }
                 let env = env_of(c);
+                let ros = is_ros_container(c);
                 // 3. Localhost only.
                 if let Some((v, line)) = env.get("ROS_LOCALHOST_ONLY") {
                     if v == "1" {
@@ -262,7 +263,7 @@ pub fn lint(file: &str, docs: &[Node]) -> Vec<LintFinding> {
                 }
                 // 4. Domains, compared across the whole set below.
                 let domain = env.get("ROS_DOMAIN_ID").map_or(("0".to_owned(), c.line()), |(v, l)| (v.clone(), *l));
-                if is_ros_container(c) || env.contains_key("ROS_DOMAIN_ID") {
+                if ros || env.contains_key("ROS_DOMAIN_ID") {
                     domains.push((format!("{object} container {cname}"), domain.0, domain.1));
                 }
                 // 5. Architecture-specific image without an arch selector.
@@ -286,7 +287,7 @@ pub fn lint(file: &str, docs: &[Node]) -> Vec<LintFinding> {
                         );
                     }
                 }
-                if is_ros_container(c) {
+                if ros {
                     // 7. Buffered logs.
                     let rclpy = format!("{:?}", c.get("command")).contains("_py")
                         || format!("{:?}", c.get("args")).contains("_py");

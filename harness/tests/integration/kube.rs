@@ -424,15 +424,34 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
     }
 }
 
+/// What a run (or the doctor) asked the mock, in order.
+struct Requests(Vec<Seen>);
+
+impl std::ops::Deref for Requests {
+    type Target = [Seen];
+
+    fn deref(&self) -> &[Seen] {
+        &self.0
+    }
+}
+
 struct Ran {
     result: Result<runner::RunOutcome, RunError>,
-    seen: Vec<Seen>,
+    seen: Requests,
     _out: tempfile::TempDir,
 }
 
-impl Ran {
+impl std::ops::Deref for Ran {
+    type Target = Requests;
+
+    fn deref(&self) -> &Requests {
+        &self.seen
+    }
+}
+
+impl Requests {
     fn lines(&self) -> Vec<String> {
-        self.seen.iter().map(Seen::line).collect()
+        self.iter().map(Seen::line).collect()
     }
 
     fn has(&self, line: &str) -> bool {
@@ -440,7 +459,7 @@ impl Ran {
     }
 
     fn requests(&self, line: &str) -> Vec<&Seen> {
-        self.seen.iter().filter(|s| s.line() == line).collect()
+        self.iter().filter(|s| s.line() == line).collect()
     }
 
     /// The body of the real (not dry-run) server-side apply of pod `name`.
@@ -489,7 +508,7 @@ async fn run_mock_with(mock: Mock, pin: bool, stop_after: Option<Duration>, pod_
     drop(backend);
     server.abort();
     let seen = seen.lock().unwrap().clone();
-    Ran { result, seen, _out: out }
+    Ran { result, seen: Requests(seen), _out: out }
 }
 
 /// Every object is created by this run, labelled, and deleted again.
@@ -889,14 +908,7 @@ async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
     };
     server.abort();
     let seen = seen.lock().unwrap().clone();
-    let ran = Ran {
-        result: Err(RunError::Results(harness::results::ResultsError::Io {
-            path: "-".into(),
-            source: std::io::Error::other("unused"),
-        })),
-        seen,
-        _out: tempfile::tempdir().unwrap(),
-    };
+    let ran = Requests(seen);
     let ns = ran.requests("POST /api/v1/namespaces");
     assert_eq!(ns[1].body["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "privileged");
     for (i, node) in ["master", "pi"].iter().enumerate() {
