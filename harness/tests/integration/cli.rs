@@ -1,4 +1,3 @@
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -153,22 +152,9 @@ fn interrupted_by(signal: &str, code: i32) {
         "name: long\npods:\n  - name: p\n    containers: [{name: t, role: talker, rateHz: 50}, {name: l, role: listener}]\ntrials: {count: 3, durationS: 60, warmupS: 0}\n",
     )
     .unwrap();
-    let mut child = harness()
-        .args(["run", "--no-progress", "--out"])
-        .arg(out.path())
-        .arg(&path)
-        .env("RUST_LOG", "harness=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Event: the harness logs the first message it collects.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("first message received") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
-    }
+    let mut child = crate::started_and_hearing(
+        harness().args(["run", "--no-progress", "--out"]).arg(out.path()).arg(&path).stdout(Stdio::null()),
+    );
     Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(code));

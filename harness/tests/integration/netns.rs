@@ -470,26 +470,15 @@ fn preflight_probes_are_kept_and_cited() {
 
 /// A netns run started in the background, stopped when its first message is collected.
 fn background_run(out: &Path, scenario_text: &str) -> (std::process::Child, String) {
-    use std::io::{BufRead, BufReader};
     let path = out.join("long.yaml");
     std::fs::write(&path, scenario_text).unwrap();
-    let mut child = harness()
-        .args(["run", "--backend", "netns", "--no-progress", "--out"])
-        .arg(out.join("results"))
-        .arg(&path)
-        .env("RUST_LOG", "harness=info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("first message received") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
-    }
-    // Keep draining stderr so the run never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let child = crate::started_and_hearing(
+        harness()
+            .args(["run", "--backend", "netns", "--no-progress", "--out"])
+            .arg(out.join("results"))
+            .arg(&path)
+            .stdout(std::process::Stdio::null()),
+    );
     let dir = std::fs::read_dir(out.join("results")).unwrap().next().unwrap().unwrap().path();
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     let note = meta["notes"][0].as_str().unwrap().to_owned();
