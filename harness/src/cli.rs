@@ -144,8 +144,10 @@ pub struct RunArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub arm64: Arm64Args,
-    /// Run `harness doctor` first (netns): its probes go into the run directory
-    /// (`doctor.json`) and the diagnosis cites them.
+    /// Run `harness doctor` first (netns or kube): its probes go into the run directory
+    /// (`doctor.json`) and the diagnosis cites them; on kube, the measured clock offsets put
+    /// every node's records on one clock, so cross-node latency and discovery times are shown
+    /// ± their uncertainty instead of untrusted.
     #[arg(long)]
     pub preflight: bool,
     #[command(flatten)]
@@ -330,6 +332,11 @@ impl KubeArgs {
             pod_timeout: std::time::Duration::from_secs(self.pod_timeout),
             pin: self.pin,
         }
+    }
+
+    /// The doctor's probe pods: pinned by node name, in a namespace of their own.
+    fn doctor_options(&self) -> KubeOptions {
+        KubeOptions { namespace: None, pin: true, ..self.options() }
     }
 }
 
@@ -789,8 +796,10 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
     let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64, preflight, kube } = args;
-    if preflight && backend != BackendArg::Netns {
-        return Err(Failure::usage("--preflight probes the simulated cluster: use it with --backend netns"));
+    if preflight && backend == BackendArg::Local {
+        return Err(Failure::usage(
+            "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
+        ));
     }
     let s = spec::load(&scenario).map_err(Failure::usage)?;
     if trials == Some(0) {
@@ -812,30 +821,38 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         ),
     };
     let mut opts =
-        RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id), preflight: None };
+        RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id.clone()), preflight: None };
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
     rt.block_on(async move {
         let (stop_tx, stop) = watch::channel(false);
         watch_signals(stop_tx, leftovers).map_err(Failure::backend)?;
+        let client = match backend {
+            BackendArg::Kube => Some(
+                kube.cluster.client().await.map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?,
+            ),
+            _ => None,
+        };
         if preflight {
             eprintln!("harness: preflight: probing the cluster (harness doctor)");
-            let report =
-                NetnsBackend::new(nodes.clone(), arm64.clone()).doctor(&s, 20).await.map_err(Failure::backend)?;
+            let report = match &client {
+                // Its own namespace (privileged, for the host-network probes), gone before the run.
+                Some(client) => {
+                    let id = format!("preflight-{run_id}");
+                    KubeBackend::new(client.clone(), kube.doctor_options()).doctor(&s, 20, &id).await
+                }
+                None => NetnsBackend::new(nodes.clone(), arm64.clone()).doctor(&s, 20).await,
+            };
+            let report = report.map_err(Failure::backend)?;
             eprint!("{}", report.text());
             opts.preflight = Some(report);
         }
-        let outcome = match backend {
-            BackendArg::Local => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
-            BackendArg::Netns => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
-            BackendArg::Kube => {
-                let client = kube
-                    .cluster
-                    .client()
-                    .await
-                    .map_err(|e| Failure::backend(format!("cannot reach the cluster: {e}")))?;
+        let outcome = match (backend, client) {
+            (BackendArg::Kube, Some(client)) => {
                 runner::run(&s, &mut KubeBackend::new(client, kube.options()), &opts, stop).await
             }
+            (BackendArg::Netns, _) => runner::run(&s, &mut NetnsBackend::new(nodes, arm64), &opts, stop).await,
+            _ => runner::run(&s, &mut LocalBackend::new(nodes), &opts, stop).await,
         };
         match outcome {
             Ok(o) => {

@@ -39,9 +39,9 @@ impl DemoNode {
     }
 
     /// The record a lifecycle event stands for: the process started (`start`) or its output
-    /// ended (`stop`; a crash cannot be told from a stop here).
-    pub fn event(&self, event: Lifecycle) -> Record {
-        match event {
+    /// ended (`stop`; a crash cannot be told from a stop here); none for a placement.
+    pub fn event(&self, event: Lifecycle) -> Option<Record> {
+        Some(match event {
             Lifecycle::Started { t_ns } => {
                 let info = StartInfo {
                     host: &self.pod,
@@ -64,7 +64,8 @@ impl DemoNode {
                     "output ended",
                 ),
             },
-        }
+            Lifecycle::Placed { .. } => return None,
+        })
     }
 
     /// The record of one console line, or `None` (counted in [`DemoNode::other`]).
@@ -99,14 +100,14 @@ mod tests {
     #[test]
     fn console_lines_become_records() {
         let mut t = DemoNode::new("pi.talker", "pi", ContainerRole::Talker, 3);
-        let start = t.event(Lifecycle::Started { t_ns: 5 });
+        let start = t.event(Lifecycle::Started { t_ns: 5 }).expect("a start");
         assert_eq!((start.kind, start.domain, start.role), (RecordKind::Start, Some(3), Role::Talker));
         let sent = t.line("[INFO] [1764650000.000000007] [talker]: Publishing: 'Hello World: 7'").expect("sent");
         assert_eq!((sent.kind, sent.seq, sent.t_ns), (RecordKind::Sent, Some(7), 1_764_650_000_000_000_007));
         assert!(t.line("[INFO] [1764650000.1] [listener]: I heard: [Hello World: 1]").is_none(), "not a talker's line");
         assert!(t.line("garbage \u{fffd}").is_none());
         assert_eq!(t.other, 2);
-        let stop = t.event(Lifecycle::Ended { t_ns: 9 });
+        let stop = t.event(Lifecycle::Ended { t_ns: 9 }).expect("a stop");
         assert_eq!((stop.kind, stop.count), (RecordKind::Stop, Some(7)));
 
         let mut l = DemoNode::new("m.listener", "m", ContainerRole::Listener, 0);
@@ -115,6 +116,6 @@ mod tests {
             (recv.kind, recv.payload, recv.seq, recv.talker),
             (RecordKind::Recv, Some(PayloadKind::Demo), Some(7), None)
         );
-        assert_eq!(l.event(Lifecycle::Ended { t_ns: 9 }).count, Some(1));
+        assert_eq!(l.event(Lifecycle::Ended { t_ns: 9 }).expect("a stop").count, Some(1));
     }
 }

@@ -65,6 +65,15 @@ impl RunMeta {
         }
     }
 
+    /// The doctor's clock offsets, where the nodes do not share one clock and the preflight
+    /// measured them.
+    pub fn clock_correction(&self) -> Option<crate::analysis::ClockCorrection> {
+        if self.shared_clock() {
+            return None;
+        }
+        self.doctor.as_ref().and_then(crate::analysis::ClockCorrection::from_doctor)
+    }
+
     /// The roster of one trial: where its pods actually ran.
     pub fn roster_of(&self, trial: u32) -> crate::analysis::Roster {
         let base = crate::analysis::Roster::from_plan(&self.plan);

@@ -8,7 +8,7 @@ use chatter::record::parse_line;
 use tokio::sync::{mpsc, watch};
 
 use crate::analysis::{Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
-use crate::backend::{Backend, BackendError, Line, TrialStart};
+use crate::backend::{Backend, BackendError, Lifecycle, Line, TrialStart};
 use crate::demo::DemoNode;
 use crate::placement::{place, place_trial, PlacementError};
 use crate::report;
@@ -121,6 +121,7 @@ async fn run_trials<B: Backend>(
     tracing::info!(run = %run_id, dir = %dir.path.display(), "run started");
 
     let settings = meta.analysis_settings();
+    let clocks = meta.clock_correction();
     let setting = meta.setting();
     let base_roster = Roster::from_plan(plan);
     let count = opts.trials.unwrap_or(scenario.trials.count);
@@ -142,7 +143,7 @@ async fn run_trials<B: Backend>(
             meta.placements.insert(trial, plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect());
         }
         let roster = meta.roster_of(trial);
-        let mut acc = TrialAnalyzer::new(&roster, settings);
+        let mut acc = TrialAnalyzer::new(&roster, settings).with_clocks(clocks.clone());
         // Containers whose console is read as the stock demo nodes print it.
         let mut demo_nodes: std::collections::HashMap<(String, String), DemoNode> = plan
             .containers()
@@ -150,6 +151,8 @@ async fn run_trials<B: Backend>(
             .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
             .collect();
         let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
+        // Pods the cluster placed, as the backend learns it (kube-scheduler).
+        let mut placed = std::collections::BTreeMap::new();
         let mut write_error = None;
         let mut first_message = false;
         let result = {
@@ -161,10 +164,14 @@ async fn run_trials<B: Backend>(
                 tokio::select! {
                     r = &mut trial_run, if result.is_none() => result = Some(r),
                     line = rx.recv() => match line {
+                        Some(Line { pod, event: Some(Lifecycle::Placed { node }), .. }) => {
+                            placed.insert(pod, node);
+                            acc.relocate(&placed);
+                        }
                         Some(line) => {
                             let demo = demo_nodes.get_mut(&(line.pod.clone(), line.container.clone()));
                             let record = match (line.event, demo) {
-                                (Some(event), Some(d)) => Some(d.event(event)),
+                                (Some(event), Some(d)) => d.event(event),
                                 (Some(_), None) => None,
                                 (None, Some(d)) => {
                                     let id = format!("{}.{}", line.pod, line.container);
@@ -272,9 +279,23 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
         "one clock: every node stamps records with this machine's clock, so one-way latency and discovery times \
          between nodes are real"
             .to_owned()
+    } else if let Some(c) = meta.clock_correction() {
+        let others: Vec<String> = c
+            .offsets
+            .iter()
+            .filter(|(n, _)| **n != c.reference)
+            .map(|(n, (o, u))| format!("{n} {:+.3} ms ± {:.3} ms", *o as f64 / 1e6, *u as f64 / 1e6))
+            .collect();
+        format!(
+            "nodes have their own clocks: records were put on node {}'s clock with the offsets the preflight measured \
+             ({}), so latency and discovery times between measured nodes are shown ± the offsets' uncertainty; \
+             pairs with an unmeasured node stay untrusted; negative latencies are counted, not clamped",
+            c.reference,
+            others.join(", ")
+        )
     } else {
         "nodes have their own clocks: latency and discovery times between different nodes are marked untrusted \
-         (no clock offsets measured); negative latencies are counted, not clamped"
+         (no clock offsets measured: `--preflight` measures them); negative latencies are counted, not clamped"
             .to_owned()
     });
     if meta.plan.containers().any(|(_, c)| c.output == crate::spec::Output::DemoNodes) {
@@ -317,6 +338,7 @@ fn progress_bar(show: bool, trials: u32) -> indicatif::ProgressBar {
 pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let meta = results::read_meta(dir)?;
     let settings = meta.analysis_settings();
+    let clocks = meta.clock_correction();
     let setting = meta.setting();
     let base_roster = Roster::from_plan(&meta.plan);
     let rosters: std::collections::BTreeMap<u32, Roster> = meta
@@ -348,7 +370,8 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
             if let Some((t, acc, first, last)) = current.take() {
                 add(&mut analyzer, acc.finish(meta_of(t, first, last)));
             }
-            current = Some((trial, TrialAnalyzer::new(roster_for(trial), settings), u64::MAX, 0));
+            let acc = TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone());
+            current = Some((trial, acc, u64::MAX, 0));
         }
         if let Some((_, acc, first, last)) = current.as_mut() {
             let record = row.into_record();

@@ -10,6 +10,7 @@
 //!
 //! The verdict and the findings are built above this layer (`diagnosis`, `summary`).
 
+pub mod clocks;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod pair;
@@ -21,6 +22,7 @@ pub mod trial;
 use serde::{Deserialize, Serialize};
 
 pub use crate::backend::TrialMeta;
+pub use clocks::ClockCorrection;
 pub use run::{OutcomeShare, PairSummary, RunAnalyzer};
 pub use trial::{TrialAnalyzer, TrialReport};
 

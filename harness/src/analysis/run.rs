@@ -42,8 +42,13 @@ pub struct PairSummary {
     pub latency_p99_us: Option<u64>,
     pub latency_max_us: Option<u64>,
     pub negative_latency: u64,
-    /// Latency and discovery times come from one clock.
+    /// Latency and discovery times come from one clock (or clocks put on one by measured
+    /// offsets).
     pub clock_trusted: bool,
+    /// Put on one clock by measured offsets: times are known to within ± this (the largest
+    /// over the trials).
+    #[serde(default)]
+    pub clock_uncertainty_ms: Option<f64>,
     /// The latency histogram (µs): (upper bound of the bucket, count), for others' plots.
     pub latency_buckets: Vec<(u64, u64)>,
 }
@@ -202,6 +207,7 @@ fn summarise(key: &PairKey, ps: &[&PairReport], h: Option<&Histogram<u64>>) -> P
         latency_max_us: h.map(Histogram::max),
         negative_latency: sum(|p| p.negative_latency),
         clock_trusted: ps.iter().all(|p| p.clock_trusted),
+        clock_uncertainty_ms: ps.iter().filter_map(|p| p.clock_uncertainty_ms).reduce(f64::max),
         latency_buckets: h
             .map(|h| {
                 h.iter_recorded().map(|v| (h.highest_equivalent(v.value_iterated_to()), v.count_at_value())).collect()

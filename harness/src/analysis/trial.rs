@@ -12,6 +12,7 @@ use chatter::{PayloadKind, RecordKind, Reliability, Role};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::clocks::ClockCorrection;
 use super::pair::PairAcc;
 use super::sends::SendLog;
 use super::{Delivery, Relation, Roster, TrialMeta, ANONYMOUS};
@@ -162,6 +163,10 @@ pub struct PairReport {
     /// Both ends stamp with one clock (same machine, or the backend shares one clock), so
     /// latency and discovery times are real.
     pub clock_trusted: bool,
+    /// Trusted through measured clock offsets: times between the two nodes are known to
+    /// within ± this (the offsets' uncertainties added).
+    #[serde(default)]
+    pub clock_uncertainty_ms: Option<f64>,
     pub delivery: Delivery,
 }
 
@@ -288,6 +293,8 @@ pub struct TrialAnalyzer<'r> {
     /// talkers: attributed by send time at the end.
     demo_heard: Vec<(String, u64, u64)>,
     stray: u64,
+    /// Offsets that put the nodes' own clocks on one (nodes without a shared clock).
+    clocks: Option<ClockCorrection>,
 }
 
 /// A demo receipt is attributed to the demo talker whose send of the same number came last
@@ -325,7 +332,17 @@ impl<'r> TrialAnalyzer<'r> {
             pending: Vec::new(),
             demo_heard: Vec::new(),
             stray: 0,
+            clocks: None,
         }
+    }
+
+    /// Reads every record on the reference clock of `clocks` (the doctor's measured offsets),
+    /// when the nodes do not share one clock: latency and discovery times between measured
+    /// nodes are then trusted, to within the offsets' uncertainty.
+    #[must_use]
+    pub fn with_clocks(mut self, clocks: Option<ClockCorrection>) -> Self {
+        self.clocks = clocks.filter(|_| !self.settings.shared_clock);
+        self
     }
 
     /// Moves pods to the nodes they actually ran on (`pod → node`), when the cluster's
@@ -342,6 +359,29 @@ impl<'r> TrialAnalyzer<'r> {
     }
 
     pub fn push(&mut self, r: &RecordRef<'_>) {
+        if let Some(shifted) = self.on_reference_clock(r) {
+            return self.push_on_one_clock(&shifted);
+        }
+        self.push_on_one_clock(r);
+    }
+
+    /// `r` with its times on the reference clock, where a correction applies: its own time by
+    /// its node's offset, a receipt's send time by its talker's node's.
+    fn on_reference_clock<'a>(&self, r: &RecordRef<'a>) -> Option<RecordRef<'a>> {
+        let clocks = self.clocks.as_ref()?;
+        let mut shifted = r.clone();
+        if let Some(t) = self.roster.node_of(&r.node).and_then(|n| clocks.to_reference(n, r.t_ns)) {
+            shifted.t_ns = t;
+        }
+        if let (Some(sent), Some(talker)) = (r.sent_ns, r.talker.as_deref()) {
+            if let Some(t) = self.roster.node_of(talker).and_then(|n| clocks.to_reference(n, sent)) {
+                shifted.sent_ns = Some(t);
+            }
+        }
+        Some(shifted)
+    }
+
+    fn push_on_one_clock(&mut self, r: &RecordRef<'_>) {
         match r.role {
             Role::Talker => self.push_talker(r),
             Role::Listener => self.push_listener(r),
@@ -575,9 +615,13 @@ impl<'r> TrialAnalyzer<'r> {
                         });
                     }
                 }
-                // Ends on one machine share its clock.
-                let clock_trusted =
-                    self.settings.shared_clock || matches!(relation, Relation::SamePod | Relation::SameNode);
+                // Ends on one machine share its clock; measured offsets put two machines on one.
+                let same_machine = matches!(relation, Relation::SamePod | Relation::SameNode);
+                let corrected = match (&self.clocks, self.roster.node_of(t)) {
+                    (Some(c), Some(tn)) if !same_machine => c.uncertainty_ns(tn, &l.node),
+                    _ => None,
+                };
+                let clock_trusted = self.settings.shared_clock || same_machine || corrected.is_some();
                 let h = &acc.latency_us;
                 let pct = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q));
                 pairs.push(PairReport {
@@ -610,6 +654,7 @@ impl<'r> TrialAnalyzer<'r> {
                     latency_max_us: (!h.is_empty()).then(|| h.max()),
                     negative_latency: acc.negative_latency,
                     clock_trusted,
+                    clock_uncertainty_ms: corrected.map(|u| u as f64 / 1e6),
                     delivery: Delivery::classify(acc.received, expected),
                 });
                 hists.push(((t.clone(), l.id.clone(), relation), acc.latency_us));
@@ -773,5 +818,81 @@ mod tests {
         let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 2 * S, interrupted: false });
         let anon = report.pairs.iter().find(|p| p.talker == ANONYMOUS).expect("an anonymous pair");
         assert_eq!(anon.received, 1);
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use crate::analysis::Member;
+    use chatter::Record;
+
+    const S: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+    /// The Pi's clock runs this far ahead of the master's.
+    const AHEAD: u64 = 40 * MS;
+
+    /// A talker on the Pi, a listener on the master, every message 1 ms on the wire; each
+    /// stamps with its own clock. Without offsets: untrusted, receipts "before" their sends;
+    /// with the doctor's offsets: 1 ms, trusted, ± the offset's uncertainty.
+    fn cross_node(clocks: Option<ClockCorrection>) -> PairReport {
+        let member = |id: &str, node: &str| Member { id: id.into(), pod: id.into(), node: node.into(), demo: false };
+        let roster = Roster { talkers: vec![member("t", "pi")], listeners: vec![member("l", "master")] };
+        let settings = AnalysisSettings { warmup_ns: 0, shared_clock: false };
+        let mut acc = TrialAnalyzer::new(&roster, settings).with_clocks(clocks);
+        let guid = |c: char| c.to_string().repeat(32);
+        acc.push(&testkit::start_record(S + AHEAD, "t", Role::Talker, "pi", Some(&guid('a'))).view());
+        acc.push(&testkit::start_record(S, "l", Role::Listener, "master", Some(&guid('b'))).view());
+        // The listener matches the talker 50 ms after both are up.
+        acc.push(&Record::matched(S + 50 * MS, "l", Role::Listener, 1, Some(vec![guid('a')])).view());
+        for seq in 1..=10 {
+            let real = S + 100 * MS * seq;
+            acc.push(&Record::sent(real + AHEAD, "t", seq).view());
+            let data = chatter::payload::encode(seq, "t", real + AHEAD, 0);
+            acc.push(&Record::recv(real + MS, "l", &data).view());
+        }
+        acc.push(&Record::talker_stop(3 * S + AHEAD, "t", 10, "duration").view());
+        acc.push(&Record::listener_stop(3 * S, "l", &chatter::ListenerTotals::default(), "SIGTERM").view());
+        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: S, end_ns: 3 * S, interrupted: false });
+        report.pairs.into_iter().next().expect("one pair")
+    }
+
+    #[test]
+    fn measured_offsets_put_two_nodes_on_one_clock() {
+        let raw = cross_node(None);
+        assert!(!raw.clock_trusted);
+        assert_eq!(raw.negative_latency, 10, "the Pi's sends look 39 ms after their receipts");
+        assert_eq!(raw.clock_uncertainty_ms, None);
+
+        let pi = crate::doctor::ClockOffset {
+            node: "pi".into(),
+            offset_ns: 40_000_000,
+            uncertainty_ns: 300_000,
+            samples: 20,
+        };
+        let doctor = crate::doctor::DoctorReport {
+            clocks: vec![pi],
+            ..crate::doctor::DoctorReport::new("s", "kube", 0, Vec::new(), "master", Vec::new())
+        };
+        let fixed = cross_node(ClockCorrection::from_doctor(&doctor));
+        assert!(fixed.clock_trusted);
+        assert_eq!(fixed.clock_uncertainty_ms, Some(0.3));
+        assert_eq!(fixed.negative_latency, 0);
+        assert_eq!(fixed.received, 10);
+        let p50 = fixed.latency_p50_us.expect("latency");
+        assert!((990..=1010).contains(&p50), "1 ms on the wire, got {p50} µs");
+        let matched = fixed.matched_ms.expect("matched");
+        assert!((matched - 50.0).abs() < 1e-6, "matched 50 ms after both were up, got {matched}");
+    }
+
+    /// On a shared clock nothing moves, even with offsets at hand.
+    #[test]
+    fn a_shared_clock_is_never_corrected() {
+        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "pi".into(), demo: false };
+        let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
+        let c = ClockCorrection { reference: "master".into(), offsets: [("pi".to_owned(), (5, 1))].into() };
+        let acc =
+            TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true }).with_clocks(Some(c));
+        assert!(acc.clocks.is_none());
     }
 }

@@ -27,11 +27,14 @@ pub struct Line {
     pub event: Option<Lifecycle>,
 }
 
-/// A container's process started, or its output ended (it exited or was stopped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A container's process started, or its output ended (it exited or was stopped); or the
+/// cluster placed a pod (`container` empty) on `node` — before any of its records, so the
+/// analysis reads them with the node they really came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lifecycle {
     Started { t_ns: u64 },
     Ended { t_ns: u64 },
+    Placed { node: String },
 }
 
 impl Line {

@@ -724,6 +724,7 @@ mod tests {
             latency_max_us: None,
             negative_latency: 0,
             clock_trusted: true,
+            clock_uncertainty_ms: None,
             delivery: Delivery::classify(received, 30),
         }
     }

@@ -201,7 +201,12 @@ pub fn pairs_table(r: &RunReport) -> Table {
         ],
     );
     for p in &r.pairs {
-        let untrusted = |s: String| if p.clock_trusted || s == "–" { s } else { format!("{s} (untrusted clock)") };
+        let untrusted = |s: String| match (p.clock_trusted, p.clock_uncertainty_ms) {
+            _ if s == "–" => s,
+            (true, Some(u)) => format!("{s} ± {u:.1}"),
+            (true, None) => s,
+            (false, _) => format!("{s} (untrusted clock)"),
+        };
         t.rows.push(vec![
             p.name(),
             p.relation.as_str().to_owned(),

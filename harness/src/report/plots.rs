@@ -289,7 +289,11 @@ pub fn latency_cdf(r: &RunReport) -> String {
             ly - 4.0,
             ly - 4.0
         );
-        let trust = if p.clock_trusted { "" } else { " — untrusted clock" };
+        let trust = match (p.clock_trusted, p.clock_uncertainty_ms) {
+            (false, _) => " — untrusted clock".to_owned(),
+            (true, Some(u)) => format!(" — clocks corrected, ± {u:.1} ms"),
+            (true, None) => String::new(),
+        };
         s.push_str(&text(left + 36.0, ly, "start", &format!("{} ({}, n={n}){trust}", p.name(), p.relation.as_str())));
     }
     s.push_str(CLOSE);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chatter::{Record, Role};
 use harness::backend::kube::objects::Images;
 use harness::backend::kube::{cleanup_leftovers, KubeBackend, KubeOptions};
+use harness::doctor::DoctorReport;
 use harness::runner::{self, RunError, RunOptions};
 use http::{Method, Request, Response, StatusCode};
 use kube::client::Body;
@@ -61,6 +62,9 @@ struct Mock {
     namespace_exists: bool,
     /// The master node is NotReady, and a third node is cordoned.
     unhealthy_nodes: bool,
+    /// The Pi's clock runs this far ahead of the master's (ns): containers there stamp
+    /// their records with it, and the doctor's probes measure it.
+    pi_ahead_ns: u64,
 }
 
 /// One request as the mock saw it.
@@ -122,27 +126,31 @@ fn status(code: u16, reason: &str, message: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "code": code, "reason": reason, "message": message})
 }
 
-/// The JSON lines a container would print.
-fn logs(pod: &str, container: &str) -> String {
+/// The JSON lines a container would print; `ahead(pod)` is how far the clock of the node
+/// `pod` runs on is ahead (every record is stamped with its own node's clock).
+fn logs(pod: &str, container: &str, ahead: &dyn Fn(&str) -> u64) -> String {
     let id = format!("{pod}.{container}");
     // One time base for every container, as on a cluster whose pods start together.
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let now = *BASE.get_or_init(chatter::now_ns);
+    let own = now + ahead(pod);
     let mut out = Vec::new();
     if container == "talker" {
-        out.push(testkit::start_record(now, &id, Role::Talker, pod, None));
-        out.extend((1..=5).map(|s| Record::sent(now + s, &id, s)));
-        out.push(Record::talker_stop(now + 10, &id, 5, "duration"));
+        out.push(testkit::start_record(own, &id, Role::Talker, pod, None));
+        out.extend((1..=5).map(|s| Record::sent(own + s * 1_000_000, &id, s)));
+        out.push(Record::talker_stop(own + 10_000_000, &id, 5, "duration"));
     } else {
-        out.push(testkit::start_record(now, &id, Role::Listener, pod, None));
+        out.push(testkit::start_record(own, &id, Role::Listener, pod, None));
         for talker in ["pi.talker", "roamer.talker"] {
+            let sender = now + ahead(talker.split('.').next().unwrap_or(talker));
             for s in 1..=5 {
-                let data = chatter::payload::encode(s, talker, now + s, 0);
-                out.push(Record::recv(now + s + 500_000, &id, &data));
+                let data = chatter::payload::encode(s, talker, sender + s * 1_000_000, 0);
+                // Half a millisecond on the wire.
+                out.push(Record::recv(own + s * 1_000_000 + 500_000, &id, &data));
             }
         }
         out.push(Record::listener_stop(
-            now + 20,
+            own + 20_000_000,
             &id,
             &chatter::ListenerTotals { received: 10, foreign: 0, talkers: 2 },
             "SIGTERM",
@@ -388,7 +396,13 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
                         counts.push(json!({"kind": kind, "to": to, "sent": 20, "answered": answered}));
                     }
                 }
-                let report = json!({"from": from, "counts": counts, "clocks": []});
+                // The master's host-network prober measures the Pi's clock (± 0.3 ms).
+                let clocks = if from == "master/host" {
+                    json!([{"node": "pi/host", "offset_ns": mock.pi_ahead_ns, "uncertainty_ns": 300_000, "samples": 20}])
+                } else {
+                    json!([])
+                };
+                let report = json!({"from": from, "counts": counts, "clocks": clocks});
                 send.send_response(
                     Response::builder().body(Body::from(format!("talker probe\n{report}\n").into_bytes())).unwrap(),
                 );
@@ -396,7 +410,13 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
             }
             (&Method::GET, true, ["namespaces", _, "pods", name, "log"]) => {
                 let container = url_param(&query, "container").unwrap_or_default();
-                send.send_response(Response::builder().body(Body::from(logs(name, &container).into_bytes())).unwrap());
+                let ns = path.split('/').nth(4).unwrap_or_default();
+                let ahead = |pod: &str| match st.pod_json(&mock, pod, ns) {
+                    Some(p) if p["spec"]["nodeName"] == "pi" => mock.pi_ahead_ns,
+                    _ => 0,
+                };
+                let text = logs(name, &container, &ahead);
+                send.send_response(Response::builder().body(Body::from(text.into_bytes())).unwrap());
                 continue;
             }
             (&Method::DELETE, true, ["namespaces", ns, "pods", name]) => {
@@ -479,6 +499,17 @@ async fn run_mock(mock: Mock, pin: bool, stop_after: Option<Duration>) -> Ran {
 }
 
 async fn run_mock_with(mock: Mock, pin: bool, stop_after: Option<Duration>, pod_timeout: Duration) -> Ran {
+    run_mock_after(mock, pin, stop_after, pod_timeout, None).await
+}
+
+/// A run, with the doctor's report from a preflight.
+async fn run_mock_after(
+    mock: Mock,
+    pin: bool,
+    stop_after: Option<Duration>,
+    pod_timeout: Duration,
+    preflight: Option<DoctorReport>,
+) -> Ran {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let namespace = mock.user_namespace.map(str::to_owned);
@@ -491,7 +522,7 @@ async fn run_mock_with(mock: Mock, pin: bool, stop_after: Option<Duration>, pod_
         trials: None,
         progress: false,
         run_id: Some(RUN.into()),
-        preflight: None,
+        preflight,
     };
     let kube_opts = KubeOptions { images: Images::new("registry.test", "t"), namespace, pod_timeout, pin };
     let (stop_tx, stop) = watch::channel(false);
@@ -876,14 +907,11 @@ async fn cleanup_deletes_only_what_the_harness_labelled() {
     assert_eq!(deletes[0].body["preconditions"]["uid"], "uid-chatter-old");
 }
 
-/// The kube doctor: a responder pinned (nodeName) to every node on the pod network and on the
-/// host network, probers against the other nodes' responder addresses on the same network,
-/// the reports read from their logs, and the namespace (privileged: host-network probes) gone.
-#[tokio::test]
-async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
+/// `harness doctor --backend kube` against the mock: its report and the requests it made.
+async fn doctor_mock(mock: Mock) -> (DoctorReport, Requests) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let server = tokio::spawn(serve(handle, Mock::default(), Arc::clone(&seen)));
+    let server = tokio::spawn(serve(handle, mock, Arc::clone(&seen)));
     let client = kube::Client::new(service, "default");
     let scenario = harness::spec::parse(SCENARIO, Path::new("mock.yaml")).unwrap();
     let opts = KubeOptions {
@@ -896,19 +924,23 @@ async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
         tokio::time::timeout(Duration::from_secs(60), KubeBackend::new(client, opts).doctor(&scenario, 20, RUN))
             .await
             .expect("doctor hung");
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => {
-            let seen = seen.lock().unwrap().clone();
-            panic!(
-                "{e}: {:#?}",
-                seen.iter().map(|s| format!("{} {}?{}", s.method, s.path, s.query)).collect::<Vec<_>>()
-            );
-        }
-    };
     server.abort();
     let seen = seen.lock().unwrap().clone();
-    let ran = Requests(seen);
+    match report {
+        Ok(r) => (r, Requests(seen)),
+        Err(e) => panic!(
+            "{e}: {:#?}",
+            seen.iter().map(|s| format!("{} {}?{}", s.method, s.path, s.query)).collect::<Vec<_>>()
+        ),
+    }
+}
+
+/// The kube doctor: a responder pinned (nodeName) to every node on the pod network and on the
+/// host network, probers against the other nodes' responder addresses on the same network,
+/// the reports read from their logs, and the namespace (privileged: host-network probes) gone.
+#[tokio::test]
+async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
+    let (report, ran) = doctor_mock(Mock::default()).await;
     let ns = ran.requests("POST /api/v1/namespaces");
     assert_eq!(ns[1].body["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "privileged");
     for (i, node) in ["master", "pi"].iter().enumerate() {
@@ -929,6 +961,54 @@ async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
     assert_eq!(report.count("host", "pi", "master", "multicast").map(|c| c.answered), Some(20));
     assert_eq!(report.count("pod", "master", "pi", "unicast-65000").map(|c| c.answered), Some(20));
     assert!(ran.has("DELETE /api/v1/namespaces/NS"));
+}
+
+/// `harness run --backend kube --preflight`: the Pi's clock runs 40 ms ahead. The doctor
+/// measures it; the run moves every record onto the master's clock — with the node each pod
+/// really ran on (the scheduler put `roamer` on the Pi, the harness would have drawn the
+/// master) — so cross-node latency is the 0.5 ms on the wire, trusted, ± the measurement. The
+/// same run without the preflight leaves those pairs untrusted, their receipts "before" their
+/// sends.
+#[tokio::test]
+async fn preflight_offsets_correct_cross_node_times() {
+    const AHEAD: u64 = 40_000_000;
+    let mock = Mock { schedule: BTreeMap::from([("roamer", "pi")]), pi_ahead_ns: AHEAD, ..Mock::default() };
+    let (doctor, _) = doctor_mock(mock.clone()).await;
+    assert_eq!(doctor.reference, "master");
+    assert_eq!(doctor.clocks.iter().map(|c| (c.node.as_str(), c.offset_ns)).collect::<Vec<_>>(), [("pi", 40_000_000)]);
+
+    let pair = |o: &runner::RunOutcome, t: &str, l: &str| {
+        o.report.pairs.iter().find(|p| p.talker == t && p.listener == l).cloned().expect("pair")
+    };
+    let ran = run_mock_after(mock.clone(), false, None, Duration::from_secs(5), Some(doctor)).await;
+    let outcome = ran.result.as_ref().expect("run succeeds");
+    for talker in ["pi.talker", "roamer.talker"] {
+        let p = pair(outcome, talker, "master.listener");
+        assert_eq!(p.relation, harness::analysis::Relation::CrossNode);
+        assert!(p.clock_trusted, "{p:?}");
+        assert_eq!(p.clock_uncertainty_ms, Some(0.3));
+        assert_eq!(p.negative_latency, 0, "{p:?}");
+        let p50 = p.latency_p50_us.expect("latency");
+        assert!((495..=505).contains(&p50), "{talker}: 0.5 ms on the wire, got {p50} µs");
+    }
+    assert!(outcome
+        .report
+        .notes
+        .iter()
+        .any(|n| n.contains("put on node master's clock") && n.contains("pi +40.000 ms")));
+    // Re-analysis from disk reads the offsets from run.json.
+    let again = runner::reanalyze(&outcome.dir).unwrap();
+    let p = again.pairs.iter().find(|p| p.talker == "roamer.talker" && p.listener == "master.listener").unwrap();
+    assert_eq!(
+        (p.clock_trusted, p.latency_p50_us),
+        (true, pair(outcome, "roamer.talker", "master.listener").latency_p50_us)
+    );
+
+    let ran = run_mock_after(mock, false, None, Duration::from_secs(5), None).await;
+    let outcome = ran.result.as_ref().expect("run succeeds");
+    let p = pair(outcome, "roamer.talker", "master.listener");
+    assert!(!p.clock_trusted);
+    assert_eq!(p.negative_latency, 5);
 }
 
 #[tokio::test]

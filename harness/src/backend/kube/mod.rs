@@ -453,6 +453,7 @@ impl KubeBackend {
             if let Some(pod) = &pod {
                 exits.extend(container_exits(pod, self.nodes.iter().find(|n| n.name == node)));
             }
+            let _ = lines.send(Line::event(&p.name, "", Lifecycle::Placed { node: node.clone() }));
             placement.insert(p.name.clone(), node);
         }
         self.facts.insert(trial, TrialFacts { placement, containers: exits });
