@@ -483,9 +483,17 @@ fn load_and_place(
     ) -> Result<crate::placement::Plan, crate::placement::PlacementError>,
 ) -> Result<(spec::Scenario, crate::placement::Plan), Failure> {
     let s = spec::load(scenario).map_err(Failure::usage)?;
-    let plan = place(&s, &crate::placement::declared_nodes(&s))
-        .map_err(|e| Failure::usage(format!("{}: {e}", scenario.display())))?;
+    let plan = place(&s, &crate::placement::declared_nodes(&s)).map_err(|e| unplaceable(scenario, &s, &e))?;
     Ok((s, plan))
+}
+
+/// A pod that fits no node, at its `nodeSelector` in the scenario file.
+fn unplaceable(path: &std::path::Path, s: &spec::Scenario, e: &crate::placement::PlacementError) -> Failure {
+    let field = match s.pods.iter().position(|p| p.name == e.pod) {
+        Some(i) => format!("pods[{i}].nodeSelector"),
+        None => "pods".into(),
+    };
+    Failure::usage(format!("{}: {field}: {e}", spec::locate(path, &field)))
 }
 
 fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
@@ -868,7 +876,7 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
                     exit::EXPECTATIONS_FAILED
                 })
             }
-            Err(runner::RunError::Placement(e)) => Err(Failure::usage(format!("{}: {e}", scenario.display()))),
+            Err(runner::RunError::Placement(e)) => Err(unplaceable(&scenario, &s, &e)),
             Err(e) => Err(Failure::backend(e)),
         }
     })

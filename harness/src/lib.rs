@@ -22,3 +22,4 @@ pub mod runner;
 pub mod spec;
 pub mod summary;
 pub mod timing;
+pub mod yaml;

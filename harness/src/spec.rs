@@ -1,6 +1,8 @@
-//! Scenario files: the serde model of an experiment, loaded strictly (unknown fields are
-//! errors) and then validated. Every error names the file and, where the YAML parser or the
-//! locator can tell, the line and column.
+//! Scenario files: the serde model of an experiment, loaded strictly (unknown fields and
+//! duplicate keys are errors; serde-saphyr, the maintained YAML deserializer kube already
+//! brings, in place of the deprecated serde_yaml) and then validated against real ranges. Every
+//! error names `file:line:col` of the offending value and its field path, both from the YAML
+//! parser's own positions ([`crate::yaml`]).
 //!
 //! Field names follow Kubernetes (`nodeSelector`, `hostNetwork`) so a scenario reads like the
 //! pods it describes.
@@ -11,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use chatter::{Durability, Reliability};
 use serde::{Deserialize, Serialize};
+
+use crate::yaml::{Pos, Positions};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,22 +56,29 @@ pub struct NetworkSpec {
 pub enum FaultSpec {
     /// Drop this percentage of packets arriving at `node` from the other nodes.
     #[serde(rename_all = "camelCase")]
-    Loss { node: String, percent: Fraction100 },
+    Loss { node: String, percent: FaultNumber },
     /// Delay (and jitter) packets leaving `node` (needs `tc netem` in the kernel).
     #[serde(rename_all = "camelCase")]
     Delay {
         node: String,
-        ms: PositiveF64,
+        ms: FaultNumber,
         #[serde(default)]
-        jitter_ms: Option<NonNegativeF64>,
+        jitter_ms: Option<FaultNumber>,
     },
     /// Cut all traffic between two nodes from `fromS` to `toS`.
     #[serde(rename_all = "camelCase")]
-    Partition { between: [String; 2], from_s: NonNegativeF64, to_s: PositiveF64 },
+    Partition { between: [String; 2], from_s: FaultNumber, to_s: FaultNumber },
     /// SIGKILL one container at `atS`.
     #[serde(rename_all = "camelCase")]
-    Kill { pod: String, container: String, at_s: NonNegativeF64 },
+    Kill { pod: String, container: String, at_s: FaultNumber },
 }
+
+/// A number in a fault. Its range is checked by [`validate`], not while parsing: a fault's
+/// fields are read through its `kind` tag, which loses their positions, so only validation
+/// can name the field (`faults[2].percent`) and its line.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FaultNumber(pub f64);
 
 impl FaultSpec {
     /// One line a report reader understands.
@@ -409,7 +420,6 @@ macro_rules! checked_f64 {
 checked_f64!(PositiveF64, |v| v > 0.0, "a positive number");
 checked_f64!(NonNegativeF64, |v| v >= 0.0, "zero or more");
 checked_f64!(Fraction, |v| (0.0..=1.0).contains(&v), "between 0 and 1");
-checked_f64!(Fraction100, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100");
 
 /// Where in a file something is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,8 +447,10 @@ impl fmt::Display for Location {
 pub enum SpecError {
     #[error("{path}: cannot read scenario: {source}", path = path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{at}: {message}")]
-    Syntax { at: Location, message: String },
+    /// Not YAML, or not a scenario's shape (a wrong type, an unknown field, a value out of its
+    /// range): where the parser stopped, and the field there when there is one.
+    #[error("{at}: {}{message}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    Syntax { at: Location, field: Option<String>, message: String },
     #[error("{at}: {field}: {message}")]
     Invalid { at: Location, field: String, message: String },
 }
@@ -450,84 +462,135 @@ impl SpecError {
             SpecError::Syntax { at, .. } | SpecError::Invalid { at, .. } => Some(at),
         }
     }
+
+    /// The offending field's path (`pods[1].containers[0].name`), where known.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            SpecError::Read { .. } => None,
+            SpecError::Syntax { field, .. } => field.as_deref(),
+            SpecError::Invalid { field, .. } => Some(field),
+        }
+    }
 }
+
+/// Scenarios are small; anything bigger is not one (and is refused before it is parsed).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
+    let read = |source| SpecError::Read { path: path.to_owned(), source };
+    let at_start = |message: String| SpecError::Syntax {
+        at: Location { path: path.to_owned(), line: Some(1), column: Some(1) },
+        field: None,
+        message,
+    };
+    let len = std::fs::metadata(path).map_err(read)?.len();
+    if len > MAX_SCENARIO_BYTES {
+        return Err(at_start(format!(
+            "the file is {len} bytes; a scenario is at most {MAX_SCENARIO_BYTES} bytes (is this the right file?)"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(read)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            return Err(SpecError::Syntax {
+                at: Location { path: path.to_owned(), line: Some(line), column: Some(col) },
+                field: None,
+                message: "not UTF-8 text (is this the right file?)".into(),
+            });
+        }
+    };
     parse(&text, path)
 }
 
-/// Parses and validates scenario text; `path` is only used in errors.
+/// Parses and validates scenario text; `path` is only used in errors. Every error names the
+/// line and column of the offending value and its field path, from the YAML parser's positions
+/// (see [`crate::yaml`]).
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
-    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
-        let loc = e.location();
-        SpecError::Syntax {
-            at: Location {
-                path: path.to_owned(),
-                line: loc.as_ref().map(|l| l.line()),
-                column: loc.as_ref().map(|l| l.column()),
-            },
-            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+    let at =
+        |pos: Option<Pos>| Location { path: path.to_owned(), line: pos.map(|p| p.line), column: pos.map(|p| p.col) };
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(SpecError::Syntax {
+            at: at(Some(Pos { line: 1, col: 1 })),
+            field: None,
+            message: format!("{} bytes; a scenario is at most {MAX_SCENARIO_BYTES} bytes", text.len()),
+        });
+    }
+    let positions = Positions::of_text(text);
+    let options = serde_saphyr::options! { duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error };
+    let scenario: Scenario = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let pos = e.location().map(|l| Pos {
+            line: usize::try_from(l.line()).unwrap_or(usize::MAX),
+            col: usize::try_from(l.column()).unwrap_or(usize::MAX),
+        });
+        let message = e.without_snippet().to_string();
+        // The message ends with the position, which the location already says.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message[..i].to_owned(),
+            None => message,
+        };
+        let here = pos.and_then(|p| positions.field_at(p));
+        match here.and_then(|f| missing_field(&positions, f, &message)) {
+            // Reported where the mapping that lacks it is.
+            Some((field, mapping)) => SpecError::Syntax { at: at(positions.of(&mapping)), field: Some(field), message },
+            None => SpecError::Syntax { at: at(pos), field: here.map(|f| refine_field(f, &message)), message },
         }
     })?;
     validate(&scenario).map_err(|v| SpecError::Invalid {
-        at: Location {
-            path: path.to_owned(),
-            line: locate(text, &v.anchor).map(|(l, _)| l),
-            column: locate(text, &v.anchor).map(|(_, c)| c),
-        },
+        at: at(positions.of(&v.field)),
         field: v.field,
         message: v.message,
     })?;
     Ok(scenario)
 }
 
-/// A validation failure before it is placed in the file.
+/// Where `field` is in the scenario file at `path` (for failures found after loading, such as a
+/// pod that fits no node); only the path when the file cannot be read again.
+pub fn locate(path: &Path, field: &str) -> Location {
+    let pos = std::fs::read_to_string(path).ok().and_then(|text| Positions::of_text(&text).of(field));
+    Location { path: path.to_owned(), line: pos.map(|p| p.line), column: pos.map(|p| p.col) }
+}
+
+/// For "missing field `x`" reported at `at`: the missing field's path and its mapping's.
+fn missing_field(positions: &Positions, at: &str, message: &str) -> Option<(String, String)> {
+    let name = message.strip_prefix("missing field `")?.split('`').next()?;
+    let mapping = positions.enclosing_collection(at).to_owned();
+    let field = if mapping.is_empty() { name.to_owned() } else { format!("{mapping}.{name}") };
+    Some((field, mapping))
+}
+
+/// An unknown field is reported at its mapping (or at its key): name the field itself.
+fn refine_field(at: &str, message: &str) -> String {
+    let named = |prefix: &str| {
+        let rest = message.strip_prefix(prefix)?;
+        Some(rest.split('`').next()?.to_owned())
+    };
+    match named("unknown field `") {
+        Some(name) if !at.ends_with(&format!(".{name}")) && at != name => {
+            if at.is_empty() {
+                name
+            } else {
+                format!("{at}.{name}")
+            }
+        }
+        _ => at.to_owned(),
+    }
+}
+
+/// A validation failure: the field (its path) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// Path of the offending field, e.g. `pods[1].containers[0].name`.
     pub field: String,
     pub message: String,
-    /// Text to look for (in order) to find the line: e.g. `["pods:", "name: demo-talker"]`.
-    anchor: Vec<String>,
 }
 
-fn violation(field: String, message: String, anchor: Vec<String>) -> Violation {
-    Violation { field, message, anchor }
-}
-
-/// Finds `needle` at or after `from`, not followed by more of a name (so `name: a` does not
-/// match `name: ab`).
-fn find_word(text: &str, from: usize, needle: &str) -> Option<usize> {
-    let mut start = from;
-    loop {
-        let at = start + text[start..].find(needle)?;
-        let next = text[at + needle.len()..].chars().next();
-        if !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            return Some(at);
-        }
-        start = at + needle.len();
-    }
-}
-
-/// Finds the line and column of the last anchor, each anchor searched after the previous one.
-fn locate(text: &str, anchor: &[String]) -> Option<(usize, usize)> {
-    let mut from = 0;
-    let mut found = None;
-    for needle in anchor {
-        let at = find_word(text, from, needle)?;
-        let line = text[..at].matches('\n').count() + 1;
-        let col = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
-        found = Some((line, col));
-        from = at + needle.len();
-    }
-    found
-}
-
-/// Anchor for the `(earlier + 1)`-th `name: <name>` after `section`.
-fn nth_anchor(section: &str, name: &str, earlier: usize) -> Vec<String> {
-    std::iter::once(section.to_owned()).chain(std::iter::repeat_n(format!("name: {name}"), earlier + 1)).collect()
+fn violation(field: impl Into<String>, message: impl Into<String>) -> Violation {
+    Violation { field: field.into(), message: message.into() }
 }
 
 fn is_dns_label(s: &str) -> bool {
@@ -538,149 +601,228 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-/// Checks what the types cannot: names, uniqueness, references, roles.
+/// The highest ROS domain id: DDS maps domain `d` to UDP ports 7400 + 250·d + 0…11, which must
+/// stay below 65 536 (and above 101 they run into Linux's ephemeral port range, see
+/// `harness lint`).
+pub const MAX_DOMAIN: u16 = 232;
+/// Bounds that keep a run something one machine and one report can hold.
+const MAX_TRIALS: u32 = 10_000;
+const MAX_RATE_HZ: f64 = 10_000.0;
+const MAX_DURATION_S: f64 = 86_400.0;
+const MAX_WARMUP_S: f64 = 3_600.0;
+const MAX_DEPTH: u32 = 100_000;
+const MAX_PAYLOAD_BYTES: u32 = 16 << 20;
+const MAX_DELAY_MS: f64 = 60_000.0;
+
+/// Checks what the types cannot: names, uniqueness, references, roles, real ranges.
 pub fn validate(s: &Scenario) -> Result<(), Violation> {
+    let t = &s.trials;
+    if t.count == 0 || t.count > MAX_TRIALS {
+        return Err(violation("trials.count", format!("must be between 1 and {MAX_TRIALS}, got {}", t.count)));
+    }
+    let at_most = |field: &str, v: f64, max: f64, unit: &str| {
+        if v > max {
+            Err(violation(field, format!("{v} {unit} is more than the {max} {unit} a trial can use")))
+        } else {
+            Ok(())
+        }
+    };
+    at_most("trials.durationS", t.duration_s.0, MAX_DURATION_S, "s")?;
+    at_most("trials.warmupS", t.warmup_s.0, MAX_WARMUP_S, "s")?;
+    at_most("trials.drainS", t.drain_s.0, MAX_WARMUP_S, "s")?;
+    at_most("trials.rateHz", t.rate_hz.0, MAX_RATE_HZ, "Hz")?;
+    let domain = |field: String, d: u16| {
+        if d > MAX_DOMAIN {
+            Err(violation(
+                field,
+                format!(
+                    "domain {d} is out of range: DDS maps domain d to UDP ports 7400 + 250·d + 0…11, which must stay \
+                     below 65536, so the highest domain is {MAX_DOMAIN}"
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    domain("dds.domain".into(), s.dds.domain)?;
+    if s.dds.depth == 0 || s.dds.depth > MAX_DEPTH {
+        return Err(violation(
+            "dds.depth",
+            format!("a keep-last history holds 1 to {MAX_DEPTH} samples, got {}", s.dds.depth),
+        ));
+    }
     if s.pods.is_empty() {
-        return Err(violation("pods".into(), "a scenario needs at least one pod".into(), vec!["pods:".into()]));
+        return Err(violation("pods", "a scenario needs at least one pod"));
     }
     let mut node_names = HashSet::new();
     for (i, n) in s.nodes.iter().enumerate() {
-        let anchor = nth_anchor("nodes:", &n.name, s.nodes[..i].iter().filter(|m| m.name == n.name).count());
+        let field = format!("nodes[{i}].name");
         if !is_dns_label(&n.name) {
-            return Err(violation(
-                format!("nodes[{i}].name"),
-                format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name),
-                anchor,
-            ));
+            return Err(violation(field, format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name)));
         }
         if !node_names.insert(&n.name) {
-            return Err(violation(format!("nodes[{i}].name"), format!("node `{}` is declared twice", n.name), anchor));
+            return Err(violation(field, format!("node `{}` is declared twice", n.name)));
         }
     }
     let mut pod_names = HashSet::new();
     let (mut talkers, mut listeners) = (0, 0);
+    let talkers_end = t.warmup_s.0 + t.duration_s.0;
     for (i, p) in s.pods.iter().enumerate() {
-        let anchor = nth_anchor("pods:", &p.name, s.pods[..i].iter().filter(|q| q.name == p.name).count());
         if !is_dns_label(&p.name) {
             return Err(violation(
                 format!("pods[{i}].name"),
                 format!("`{}` is not a DNS label (lowercase letters, digits, '-')", p.name),
-                anchor,
             ));
         }
         if !pod_names.insert(&p.name) {
-            return Err(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name), anchor));
+            return Err(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name)));
         }
         if p.containers.is_empty() {
-            return Err(violation(
-                format!("pods[{i}].containers"),
-                "a pod needs at least one container".into(),
-                anchor,
-            ));
+            return Err(violation(format!("pods[{i}].containers"), "a pod needs at least one container"));
         }
         let mut container_names = HashSet::new();
         for (j, c) in p.containers.iter().enumerate() {
-            let mut anchor = anchor.clone();
-            anchor.push(format!("name: {}", c.name));
             let field = format!("pods[{i}].containers[{j}]");
+            let sub = |name: &str| format!("{field}.{name}");
             if !is_dns_label(&c.name) {
-                return Err(violation(format!("{field}.name"), format!("`{}` is not a DNS label", c.name), anchor));
+                return Err(violation(sub("name"), format!("`{}` is not a DNS label", c.name)));
             }
             if !container_names.insert(&c.name) {
                 return Err(violation(
-                    format!("{field}.name"),
+                    sub("name"),
                     format!("container `{}` appears twice in pod `{}`", c.name, p.name),
-                    anchor,
                 ));
+            }
+            if let Some(d) = c.domain {
+                domain(sub("domain"), d)?;
+            }
+            if let Some(r) = c.rate_hz {
+                at_most(&sub("rateHz"), r.0, MAX_RATE_HZ, "Hz")?;
+            }
+            if let Some(b) = c.payload_bytes.filter(|b| *b > MAX_PAYLOAD_BYTES) {
+                return Err(violation(sub("payloadBytes"), format!("{b} bytes is more than {MAX_PAYLOAD_BYTES}")));
             }
             if c.args.is_some() && !c.is_custom() {
                 return Err(violation(
-                    format!("{field}.args"),
+                    sub("args"),
                     "args replace a program's arguments: set `command` (or `image` on kube) too; the harness's own \
-                     nodes get theirs from the scenario"
-                        .into(),
-                    anchor,
+                     nodes get theirs from the scenario",
                 ));
             }
             if c.output == Output::DemoNodes && !c.is_custom() {
                 return Err(violation(
-                    format!("{field}.output"),
-                    "`output: demo-nodes` reads a stock demo node's console: set the `command` (or `image`) that runs it"
-                        .into(),
-                    anchor,
+                    sub("output"),
+                    "`output: demo-nodes` reads a stock demo node's console: set the `command` (or `image`) that runs it",
                 ));
             }
             if c.command.as_ref().is_some_and(Vec::is_empty) {
-                return Err(violation(format!("{field}.command"), "command must name a program".into(), anchor));
+                return Err(violation(sub("command"), "command must name a program"));
             }
-            let talkers_end = s.trials.warmup_s.0 + s.trials.duration_s.0;
             if let Some(d) = c.start_delay_s.filter(|d| d.0 >= talkers_end) {
                 return Err(violation(
-                    format!("{field}.startDelayS"),
+                    sub("startDelayS"),
                     format!(
                         "starts at {} s, when the talkers have stopped (warmupS + durationS = {talkers_end} s): it would \
                          never take part; start it earlier or lengthen the trial",
                         d.0
                     ),
-                    anchor,
                 ));
             }
             if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
-                return Err(violation(format!("{field}.standIn"), "standIn must name a program".into(), anchor));
+                return Err(violation(sub("standIn"), "standIn must name a program"));
             }
             match c.role {
                 ContainerRole::Talker => talkers += 1,
                 ContainerRole::Listener => {
                     listeners += 1;
                     if c.rate_hz.is_some() || c.payload_bytes.is_some() {
-                        return Err(violation(field, "rateHz and payloadBytes apply to talkers only".into(), anchor));
+                        let which = if c.rate_hz.is_some() { "rateHz" } else { "payloadBytes" };
+                        return Err(violation(sub(which), "rateHz and payloadBytes apply to talkers only"));
                     }
                 }
             }
         }
     }
     if talkers == 0 || listeners == 0 {
-        return Err(violation("pods".into(), format!("an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} listener(s))"), vec!["pods:".into()]));
+        return Err(violation(
+            "pods",
+            format!(
+                "an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} \
+                 listener(s))"
+            ),
+        ));
     }
     let node_known = |n: &str| s.nodes.iter().any(|d| d.name == n);
+    let trial_end = talkers_end + t.drain_s.0;
     for (i, f) in s.faults.iter().enumerate() {
-        let field = format!("faults[{i}]");
-        let anchor = vec!["faults:".into(), "kind:".into()];
-        let unknown =
-            |n: &str| violation(field.clone(), format!("node `{n}` is not declared under nodes"), anchor.clone());
+        let sub = |name: &str| format!("faults[{i}].{name}");
+        let unknown = |field: String, n: &str| violation(field, format!("node `{n}` is not declared under nodes"));
+        let during = |field: String, at: f64| {
+            if at >= trial_end {
+                Err(violation(field, format!("{at} s is after the trial ends ({trial_end} s): it would never happen")))
+            } else {
+                Ok(())
+            }
+        };
+        let range = |name: &str, v: FaultNumber, ok: fn(f64) -> bool, what: &str| {
+            if v.0.is_finite() && ok(v.0) {
+                Ok(())
+            } else {
+                Err(violation(sub(name), format!("must be {what}, got {}", v.0)))
+            }
+        };
+        match f {
+            FaultSpec::Loss { percent, .. } => {
+                range("percent", *percent, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100")?
+            }
+            FaultSpec::Delay { ms, jitter_ms, .. } => {
+                range("ms", *ms, |v| v > 0.0, "a positive number")?;
+                if let Some(j) = jitter_ms {
+                    range("jitterMs", *j, |v| v >= 0.0, "zero or more")?;
+                }
+            }
+            FaultSpec::Partition { from_s, to_s, .. } => {
+                range("fromS", *from_s, |v| v >= 0.0, "zero or more")?;
+                range("toS", *to_s, |v| v > 0.0, "a positive number")?;
+            }
+            FaultSpec::Kill { at_s, .. } => range("atS", *at_s, |v| v >= 0.0, "zero or more")?,
+        }
         match f {
             FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
-                return Err(unknown(node))
+                return Err(unknown(sub("node"), node))
             }
-            FaultSpec::Partition { between, from_s, to_s } => {
-                if let Some(n) = between.iter().find(|n| !node_known(n)) {
-                    return Err(unknown(n));
-                }
-                if between[0] == between[1] {
-                    return Err(violation(field, "a partition needs two different nodes".into(), anchor));
-                }
-                if to_s.0 <= from_s.0 {
+            FaultSpec::Delay { ms, jitter_ms, .. } => {
+                at_most(&sub("ms"), ms.0, MAX_DELAY_MS, "ms")?;
+                if let Some(j) = jitter_ms.filter(|j| j.0 > ms.0) {
                     return Err(violation(
-                        field,
-                        format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0),
-                        anchor,
+                        sub("jitterMs"),
+                        format!("jitter {} ms is more than the delay {} ms", j.0, ms.0),
                     ));
                 }
             }
-            FaultSpec::Kill { pod, container, .. }
-                if !s.pods.iter().any(|p| &p.name == pod && p.containers.iter().any(|c| &c.name == container)) =>
-            {
-                return Err(violation(field, format!("no container `{container}` in a pod `{pod}`"), anchor));
+            FaultSpec::Partition { between, from_s, to_s } => {
+                if let Some(k) = between.iter().position(|n| !node_known(n)) {
+                    return Err(unknown(format!("faults[{i}].between[{k}]"), &between[k]));
+                }
+                if between[0] == between[1] {
+                    return Err(violation(sub("between"), "a partition needs two different nodes"));
+                }
+                if to_s.0 <= from_s.0 {
+                    return Err(violation(sub("toS"), format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0)));
+                }
+                during(sub("fromS"), from_s.0)?;
             }
-            _ => {}
+            FaultSpec::Kill { pod, container, at_s } => {
+                let Some(p) = s.pods.iter().find(|p| &p.name == pod) else {
+                    return Err(violation(sub("pod"), format!("no pod `{pod}`")));
+                };
+                if !p.containers.iter().any(|c| &c.name == container) {
+                    return Err(violation(sub("container"), format!("no container `{container}` in pod `{pod}`")));
+                }
+                during(sub("atS"), at_s.0)?;
+            }
+            FaultSpec::Loss { .. } => {}
         }
-    }
-    if s.trials.count == 0 {
-        return Err(violation(
-            "trials.count".into(),
-            "must be at least 1".into(),
-            vec!["trials:".into(), "count:".into()],
-        ));
     }
     Ok(())
 }
@@ -719,7 +861,7 @@ pods:
     fn unknown_field_has_line_and_column() {
         let e = err(&OK.replace("    nodeSelector:", "    nodeSelectr:"));
         assert_eq!(e.location().map(|l| (l.line, l.column)), Some((Some(8), Some(5))), "{e}");
-        assert!(e.to_string().starts_with("s.yaml:8:5: pods[0]: unknown field `nodeSelectr`"), "{e}");
+        assert!(e.to_string().starts_with("s.yaml:8:5: pods[0].nodeSelectr: unknown field `nodeSelectr`"), "{e}");
     }
 
     #[test]
@@ -773,7 +915,7 @@ pods:
         assert_eq!(s.faults.len(), 3);
         assert_eq!(s.faults[0].describe(), "30 % packet loss into node pi from other nodes");
         let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: moon, percent: 30}}\n"));
-        assert!(e.to_string().contains("faults[0]: node `moon` is not declared"), "{e}");
+        assert!(e.to_string().contains("s.yaml:13:24: faults[0].node: node `moon` is not declared"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 130}}\n"));
         assert!(e.to_string().contains("percentage between 0 and 100"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: partition, between: [pi, master], fromS: 3, toS: 2}}\n"));

@@ -652,7 +652,7 @@ mod tests {
     use crate::analysis::trial::{ListenerFacts, NodeFacts, Silence, TalkerFacts};
     use crate::analysis::TrialMeta;
     use crate::diagnosis::{diagnose, Context};
-    use crate::spec::{Fraction100, NonNegativeF64, PositiveF64};
+    use crate::spec::FaultNumber;
 
     const S: u64 = 1_000_000_000;
 
@@ -871,8 +871,8 @@ mod tests {
         let mut s = setting();
         s.faults.push(FaultSpec::Partition {
             between: ["master".into(), "pi".into()],
-            from_s: NonNegativeF64(0.0),
-            to_s: PositiveF64(10.0),
+            from_s: FaultNumber(0.0),
+            to_s: FaultNumber(10.0),
         });
         assert_eq!(silent_rule(&t, &s).as_deref(), Some("no-discovery"));
         let mut s = setting();
@@ -934,13 +934,13 @@ mod tests {
         t.talkers[0].node.stop_reason = None;
         t.talkers[0].node.last_ns = Some(2_450_000_000);
         let mut s = setting();
-        s.faults.push(FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: NonNegativeF64(2.5) });
+        s.faults.push(FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: FaultNumber(2.5) });
         let hits = nodes_died(&t, &s);
         assert_eq!(hits.len(), 1);
         assert!(hits[0].cause.contains("talker `a.talker` died"), "{}", hits[0].cause);
         assert!(hits[0].evidence[0].contains("2.45 s"));
         assert!(hits[0].fault.as_ref().expect("kill fault").matches);
-        s.faults[0] = FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: NonNegativeF64(3.5) };
+        s.faults[0] = FaultSpec::Kill { pod: "a".into(), container: "talker".into(), at_s: FaultNumber(3.5) };
         assert!(!nodes_died(&t, &s)[0].fault.as_ref().expect("kill fault").matches, "1 s early is not the kill");
     }
 
@@ -959,8 +959,8 @@ mod tests {
         let mut s = setting();
         s.faults.push(FaultSpec::Partition {
             between: ["master".into(), "pi".into()],
-            from_s: NonNegativeF64(2.5),
-            to_s: PositiveF64(4.0),
+            from_s: FaultNumber(2.5),
+            to_s: FaultNumber(4.0),
         });
         let hits = outages(&t, &s);
         assert_eq!(hits.len(), 1);
@@ -1003,7 +1003,7 @@ mod tests {
         t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
         let summary = summary_of(&t, 0);
         let mut s = setting();
-        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: Fraction100(30.0) });
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0) });
         let hits = loss(&[&t], std::slice::from_ref(&summary), &s);
         assert_eq!(hits.len(), 1);
         let h = &hits[0];
@@ -1011,7 +1011,7 @@ mod tests {
         assert!(h.cause.contains("lost 29.0 %") && h.cause.contains("best-effort"), "{}", h.cause);
         assert!(h.evidence[0].contains("random"), "{:?}", h.evidence);
         assert!(h.fault.as_ref().expect("loss fault").matches);
-        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: Fraction100(60.0) };
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(60.0) };
         assert!(!loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
     }
 
@@ -1048,7 +1048,7 @@ mod tests {
     fn an_injected_fault_without_symptom_is_reported() {
         let t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 30)]);
         let mut s = setting();
-        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: Fraction100(30.0) });
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0) });
         let findings = diagnose(&[&t], &[summary_of(&t, 0)], &s);
         assert!(findings.iter().any(|f| f.rule == "fault-not-observed"), "{findings:#?}");
     }

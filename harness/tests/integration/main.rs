@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod kube;
+mod malformed;
 mod netns;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once it has collected

@@ -418,13 +418,13 @@ pub fn render(
     run_id: &str,
     images: &Images,
     pin: bool,
-) -> Result<String, serde_yaml::Error> {
+) -> Result<String, serde_saphyr::SerializeError> {
     let ns = namespace_name(run_id);
     let host_network = plan.pods.iter().any(|p| p.host_network);
-    let mut docs = vec![serde_yaml::to_string(&namespace(&ns, run_id, host_network))?];
+    let mut docs = vec![serde_saphyr::to_string(&namespace(&ns, run_id, host_network))?];
     let ctx = PodContext { namespace: &ns, run_id, images, pin, nodes: &plan.nodes };
     for p in &plan.pods {
-        docs.push(serde_yaml::to_string(&pod(p, &ctx, 1))?);
+        docs.push(serde_saphyr::to_string(&pod(p, &ctx, 1))?);
     }
     Ok(docs.join("---\n"))
 }
@@ -452,7 +452,7 @@ mod tests {
         insta::assert_snapshot!(yaml);
         let pinned = render(&plan, "20261123T000000Z-seed", &images, true).expect("yaml");
         for p in &plan.pods {
-            let pod: Pod = serde_yaml::from_str(
+            let pod: Pod = serde_saphyr::from_str(
                 pinned.split("---\n").find(|d| d.contains(&format!("name: {}\n", p.name))).expect("pod document"),
             )
             .expect("a pod");

@@ -1,0 +1,178 @@
+//! Where every field of a YAML document is, by field path (`pods[1].containers[0].name`), from
+//! the YAML parser's own positions (granit-parser, the parser under serde-saphyr) — never from
+//! searching the text. A scenario error names `file:line:col` and the field through this: a
+//! validation failure knows its field and looks the position up; a parse failure knows its
+//! position and looks the field up.
+
+use granit_parser::{Event, Parser};
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// The fields of the first document, in document order: where each value and each key starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Positions {
+    values: Vec<(String, Pos)>,
+    keys: Vec<(String, Pos)>,
+    /// Fields whose value is a mapping or a sequence.
+    collections: Vec<String>,
+}
+
+enum Frame {
+    Map { path: String, key: Option<String> },
+    Seq { path: String, next: usize },
+}
+
+impl Positions {
+    /// The positions of `text`'s first document, as far as it parses (a syntax error ends the
+    /// walk; what came before it is kept).
+    pub fn of_text(text: &str) -> Positions {
+        let mut out = Positions::default();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut parser = Parser::new_from_str(text);
+        while let Some(Ok((event, span))) = parser.next_event() {
+            let pos = Pos { line: span.start.line(), col: span.start.col() + 1 };
+            let node = match event {
+                Event::Scalar(value, ..) => {
+                    // A scalar where a mapping expects a key is the key.
+                    if let Some(Frame::Map { path, key: key @ None }) = stack.last_mut() {
+                        let k = join_key(path, &value);
+                        out.keys.push((k, pos));
+                        *key = Some(value.into_owned());
+                        continue;
+                    }
+                    None
+                }
+                Event::SequenceStart(..) => Some(false),
+                Event::MappingStart(..) => Some(true),
+                Event::Alias(..) | Event::UnresolvedAlias(..) => None,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    stack.pop();
+                    continue;
+                }
+                Event::DocumentEnd => break,
+                _ => continue,
+            };
+            // A value: its path from where it sits.
+            let path = match stack.last_mut() {
+                Some(Frame::Map { path, key }) => join_key(path, &key.take().unwrap_or_default()),
+                Some(Frame::Seq { path, next }) => {
+                    *next += 1;
+                    format!("{path}[{}]", *next - 1)
+                }
+                None => String::new(),
+            };
+            out.values.push((path.clone(), pos));
+            if node.is_some() {
+                out.collections.push(path.clone());
+            }
+            match node {
+                Some(true) => stack.push(Frame::Map { path, key: None }),
+                Some(false) => stack.push(Frame::Seq { path, next: 0 }),
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// Where `field`'s value starts (for a mapping or sequence under a key: where its key
+    /// does, the line a reader looks for); for a field the document does not have (a missing
+    /// key), where its nearest present ancestor is.
+    pub fn of(&self, field: &str) -> Option<Pos> {
+        let mut f = field;
+        loop {
+            if let Some((_, p)) = self.values.iter().find(|(k, _)| k == f) {
+                let key = self.keys.iter().find(|(k, _)| k == f).filter(|_| self.is_collection(f));
+                return Some(key.map_or(*p, |(_, k)| *k));
+            }
+            if f.is_empty() {
+                return None;
+            }
+            f = match f.rfind(['.', '[']) {
+                Some(i) => &f[..i],
+                None => "",
+            };
+        }
+    }
+
+    pub fn is_collection(&self, field: &str) -> bool {
+        self.collections.iter().any(|c| c == field)
+    }
+
+    /// The nearest mapping or sequence that holds `field` (itself, if it is one).
+    pub fn enclosing_collection<'a>(&self, field: &'a str) -> &'a str {
+        let mut f = field;
+        while !f.is_empty() && !self.is_collection(f) {
+            f = f.rfind(['.', '[']).map_or("", |i| &f[..i]);
+        }
+        f
+    }
+
+    /// The field at `pos`: the one whose value starts there (a mapping before its own first
+    /// key), or whose key does, else the last one that starts before it.
+    pub fn field_at(&self, pos: Pos) -> Option<&str> {
+        let exact = self.values.iter().chain(&self.keys).find(|(_, p)| *p == pos);
+        exact
+            .or_else(|| self.values.iter().filter(|(k, p)| *p <= pos && !k.is_empty()).max_by_key(|(_, p)| *p))
+            .map(|(k, _)| k.as_str())
+    }
+}
+
+fn join_key(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+name: t
+pods:
+  - name: a
+    containers:
+      - {name: x, role: talker}
+      - name: y
+        role: listener
+faults: [{kind: kill, pod: a, container: z, atS: 1}]
+";
+
+    #[test]
+    fn every_field_has_its_position() {
+        let p = Positions::of_text(TEXT);
+        assert_eq!(p.of("name"), Some(Pos { line: 1, col: 7 }));
+        assert_eq!(p.of("pods[0].name"), Some(Pos { line: 3, col: 11 }));
+        assert_eq!(p.of("pods[0].containers[0].role"), Some(Pos { line: 5, col: 25 }));
+        assert_eq!(p.of("pods[0].containers[1].name"), Some(Pos { line: 6, col: 15 }));
+        assert_eq!(p.of("faults[0].container"), Some(Pos { line: 8, col: 42 }));
+        // Missing: its nearest ancestor.
+        assert_eq!(p.of("pods[0].containers[1].rateHz"), Some(Pos { line: 6, col: 9 }));
+        assert_eq!(p.of("pods[3].name"), p.of("pods"));
+        // A block collection under a key: the key's line.
+        assert_eq!(p.of("pods"), Some(Pos { line: 2, col: 1 }));
+        assert_eq!(p.enclosing_collection("pods[0].containers[1].name"), "pods[0].containers[1]");
+        assert_eq!(p.enclosing_collection("pods[0]"), "pods[0]");
+    }
+
+    #[test]
+    fn positions_name_their_field() {
+        let p = Positions::of_text(TEXT);
+        assert_eq!(p.field_at(Pos { line: 6, col: 9 }), Some("pods[0].containers[1]"));
+        assert_eq!(p.field_at(Pos { line: 7, col: 9 }), Some("pods[0].containers[1].role"), "a key");
+        assert_eq!(p.field_at(Pos { line: 8, col: 53 }), Some("faults[0].atS"));
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_what_came_before() {
+        let p = Positions::of_text("name: t\npods:\n\t- name: a\n");
+        assert_eq!(p.of("name"), Some(Pos { line: 1, col: 7 }));
+    }
+}
