@@ -36,6 +36,10 @@ pub struct RunMeta {
     /// Trial → containers that ended badly (kube: OOMKilled, exit codes, wrong architecture).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub container_exits: BTreeMap<u32, Vec<crate::backend::ContainerExit>>,
+    /// Trial → why its records are incomplete (kube: a log stream broke); such a trial is
+    /// marked interrupted and counts nowhere.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub incomplete: BTreeMap<u32, Vec<String>>,
     /// Every node stamped records with one clock (absent in older runs: known from the backend).
     #[serde(default)]
     pub shared_clock: Option<bool>,

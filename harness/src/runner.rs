@@ -107,6 +107,7 @@ async fn run_trials<B: Backend>(
         trials: Vec::new(),
         placements: Default::default(),
         container_exits: Default::default(),
+        incomplete: Default::default(),
         shared_clock: Some(backend.shared_clock()),
         doctor: opts.preflight.clone(),
     };
@@ -221,7 +222,7 @@ async fn run_trials<B: Backend>(
         if let Some(e) = write_error {
             return Err(e.into());
         }
-        let trial_meta = match result {
+        let mut trial_meta = match result {
             Ok(m) => m,
             Err(e) => {
                 failure = Some(e);
@@ -237,8 +238,15 @@ async fn run_trials<B: Backend>(
         if !facts.containers.is_empty() {
             meta.container_exits.insert(trial, facts.containers.clone());
         }
+        // Records that are known to be incomplete count nowhere, like an interrupted trial's.
+        if !facts.incomplete.is_empty() {
+            tracing::warn!(trial, "records incomplete: {}", facts.incomplete.join("; "));
+            trial_meta.interrupted = true;
+            meta.incomplete.insert(trial, facts.incomplete.clone());
+        }
         let (mut trial_report, hists) = acc.finish(trial_meta);
         trial_report.containers = facts.containers;
+        trial_report.incomplete = facts.incomplete;
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
         meta.notes = run_notes(&meta, backend.notes());
@@ -352,6 +360,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let mut analyzer = RunAnalyzer::default();
     let add = |analyzer: &mut RunAnalyzer, (mut r, h): (crate::analysis::TrialReport, _)| {
         r.containers = meta.container_exits.get(&r.meta.trial).cloned().unwrap_or_default();
+        r.incomplete = meta.incomplete.get(&r.meta.trial).cloned().unwrap_or_default();
         analyzer.add(r, h);
     };
     let mut current: Option<(u32, TrialAnalyzer<'_>, u64, u64)> = None;

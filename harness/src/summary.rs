@@ -366,6 +366,7 @@ mod tests {
             outcome: outcome.into(),
             stray: 0,
             containers: Vec::new(),
+            incomplete: Vec::new(),
         }
     }
 

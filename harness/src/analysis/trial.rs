@@ -224,6 +224,10 @@ pub struct TrialReport {
     /// wrong-architecture image).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<crate::backend::ContainerExit>,
+    /// Why the trial's records are incomplete (kube: a log stream that broke), so it counts
+    /// nowhere, like an interrupted one: its missing records are not message loss.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 impl TrialReport {
@@ -679,6 +683,7 @@ impl<'r> TrialAnalyzer<'r> {
             outcome,
             stray: self.stray,
             containers: Vec::new(),
+            incomplete: Vec::new(),
         };
         (report, hists)
     }

@@ -90,6 +90,10 @@ pub struct TrialFacts {
     pub placement: BTreeMap<String, String>,
     /// Containers that ended badly or restarted during the trial.
     pub containers: Vec<ContainerExit>,
+    /// Why the trial's records are incomplete (a container's log stream broke): the runner
+    /// marks the trial interrupted, so its missing records are not read as message loss.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 /// A container that did not run the trial through: how it ended, as the cluster reported it.

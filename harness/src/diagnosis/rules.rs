@@ -750,6 +750,7 @@ mod tests {
             outcome: String::new(),
             stray: 0,
             containers: Vec::new(),
+            incomplete: Vec::new(),
         }
     }
 

@@ -94,7 +94,7 @@ impl Exporter for Html {
         let complete = r.complete().count();
         let _ = writeln!(
             h,
-            "<p>Run <code>{}</code> on the <code>{}</code> backend: {complete} complete trial(s), {} interrupted.</p>",
+            "<p>Run <code>{}</code> on the <code>{}</code> backend: {complete} complete trial(s), {} interrupted or incomplete.</p>",
             esc(&r.run_id),
             esc(&r.backend),
             r.trials.len() - complete

@@ -45,7 +45,7 @@ impl Exporter for Markdown {
         writeln!(out)?;
         write!(out, "Run `{}` on the `{}` backend: {complete} trial(s)", r.run_id, r.backend)?;
         if interrupted > 0 {
-            write!(out, ", {interrupted} interrupted (shown, but counted nowhere)")?;
+            write!(out, ", {interrupted} interrupted or incomplete (shown, but counted nowhere)")?;
         }
         writeln!(out, ".")?;
         writeln!(out)?;

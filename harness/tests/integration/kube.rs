@@ -62,6 +62,9 @@ struct Mock {
     namespace_exists: bool,
     /// The master node is NotReady, and a third node is cordoned.
     unhealthy_nodes: bool,
+    /// This container's log stream breaks: the connection drops in the middle of a line,
+    /// before the node's stop record, while the container goes on running.
+    broken_log: Option<(&'static str, &'static str)>,
     /// The Pi's clock runs this far ahead of the master's (ns): containers there stamp
     /// their records with it, and the doctor's probes measure it.
     pi_ahead_ns: u64,
@@ -415,7 +418,11 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
                     Some(p) if p["spec"]["nodeName"] == "pi" => mock.pi_ahead_ns,
                     _ => 0,
                 };
-                let text = logs(name, &container, &ahead);
+                let mut text = logs(name, &container, &ahead);
+                if mock.broken_log == Some((*name, container.as_str())) {
+                    let cut = text.len() / 2;
+                    text.truncate(cut);
+                }
                 send.send_response(Response::builder().body(Body::from(text.into_bytes())).unwrap());
                 continue;
             }
@@ -961,6 +968,35 @@ async fn kube_doctor_pins_probe_pods_to_every_node_on_both_networks() {
     assert_eq!(report.count("host", "pi", "master", "multicast").map(|c| c.answered), Some(20));
     assert_eq!(report.count("pod", "master", "pi", "unicast-65000").map(|c| c.answered), Some(20));
     assert!(ran.has("DELETE /api/v1/namespaces/NS"));
+}
+
+/// A log stream that breaks mid-trial (the connection drops while the listener runs on) is not
+/// message loss: the trial is marked incomplete with why, counted nowhere, and says so.
+#[tokio::test]
+async fn a_broken_log_stream_makes_the_trial_incomplete_not_lossy() {
+    let ran = run_mock(Mock { broken_log: Some(("master", "listener")), ..Mock::default() }, false, None).await;
+    let outcome = ran.result.as_ref().expect("run succeeds");
+    let trial = &outcome.report.trials[0];
+    assert!(trial.meta.interrupted, "{trial:?}");
+    assert_eq!(trial.incomplete.len(), 1, "{:?}", trial.incomplete);
+    assert!(trial.incomplete[0].starts_with("master.listener: its log stream ended"), "{:?}", trial.incomplete);
+    // Counted nowhere: no pair summary, no outcome.
+    assert!(outcome.report.pairs.is_empty(), "{:?}", outcome.report.pairs);
+    assert!(outcome.report.distribution.is_empty());
+    let md = std::fs::read_to_string(outcome.dir.join("report.md")).unwrap();
+    assert!(md.contains("records incomplete (master.listener: its log stream"), "{md}");
+    assert!(md.contains("1 interrupted or incomplete"), "{md}");
+    // And so after re-analysis.
+    let again = runner::reanalyze(&outcome.dir).unwrap();
+    assert_eq!(again.trials[0].incomplete, trial.incomplete);
+    assert!(again.pairs.is_empty());
+    assert_cleaned_up(&ran);
+
+    // A whole stream, by contrast, leaves the trial complete.
+    let ran = run_mock(Mock::default(), false, None).await;
+    let outcome = ran.result.as_ref().expect("run succeeds");
+    assert!(outcome.report.trials[0].incomplete.is_empty());
+    assert!(!outcome.report.trials[0].meta.interrupted);
 }
 
 /// `harness run --backend kube --preflight`: the Pi's clock runs 40 ms ahead. The doctor

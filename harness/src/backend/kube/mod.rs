@@ -397,7 +397,7 @@ impl KubeBackend {
         lines: &mpsc::UnboundedSender<Line>,
         stop: &mut watch::Receiver<bool>,
         origin: &mut u64,
-    ) -> Result<(Vec<tokio::task::JoinHandle<()>>, bool), BackendError> {
+    ) -> Result<(Vec<LogReader>, bool), BackendError> {
         let api = self.pods()?;
         let ns = self.namespace.clone().unwrap_or_default();
         let ctx = PodContext {
@@ -456,7 +456,7 @@ impl KubeBackend {
             let _ = lines.send(Line::event(&p.name, "", Lifecycle::Placed { node: node.clone() }));
             placement.insert(p.name.clone(), node);
         }
-        self.facts.insert(trial, TrialFacts { placement, containers: exits });
+        self.facts.insert(trial, TrialFacts { placement, containers: exits, incomplete: Vec::new() });
         // Every container's log, line by line, into the collector (from the container's start,
         // so nothing printed before the release is lost).
         let mut readers = Vec::new();
@@ -464,17 +464,38 @@ impl KubeBackend {
             let lp = LogParams { container: Some(c.name.clone()), follow: true, ..LogParams::default() };
             let stream = call(&format!("logs of {}/{}", pod.name, c.name), || api.log_stream(&pod.name, &lp)).await?;
             let (tx, pod_name, container) = (lines.clone(), pod.name.clone(), c.name.clone());
+            // Our nodes end their output with a stop record; a stream that ends before it, or
+            // fails, broke (unless the container died, which its exit says).
+            let ends_with_stop = !c.is_custom();
             readers.push(tokio::spawn(async move {
                 // Byte lines: a container's output that is not UTF-8 must not end the stream.
                 let mut stream = stream;
                 let mut buf = Vec::new();
-                while matches!(stream.read_until(b'\n', &mut buf).await, Ok(n) if n > 0) {
-                    if tx.send(Line::text(&pod_name, &container, super::lossy_line(&buf))).is_err() {
-                        break;
+                let mut stopped = false;
+                let broken = loop {
+                    match stream.read_until(b'\n', &mut buf).await {
+                        Ok(0) if ends_with_stop && !stopped => {
+                            break Some("its log stream ended before the node's stop record".to_owned())
+                        }
+                        Ok(0) => break None,
+                        // A line cut by the failure is not a record.
+                        Ok(_) if !buf.ends_with(b"\n") && ends_with_stop => {
+                            break Some("its log stream ended in the middle of a line".to_owned())
+                        }
+                        Ok(_) => {
+                            let text = super::lossy_line(&buf);
+                            stopped |=
+                                chatter::record::parse_line(&text).is_ok_and(|r| r.kind == chatter::RecordKind::Stop);
+                            if tx.send(Line::text(&pod_name, &container, text)).is_err() {
+                                break None;
+                            }
+                            buf.clear();
+                        }
+                        Err(e) => break Some(format!("its log stream failed: {e}")),
                     }
-                    buf.clear();
-                }
+                };
                 let _ = tx.send(Line::event(&pod_name, &container, Lifecycle::Ended { t_ns: chatter::now_ns() }));
+                broken.map(|why| (format!("{pod_name}.{container}"), why))
             }));
         }
         // The barrier: one annotation per pod, as close together as the API allows. Reported
@@ -534,6 +555,9 @@ impl KubeBackend {
         Ok((readers, interrupted))
     }
 }
+
+/// A container's log reader: when its stream broke, the container's id and why.
+type LogReader = tokio::task::JoinHandle<Option<(String, String)>>;
 
 impl KubeBackend {
     /// `harness doctor --backend kube`: in a namespace of its own, a responder pod pinned to
@@ -792,11 +816,25 @@ impl Backend for KubeBackend {
         // their stop records, which the log streams still deliver.
         let deleted = self.delete_pods(&names).await;
         let (readers, interrupted) = result?;
+        let mut broken = Vec::new();
         for r in readers {
             tokio::select! {
-                _ = tokio::time::timeout(Duration::from_secs(30), r) => {}
+                r = tokio::time::timeout(Duration::from_secs(30), r) => match r {
+                    Ok(Ok(Some(b))) => broken.push(b),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => broken.push(("a log reader".into(), format!("failed: {e}"))),
+                    Err(_) => broken.push(("a log stream".into(), "still open 30 s after its pod was deleted".into())),
+                },
                 _ = stopped(&mut stop), if !interrupted => {}
             }
+        }
+        // A container that died explains its own missing output; any other broken stream makes
+        // the trial's records incomplete.
+        if let Some(f) = self.facts.get_mut(&start.trial) {
+            let died = |id: &str| f.containers.iter().any(|c| c.id == id);
+            let why: Vec<String> =
+                broken.iter().filter(|(id, _)| !died(id)).map(|(id, why)| format!("{id}: {why}")).collect();
+            f.incomplete = why;
         }
         deleted?;
         Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
