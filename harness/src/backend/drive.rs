@@ -48,16 +48,19 @@ enum Step<'p> {
 }
 
 /// Runs one trial: `command` builds the command for a container, `on_event` handles
-/// [`Event::Backend`] events.
-pub async fn drive(
+/// [`Event::Backend`] events (asynchronously: it may fork, off the runtime).
+pub async fn drive<F>(
     plan: &Plan,
     start: TrialStart,
     lines: &mpsc::UnboundedSender<Line>,
     mut stop: watch::Receiver<bool>,
     mut command: impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
     events: Vec<(Duration, Event)>,
-    mut on_event: impl FnMut(&str) -> Result<(), BackendError>,
-) -> Result<TrialMeta, BackendError> {
+    mut on_event: impl FnMut(String) -> F,
+) -> Result<TrialMeta, BackendError>
+where
+    F: std::future::Future<Output = Result<(), BackendError>>,
+{
     let t0 = Instant::now();
     // The trial's origin on the wall clock: fault times and reported times count from here.
     let origin_ns = chatter::now_ns();
@@ -100,7 +103,7 @@ pub async fn drive(
                                 p.kill().await;
                             }
                         }
-                        Step::Fire(Event::Backend(what)) => on_event(&what)?,
+                        Step::Fire(Event::Backend(what)) => on_event(what).await?,
                     }
                 }
             }
@@ -118,7 +121,7 @@ pub async fn drive(
     // Events still due (e.g. a partition's end) must not be left half-applied.
     for (_, step) in pending {
         if let Step::Fire(Event::Backend(what)) = step {
-            on_event(&what)?;
+            on_event(what).await?;
         }
     }
     let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);

@@ -64,7 +64,7 @@ impl Backend for LocalBackend {
             super::program(&mut cmd, nodes, pod, c, None)?;
             Ok(cmd)
         };
-        let meta = drive(plan, start, &lines, stop, command, Vec::new(), |_| Ok(())).await;
+        let meta = drive(plan, start, &lines, stop, command, Vec::new(), |_| async { Ok(()) }).await;
         drop(sandbox);
         meta
     }

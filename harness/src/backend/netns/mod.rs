@@ -199,9 +199,11 @@ pub fn remove_namespaces(prefix: &str) -> Vec<String> {
     while !alive(&left).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Pods first, then nodes, then the underlay: veths go with their namespaces.
-    for ns in names.iter().rev() {
-        let _ = run("ip", &["netns".into(), "del".into(), ns.clone()], None);
+    // Pods first, then nodes, then the underlay: veths go with their namespaces. One `ip`
+    // for all (`-force`: a namespace that is already gone does not stop the others).
+    let script: String = names.iter().rev().map(|ns| format!("netns del {ns}\n")).collect();
+    if !names.is_empty() {
+        let _ = run("ip", &["-force".into(), "-batch".into(), "-".into()], Some(&script));
     }
     names
 }
@@ -223,51 +225,85 @@ fn is_arm64(plan: &Plan, node: &str) -> bool {
     plan.nodes.iter().any(|n| n.name == node && n.labels.get(ARCH_LABEL).map(String::as_str) == Some("arm64"))
 }
 
-impl NetnsBackend {
-    /// Creates the namespaces, links, routes and fault rules of `topo`.
-    fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
-        self.topology = Some(topo.clone());
-        for cmd in topo.build_commands() {
-            run("ip", &cmd, None)?;
-        }
-        for i in 0..topo.nodes.len() {
-            let ns = topo.node_ns(i);
-            run(
-                "ip",
-                &[
-                    "netns".into(),
-                    "exec".into(),
-                    ns.clone(),
-                    "sysctl".into(),
-                    "-qw".into(),
-                    "net.ipv4.ip_forward=1".into(),
-                ],
-                None,
-            )?;
-            nft(&ns, &base_ruleset())?;
-        }
-        for f in &self.faults {
-            match f {
-                FaultSpec::Loss { node, percent } => {
-                    let i = topo.node_index(node).ok_or_else(|| setup_err("loss", format!("unknown node {node}")))?;
-                    nft(&topo.node_ns(i), &loss_rules(percent.0))?;
-                }
-                FaultSpec::Delay { node, ms, jitter_ms } => {
-                    let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
-                    let mut args: Vec<String> =
-                        format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
-                            .split_whitespace()
-                            .map(str::to_owned)
-                            .collect();
-                    if let Some(j) = jitter_ms {
-                        args.push(format!("{}ms", j.0));
-                    }
-                    run("tc", &args, None)?;
-                }
-                FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
+/// How [`build_topology`] runs its `ip` commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildMode {
+    /// One `ip -batch` process per run of commands for one namespace (the default).
+    Batched,
+    /// One `ip` process per command (what the backend did before batching; kept for the
+    /// topology benchmark's side-by-side figures).
+    PerCommand,
+}
+
+/// Creates the namespaces, links, routes and fault rules of `topo`. Blocking (it forks `ip`,
+/// `sysctl`, `nft` and waits for them): async code calls it through [`off_runtime`].
+pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) -> Result<(), BackendError> {
+    match mode {
+        BuildMode::Batched => {
+            for (ns, lines) in topo.batches() {
+                let mut args: Vec<String> = ns.map(|n| vec!["-n".to_owned(), n]).unwrap_or_default();
+                args.extend(["-batch".to_owned(), "-".to_owned()]);
+                run("ip", &args, Some(&(lines.join("\n") + "\n")))?;
             }
         }
-        Ok(())
+        BuildMode::PerCommand => {
+            for cmd in topo.build_commands() {
+                run("ip", &cmd, None)?;
+            }
+        }
+    }
+    for i in 0..topo.nodes.len() {
+        let ns = topo.node_ns(i);
+        // Forwarding on, then the base table and this node's loss rules in one `nft -f`.
+        let mut rules = base_ruleset();
+        for f in faults {
+            if let FaultSpec::Loss { node, percent } = f {
+                if topo.node_index(node) == Some(i) {
+                    rules.push_str(&loss_rules(percent.0));
+                }
+            }
+        }
+        let script = "sysctl -qw net.ipv4.ip_forward=1 && nft -f -";
+        run("ip", &["netns".into(), "exec".into(), ns, "sh".into(), "-c".into(), script.into()], Some(&rules))?;
+    }
+    for f in faults {
+        match f {
+            FaultSpec::Loss { node, .. } if topo.node_index(node).is_none() => {
+                return Err(setup_err("loss", format!("unknown node {node}")));
+            }
+            FaultSpec::Delay { node, ms, jitter_ms } => {
+                let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
+                let mut args: Vec<String> =
+                    format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect();
+                if let Some(j) = jitter_ms {
+                    args.push(format!("{}ms", j.0));
+                }
+                run("tc", &args, None)?;
+            }
+            FaultSpec::Loss { .. } | FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// Runs blocking work (forked commands, waiting for other processes to exit) on tokio's
+/// blocking pool, so the runtime's workers keep reading node output and timing the trial.
+pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+impl NetnsBackend {
+    /// Builds `topo` off the runtime and remembers it.
+    async fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
+        self.topology = Some(topo.clone());
+        let faults = self.faults.clone();
+        off_runtime(move || build_topology(&topo, &faults, BuildMode::Batched)).await
     }
 }
 
@@ -332,7 +368,7 @@ impl NetnsBackend {
     ) -> Result<crate::doctor::DoctorReport, BackendError> {
         use tokio::io::AsyncBufReadExt;
         let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
-        self.build(topo.clone())?;
+        self.build(topo.clone()).await?;
         let mut notes = vec![
             format!("probed in namespaces {PREFIX}{}-* (removed afterwards)", self.tag),
             "one clock: every simulated node uses this machine's clock, so offsets are ~0".to_owned(),
@@ -342,8 +378,12 @@ impl NetnsBackend {
                 let (Some(a), Some(b)) = (topo.node_index(&between[0]), topo.node_index(&between[1])) else {
                     continue;
                 };
-                nft(&topo.node_ns(a), &partition_rules(b, true))?;
-                nft(&topo.node_ns(b), &partition_rules(a, true))?;
+                let (na, nb) = (topo.node_ns(a), topo.node_ns(b));
+                off_runtime(move || {
+                    nft(&na, &partition_rules(b, true))?;
+                    nft(&nb, &partition_rules(a, true))
+                })
+                .await?;
             }
             notes.push(format!("fault in place for the whole doctor: {}", f.describe()));
         }
@@ -474,7 +514,7 @@ impl Backend for NetnsBackend {
                 "the netns backend needs root (it creates network namespaces, veths and nftables rules)".into(),
             ));
         }
-        if scenario.faults.iter().any(|f| matches!(f, FaultSpec::Delay { .. })) && !has_netem() {
+        if scenario.faults.iter().any(|f| matches!(f, FaultSpec::Delay { .. })) && !off_runtime(has_netem).await {
             return Err(BackendError::Unsupported(
                 "a delay fault needs `tc netem`, which this kernel does not have (\"Specified qdisc kind is unknown\"); \
                  remove the delay fault or run on a kernel with sch_netem"
@@ -510,7 +550,7 @@ impl Backend for NetnsBackend {
         }
         self.faults.clone_from(&scenario.faults);
         register(&self.tag, run_id)?;
-        self.build(Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes))
+        self.build(Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes)).await
     }
 
     async fn run_trial(
@@ -524,8 +564,9 @@ impl Backend for NetnsBackend {
         // A rescheduled trial moves pods between nodes: rebuild the cluster to match.
         let wanted = Topology::new(&self.tag, plan, prepared.multicast_between_nodes);
         if wanted != prepared {
-            remove_namespaces(&format!("{PREFIX}{}-", self.tag));
-            self.build(wanted.clone())?;
+            let prefix = format!("{PREFIX}{}-", self.tag);
+            off_runtime(move || remove_namespaces(&prefix)).await;
+            self.build(wanted.clone()).await?;
         }
         let topo = wanted;
         let mut events = Vec::new();
@@ -545,17 +586,20 @@ impl Backend for NetnsBackend {
                 FaultSpec::Loss { .. } | FaultSpec::Delay { .. } => {}
             }
         }
-        let on_event = |what: &str| -> Result<(), BackendError> {
-            let (action, pair) = what.split_once(':').unwrap_or((what, ""));
-            let (a, b) = pair.split_once(':').unwrap_or(("", ""));
-            let (Some(ia), Some(ib)) = (topo.node_index(a), topo.node_index(b)) else {
-                return Err(setup_err(what, "unknown nodes"));
-            };
-            let on = action == "partition-on";
-            nft(&topo.node_ns(ia), &partition_rules(ib, on))?;
-            nft(&topo.node_ns(ib), &partition_rules(ia, on))?;
-            tracing::info!("{what}");
-            Ok(())
+        let on_event = |what: String| {
+            let topo = topo.clone();
+            off_runtime(move || {
+                let (action, pair) = what.split_once(':').unwrap_or((&what, ""));
+                let (a, b) = pair.split_once(':').unwrap_or(("", ""));
+                let (Some(ia), Some(ib)) = (topo.node_index(a), topo.node_index(b)) else {
+                    return Err(setup_err(&what, "unknown nodes"));
+                };
+                let on = action == "partition-on";
+                nft(&topo.node_ns(ia), &partition_rules(ib, on))?;
+                nft(&topo.node_ns(ib), &partition_rules(ia, on))?;
+                tracing::info!("{what}");
+                Ok(())
+            })
         };
         let (nodes, arm64) = (&self.nodes, &self.arm64);
         let command = |pod: &PlacedPod, c: &PlannedContainer| {
@@ -577,15 +621,17 @@ impl Backend for NetnsBackend {
         let meta = drive(plan, start, &lines, stop, command, events, on_event).await?;
         // A partition must not outlive its trial.
         if self.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. })) {
-            for i in 0..topo.nodes.len() {
-                nft(&topo.node_ns(i), &partition_rules(0, false))?;
-            }
+            off_runtime(move || {
+                (0..topo.nodes.len()).try_for_each(|i| nft(&topo.node_ns(i), &partition_rules(0, false)))
+            })
+            .await?;
         }
         Ok(meta)
     }
 
     async fn cleanup(&mut self) -> Result<(), BackendError> {
-        let removed = remove_run(&self.tag);
+        let tag = self.tag.clone();
+        let removed = off_runtime(move || remove_run(&tag)).await;
         tracing::info!("removed {} namespaces", removed.len());
         let left = list_namespaces(&format!("{PREFIX}{}-", self.tag));
         if left.is_empty() {

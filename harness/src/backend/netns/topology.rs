@@ -82,55 +82,102 @@ impl Topology {
         all
     }
 
-    /// The `ip` invocations (argument lists) that build the topology, in order.
+    /// The `ip` invocations (argument lists) that build the topology, in order, in four
+    /// phases so that each namespace's commands sit together (see [`Topology::batches`]):
+    /// namespaces and their loopbacks and underlay bridges; the veth pairs between namespaces
+    /// (made from the root namespace); then, namespace by namespace, the node bridges,
+    /// addresses, bridge ports and routes.
     pub fn build_commands(&self) -> Vec<Vec<String>> {
         let mut c: Vec<Vec<String>> = Vec::new();
-        let mut ip = |args: &str| c.push(args.split_whitespace().map(str::to_owned).collect());
+        let mut ip = |args: String| c.push(args.split_whitespace().map(str::to_owned).collect());
         let u = self.underlay_ns();
+        let nodes = 0..self.nodes.len();
+        let pods: Vec<(usize, usize)> =
+            self.pods.iter().enumerate().filter(|(_, (_, _, host))| !host).map(|(k, (_, n, _))| (k, *n)).collect();
+        let pod_ns = |k: usize| format!("{PREFIX}{}-p{k}", self.tag);
+        // 1. Namespaces.
         for ns in self.namespaces() {
-            ip(&format!("netns add {ns}"));
-            ip(&format!("-n {ns} link set lo up"));
-            ip(&format!("-n {ns} link set lo multicast on"));
+            ip(format!("netns add {ns}"));
         }
-        ip(&format!("-n {u} link add br0 type bridge mcast_snooping 0"));
-        ip(&format!("-n {u} link set br0 up"));
-        if self.multicast_between_nodes {
-            ip(&format!("-n {u} link add mbr type bridge mcast_snooping 0"));
-            ip(&format!("-n {u} link set mbr up"));
+        // 2. Each namespace's own devices.
+        for ns in self.namespaces() {
+            ip(format!("-n {ns} link set lo up"));
+            ip(format!("-n {ns} link set lo multicast on"));
+            if ns == u {
+                ip(format!("-n {u} link add br0 type bridge mcast_snooping 0"));
+                ip(format!("-n {u} link set br0 up"));
+                if self.multicast_between_nodes {
+                    ip(format!("-n {u} link add mbr type bridge mcast_snooping 0"));
+                    ip(format!("-n {u} link set mbr up"));
+                }
+            }
         }
-        for i in 0..self.nodes.len() {
+        // 3. The cables between namespaces.
+        for i in nodes.clone() {
             let n = self.node_ns(i);
-            ip(&format!("link add eth0 netns {n} type veth peer name n{i} netns {u}"));
-            ip(&format!("-n {u} link set n{i} master br0 up"));
-            ip(&format!("-n {n} addr add {}/24 dev eth0", Self::node_addr(i)));
-            ip(&format!("-n {n} link set eth0 up"));
-            ip(&format!("-n {n} link add cni0 type bridge mcast_snooping 0"));
-            ip(&format!("-n {n} addr add 10.42.{i}.1/24 dev cni0"));
-            ip(&format!("-n {n} link set cni0 up"));
+            ip(format!("link add eth0 netns {n} type veth peer name n{i} netns {u}"));
+            if self.multicast_between_nodes {
+                ip(format!("link add mc0 netns {n} type veth peer name m{i} netns {u}"));
+            }
+        }
+        for &(k, node) in &pods {
+            ip(format!("link add eth0 netns {} type veth peer name p{k} netns {}", pod_ns(k), self.node_ns(node)));
+        }
+        // 4. Addresses, bridge ports and routes, namespace by namespace.
+        for i in nodes.clone() {
+            ip(format!("-n {u} link set n{i} master br0 up"));
+            if self.multicast_between_nodes {
+                ip(format!("-n {u} link set m{i} master mbr up"));
+            }
+        }
+        for i in nodes.clone() {
+            let n = self.node_ns(i);
+            // cni0 after eth0, as on a real node whose NIC predates the CNI bridge: DDS
+            // implementations that pick "the first interface" (Cyclone) pick eth0 on the host
+            // network, as they would there.
+            ip(format!("-n {n} link add cni0 type bridge mcast_snooping 0"));
+            ip(format!("-n {n} addr add 10.42.{i}.1/24 dev cni0"));
+            ip(format!("-n {n} link set cni0 up"));
+            ip(format!("-n {n} addr add {}/24 dev eth0", Self::node_addr(i)));
+            ip(format!("-n {n} link set eth0 up"));
             // hostNetwork processes multicast on the underlay, like a host on a LAN.
-            ip(&format!("-n {n} route add 224.0.0.0/4 dev eth0"));
-            for j in (0..self.nodes.len()).filter(|j| *j != i) {
-                ip(&format!("-n {n} route add {} via {}", Self::pod_cidr(j), Self::node_addr(j)));
+            ip(format!("-n {n} route add 224.0.0.0/4 dev eth0"));
+            for j in nodes.clone().filter(|j| *j != i) {
+                ip(format!("-n {n} route add {} via {}", Self::pod_cidr(j), Self::node_addr(j)));
             }
             if self.multicast_between_nodes {
-                ip(&format!("link add mc0 netns {n} type veth peer name m{i} netns {u}"));
-                ip(&format!("-n {n} link set mc0 master cni0 up"));
-                ip(&format!("-n {u} link set m{i} master mbr up"));
+                ip(format!("-n {n} link set mc0 master cni0 up"));
+            }
+            for &(k, _) in pods.iter().filter(|(_, node)| *node == i) {
+                ip(format!("-n {n} link set p{k} master cni0 up"));
             }
         }
-        for (k, (_, node, host)) in self.pods.iter().enumerate() {
-            if *host {
-                continue;
-            }
-            let (n, p) = (self.node_ns(*node), format!("{PREFIX}{}-p{k}", self.tag));
-            ip(&format!("link add eth0 netns {p} type veth peer name p{k} netns {n}"));
-            ip(&format!("-n {n} link set p{k} master cni0 up"));
-            ip(&format!("-n {p} addr add 10.42.{node}.{}/24 dev eth0", k + 2));
-            ip(&format!("-n {p} link set eth0 up"));
-            ip(&format!("-n {p} route add default via 10.42.{node}.1"));
-            ip(&format!("-n {p} route add 224.0.0.0/4 dev eth0"));
+        for &(k, node) in &pods {
+            let p = pod_ns(k);
+            ip(format!("-n {p} addr add 10.42.{node}.{}/24 dev eth0", k + 2));
+            ip(format!("-n {p} link set eth0 up"));
+            ip(format!("-n {p} route add default via 10.42.{node}.1"));
+            ip(format!("-n {p} route add 224.0.0.0/4 dev eth0"));
         }
         c
+    }
+
+    /// [`Topology::build_commands`] as `ip -batch` runs: consecutive commands for one
+    /// namespace (`None`: the root namespace) go into one `ip [-n ns] -batch -`, in order —
+    /// a dozen processes instead of one per command.
+    pub fn batches(&self) -> Vec<(Option<String>, Vec<String>)> {
+        let mut out: Vec<(Option<String>, Vec<String>)> = Vec::new();
+        for cmd in self.build_commands() {
+            let (ns, rest) = match cmd.as_slice() {
+                [flag, ns, rest @ ..] if flag == "-n" => (Some(ns.clone()), rest.join(" ")),
+                rest => (None, rest.join(" ")),
+            };
+            match out.last_mut() {
+                Some((last, lines)) if *last == ns => lines.push(rest),
+                _ => out.push((ns, vec![rest])),
+            }
+        }
+        out
     }
 }
 
@@ -216,6 +263,36 @@ mod tests {
         let t = Topology::new("x", &plan(), true);
         let cmds: Vec<String> = t.build_commands().iter().map(|c| c.join(" ")).collect();
         assert!(cmds.contains(&"-n chh-x-u link set m1 master mbr up".to_owned()));
+    }
+
+    /// Batching keeps every command, in order, and needs far fewer processes.
+    #[test]
+    fn batches_keep_every_command_in_order() {
+        for mc in [false, true] {
+            let t = Topology::new("x", &plan(), mc);
+            let flat: Vec<String> = t.build_commands().iter().map(|c| c.join(" ")).collect();
+            let batches = t.batches();
+            let joined: Vec<String> = batches
+                .iter()
+                .flat_map(|(ns, lines)| {
+                    lines.iter().map(move |l| ns.as_ref().map_or(l.clone(), |n| format!("-n {n} {l}")))
+                })
+                .collect();
+            assert_eq!(joined, flat);
+            assert!(batches.len() * 3 < flat.len(), "{} batches for {} commands", batches.len(), flat.len());
+        }
+    }
+
+    /// A node's eth0 predates its cni0 (a DDS that takes the first interface takes eth0 on the
+    /// host network, as on a real node).
+    #[test]
+    fn node_nics_come_before_their_cni_bridge() {
+        let t = Topology::new("x", &plan(), true);
+        let cmds: Vec<String> = t.build_commands().iter().map(|c| c.join(" ")).collect();
+        for i in 0..2 {
+            let at = |needle: &str| cmds.iter().position(|c| c.starts_with(needle)).expect(needle);
+            assert!(at(&format!("link add eth0 netns chh-x-n{i} ")) < at(&format!("-n chh-x-n{i} link add cni0")));
+        }
     }
 
     #[test]
