@@ -417,7 +417,8 @@ fn default_arm64_dir(exe: &std::path::Path) -> PathBuf {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=error"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Log lines around the progress bar, never through it.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| runner::LogWriter).try_init();
 }
 
 /// A command that could not do its job, with the exit code of its class.

@@ -107,29 +107,9 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
 
 /// A run id: UTC timestamp and scenario name, e.g. `20261123T104500Z-seed`.
 pub fn run_id(scenario: &str, now_ns: u64) -> String {
-    let secs = now_ns / 1_000_000_000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z-{}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        chatter::sanitize_id(scenario)
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let secs = i64::try_from(now_ns / 1_000_000_000).unwrap_or(i64::MAX);
+    let stamp = jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::MAX);
+    format!("{}-{}", stamp.strftime("%Y%m%dT%H%M%SZ"), chatter::sanitize_id(scenario))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
