@@ -7,6 +7,7 @@ mod cli;
 mod kube;
 mod malformed;
 mod netns;
+mod soak;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once it has collected
 /// its first message — an event, not a sleep — with the rest of its log drained in the
