@@ -126,8 +126,9 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (YAML).
     pub scenario: PathBuf,
-    /// Where the experiment runs.
-    #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+    /// Where the experiment runs (auto: the simulated cluster, netns, without root where user
+    /// namespaces are enabled; else local).
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
     /// Number of trials (overrides the scenario's trials.count).
     #[arg(long)]
@@ -181,8 +182,10 @@ pub struct MatrixArgs {
 /// How the netns backend runs arm64 nodes (`run`, `matrix`, `doctor`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct Arm64Args {
-    /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes
-    /// [default: target/aarch64-unknown-linux-gnu/<profile> beside this binary's target dir].
+    /// netns backend: directory of aarch64 `talker`/`listener` builds for arm64 nodes, run
+    /// under qemu-user [default: target/aarch64-unknown-linux-gnu/<profile> beside this
+    /// binary's target dir, when it holds both builds and qemu-aarch64 ≥ 8 is installed;
+    /// otherwise arm64 nodes run this machine's build and the report says why].
     #[arg(long)]
     pub arm64_bin_dir: Option<PathBuf>,
     /// netns backend: run the native build on arm64 nodes instead of aarch64 under qemu.
@@ -192,10 +195,11 @@ pub struct Arm64Args {
 
 impl Arm64Args {
     fn resolve(&self, exe: &std::path::Path) -> Arm64 {
-        if self.arm64_as_amd64 {
-            Arm64::Native
-        } else {
-            Arm64::Emulate { bin_dir: self.arm64_bin_dir.clone().unwrap_or_else(|| default_arm64_dir(exe)) }
+        match (&self.arm64_bin_dir, self.arm64_as_amd64) {
+            (_, true) => Arm64::Native,
+            (Some(dir), false) => Arm64::Emulate { bin_dir: dir.clone() },
+            // Without an explicit directory: emulate when the cross build is there.
+            (None, false) => Arm64::Prefer { bin_dir: default_arm64_dir(exe) },
         }
     }
 }
@@ -373,6 +377,9 @@ pub enum NetnsAction {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
+    /// The simulated cluster when it can be built here (as root, or in a user namespace of
+    /// this process's own), else local, with a note.
+    Auto,
     /// Processes on this machine, in a private network namespace.
     Local,
     /// A simulated cluster of network namespaces.
@@ -419,6 +426,37 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=error"));
     // Log lines around the progress bar, never through it.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| runner::LogWriter).try_init();
+}
+
+static IN_USER_NAMESPACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// This process entered a user namespace of its own (see [`resolve_backend`]).
+fn in_user_namespace() -> bool {
+    IN_USER_NAMESPACE.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The backend to use for `requested`: `auto` and `netns` need network namespaces — as root,
+/// or (not root) in a user namespace this process enters now, before any thread starts;
+/// `auto` falls back to local with a note when neither is possible.
+fn resolve_backend(requested: BackendArg) -> Result<BackendArg, Failure> {
+    if !matches!(requested, BackendArg::Auto | BackendArg::Netns) || chatter_sandbox::is_root() {
+        return Ok(if requested == BackendArg::Auto { BackendArg::Netns } else { requested });
+    }
+    match chatter_sandbox::enter_user_namespace() {
+        Ok(()) => {
+            IN_USER_NAMESPACE.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!("not root: the simulated cluster runs in a user namespace of this process");
+            Ok(BackendArg::Netns)
+        }
+        Err(e) if requested == BackendArg::Auto => {
+            eprintln!(
+                "note: the simulated cluster (netns) needs root or user namespaces ({e}); running on the local \
+                 backend instead, where every pod shares one network, so what happens between nodes is NOT simulated"
+            );
+            Ok(BackendArg::Local)
+        }
+        Err(e) => Err(Failure::backend(format!("--backend netns: {e}"))),
+    }
 }
 
 /// A command that could not do its job, with the exit code of its class.
@@ -554,6 +592,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }
+    resolve_backend(backend)?;
     let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
@@ -636,7 +675,7 @@ fn doctor(
     arm64: &Arm64Args,
     (cluster, images): (&ClusterArgs, &ImageArgs),
 ) -> Result<u8, Failure> {
-    if backend == BackendArg::Local {
+    if matches!(backend, BackendArg::Local | BackendArg::Auto) {
         return Err(Failure::usage(
             "harness doctor probes between nodes: on local every pod shares one network; use --backend netns or kube",
         ));
@@ -645,6 +684,7 @@ fn doctor(
         return Err(Failure::usage("--count must be at least 1"));
     }
     let s = spec::load(scenario).map_err(Failure::usage)?;
+    let backend = resolve_backend(backend)?;
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
@@ -805,6 +845,7 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
     let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64, preflight, kube } = args;
+    let backend = resolve_backend(backend)?;
     if preflight && backend == BackendArg::Local {
         return Err(Failure::usage(
             "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
@@ -822,7 +863,10 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let run_id = crate::results::run_id(&s.name, chatter::now_ns());
     let leftovers = match backend {
-        BackendArg::Local => "node processes (they end at their own --duration bound)".to_owned(),
+        BackendArg::Local | BackendArg::Auto => "node processes (they end at their own --duration bound)".to_owned(),
+        BackendArg::Netns if in_user_namespace() => {
+            "nothing: the namespaces and node processes of a user-namespace run end with it".into()
+        }
         BackendArg::Netns => "network namespaces and node processes: remove them with `harness netns cleanup`".into(),
         BackendArg::Kube => format!(
             "run {run_id}'s namespace or pods on the cluster: remove them with `harness kube cleanup --run {run_id}`{}",

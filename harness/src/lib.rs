@@ -19,7 +19,8 @@ pub mod placement;
 pub mod report;
 pub mod results;
 pub mod runner;
-pub mod spec;
 pub mod summary;
 pub mod timing;
-pub mod yaml;
+
+/// The scenario model and its parser (the `chatter-scenario` crate).
+pub use chatter_scenario::{spec, yaml};

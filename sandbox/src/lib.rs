@@ -48,6 +48,54 @@ pub fn is_root() -> bool {
     std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
+/// Why this process cannot have a user namespace of its own, from the kernel's switches (the
+/// sysctl to change named), or `None` when nothing forbids it.
+pub fn user_namespaces_disabled() -> Option<String> {
+    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
+    if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        return Some("unprivileged user namespaces are off (sysctl kernel.unprivileged_userns_clone=0)".into());
+    }
+    if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        return Some("user namespaces are off (sysctl user.max_user_namespaces=0)".into());
+    }
+    if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        return Some(
+            "AppArmor restricts unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=1)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Moves this process into a new user, mount and network namespace in which it is root (its
+/// own uid and gid mapped to 0), with a private tmpfs on `/run` — so `ip netns add`, veths,
+/// bridges and nftables work without root, and everything made there (namespaces, the
+/// registry under `/run`) ends with the process. Call it before starting any thread: the
+/// kernel refuses a new user namespace to a multi-threaded process.
+pub fn enter_user_namespace() -> Result<(), SandboxError> {
+    use nix::mount::{mount, MsFlags};
+    use nix::sched::{unshare, CloneFlags};
+    let how = "unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)";
+    let fail = |detail: String| SandboxError::Setup { how, detail };
+    let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
+    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET).map_err(|e| {
+        fail(match user_namespaces_disabled() {
+            Some(why) => format!("{e}: {why}"),
+            None => e.to_string(),
+        })
+    })?;
+    let write = |path: &str, text: String| std::fs::write(path, text).map_err(|e| fail(format!("{path}: {e}")));
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    let none: Option<&str> = None;
+    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
+        .map_err(|e| fail(format!("making mounts private: {e}")))?;
+    mount(Some("tmpfs"), "/run", Some("tmpfs"), MsFlags::empty(), Some("mode=0755"))
+        .map_err(|e| fail(format!("a tmpfs on /run: {e}")))?;
+    Ok(())
+}
+
 impl Sandbox {
     /// Creates the namespace and waits until its loopback is configured.
     pub fn new() -> Result<Sandbox, SandboxError> {

@@ -528,3 +528,51 @@ fn cleanup_removes_a_killed_runs_leftovers_and_nothing_of_a_live_run() {
     assert_eq!(live.wait().unwrap().code(), Some(130), "the live run ends cleanly");
     assert!(namespaces_of(&live_tag).is_empty());
 }
+
+/// Without root: the default backend (`auto`) enters a user namespace of its own and runs the
+/// seed on the simulated cluster — arm64 nodes as aarch64 under qemu — and finds the
+/// cross-node failure with its cause. The harness and the aarch64 builds are copied where an
+/// unprivileged user can run them; the run is that user's (`setpriv`, uid/gid 65534).
+#[test]
+fn without_root_the_default_backend_simulates_the_cluster() {
+    let _ = harness(); // root, to become someone else
+    let root = testkit::workspace_root();
+    let arm = root.join("target/aarch64-unknown-linux-gnu/release");
+    let dir = tempfile::tempdir().unwrap();
+    let open = |p: &Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    open(dir.path(), 0o755);
+    let bin = dir.path().join("harness");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("harness"), &bin).unwrap();
+    let arm_dir = dir.path().join("arm64");
+    std::fs::create_dir(&arm_dir).unwrap();
+    for b in ["talker", "listener"] {
+        std::fs::copy(arm.join(b), arm_dir.join(b)).unwrap();
+    }
+    open(&arm_dir, 0o755);
+    std::fs::copy(scenario("seed.yaml"), dir.path().join("seed.yaml")).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    open(&out, 0o777);
+    let status = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&bin)
+        .args(["run", "seed.yaml", "--trials", "1", "--no-progress", "--out", "out", "--arm64-bin-dir", "arm64"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert_eq!(status.status.code(), Some(0), "{stderr}");
+    let run_dir = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["backend"], "netns", "not the local fallback: {stderr}");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["verdict"]["kind"], "no-delivery");
+    finding(&summary, "no-discovery-across-nodes");
+    assert!(!summary["notes"].to_string().contains("this machine's build"), "aarch64 under qemu: {}", summary["notes"]);
+    // The files are the user's.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(run_dir.join("records.csv")).unwrap().uid(), 65534);
+}

@@ -29,6 +29,9 @@ pub enum Arm64 {
     Emulate { bin_dir: PathBuf },
     /// The native build, knowingly (`--arm64-as-amd64`).
     Native,
+    /// aarch64 builds from `bin_dir` under qemu when both are there; otherwise the native build,
+    /// and the report says why (the default: a fresh clone runs before any cross build).
+    Prefer { bin_dir: PathBuf },
 }
 
 /// Lowest qemu-user that handles DDS (7.2 fails `IP_MULTICAST_IF` with ENOPROTOOPT).
@@ -41,13 +44,22 @@ pub struct NetnsBackend {
     tag: String,
     topology: Option<Topology>,
     faults: Vec<FaultSpec>,
+    /// Why arm64 nodes ran the native build although aarch64 under qemu was preferred.
+    arm64_fallback: Option<String>,
 }
 
 impl NetnsBackend {
     pub fn new(nodes: NodeCommand, arm64: Arm64) -> NetnsBackend {
         // Short and unique enough per run: interface and namespace names stay small.
         let seed = u64::from(std::process::id()) ^ chatter::now_ns();
-        NetnsBackend { nodes, arm64, tag: format!("{:06x}", seed & 0xff_ffff), topology: None, faults: Vec::new() }
+        NetnsBackend {
+            nodes,
+            arm64,
+            tag: format!("{:06x}", seed & 0xff_ffff),
+            topology: None,
+            faults: Vec::new(),
+            arm64_fallback: None,
+        }
     }
 }
 
@@ -299,6 +311,27 @@ pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
 }
 
 impl NetnsBackend {
+    /// Settles [`Arm64::Prefer`]: emulate when the aarch64 builds and a recent qemu-user are
+    /// there, else the native build with the reason kept for the report.
+    fn settle_arm64(&mut self) {
+        let Arm64::Prefer { bin_dir } = &self.arm64 else { return };
+        let missing = ["talker", "listener"].into_iter().find(|b| !bin_dir.join(b).is_file());
+        let why = match (missing, qemu_major()) {
+            (Some(b), _) => format!("no aarch64 build at {} (bash scripts/build-arm64.sh)", bin_dir.join(b).display()),
+            (None, Some(v)) if v >= MIN_QEMU => {
+                self.arm64 = Arm64::Emulate { bin_dir: bin_dir.clone() };
+                return;
+            }
+            (None, found) => format!(
+                "qemu-aarch64 ≥ {MIN_QEMU} not found ({}; scripts/setup.sh installs it)",
+                found.map_or("none".into(), |v| format!("version {v}"))
+            ),
+        };
+        tracing::warn!("arm64 nodes run this machine's build: {why}");
+        self.arm64 = Arm64::Native;
+        self.arm64_fallback = Some(why);
+    }
+
     /// Builds `topo` off the runtime and remembers it.
     async fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
         self.topology = Some(topo.clone());
@@ -321,6 +354,7 @@ impl NetnsBackend {
             return Err(BackendError::Unsupported("the netns doctor needs root (it builds network namespaces)".into()));
         }
         let nodes = declared_nodes(scenario);
+        self.settle_arm64();
         if let Arm64::Emulate { bin_dir } = &self.arm64 {
             let arm = nodes.iter().any(|n| n.arch() == Some("arm64"));
             if arm && local_arch() != "arm64" && !bin_dir.join("talker").is_file() {
@@ -497,8 +531,14 @@ impl Backend for NetnsBackend {
             self.tag,
             if self.topology.as_ref().is_some_and(|t| t.multicast_between_nodes) { "allowed" } else { "dropped" }
         )];
-        if self.arm64 == Arm64::Native {
-            notes.push("arm64 nodes ran the amd64 build (--arm64-as-amd64), not aarch64 binaries".into());
+        match (&self.arm64, &self.arm64_fallback) {
+            (Arm64::Native, Some(why)) => {
+                notes.push(format!("arm64 nodes ran this machine's build, not aarch64 binaries under qemu: {why}"));
+            }
+            (Arm64::Native, None) => {
+                notes.push("arm64 nodes ran the amd64 build (--arm64-as-amd64), not aarch64 binaries".into());
+            }
+            _ => {}
         }
         notes.extend(self.faults.iter().map(|f| format!("fault injected: {}", f.describe())));
         notes
@@ -522,6 +562,7 @@ impl Backend for NetnsBackend {
             ));
         }
         super::check_commands(plan)?;
+        self.settle_arm64();
         // Your own commands run as they are (this machine's build); the harness's nodes on
         // arm64 nodes run their aarch64 build under qemu.
         let arm_pods = plan.pods.iter().any(|p| is_arm64(plan, &p.node) && p.containers.iter().any(|c| !c.is_custom()));
