@@ -279,12 +279,14 @@ fn arm64_pods_run_aarch64_binaries_under_qemu() {
         bin_dir.display()
     );
     // Emulated nodes start slowly (seconds under qemu on a busy machine), like a real Pi: give
-    // discovery a warm-up long enough that the measured window starts after it.
+    // discovery a warm-up long enough that the measured window starts after it, and talkers
+    // long enough that a window remains when an emulated listener comes up seconds late (each
+    // pair's window opens a warm-up after *both* ends are up).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("seed-arm64.yaml");
     let text = std::fs::read_to_string(scenario("seed-hostnetwork.yaml")).unwrap();
-    assert!(text.contains("warmupS: 1,"), "scenario changed; update this test");
-    std::fs::write(&path, text.replace("warmupS: 1,", "warmupS: 4,")).unwrap();
+    assert!(text.contains("durationS: 3, warmupS: 1,"), "scenario changed; update this test");
+    std::fs::write(&path, text.replace("durationS: 3, warmupS: 1,", "durationS: 8, warmupS: 4,")).unwrap();
     let r = run(&path, &["--trials", "1", "--arm64-bin-dir", bin_dir.to_str().unwrap()]);
     assert!(!r.summary["notes"].to_string().contains("amd64 build"), "ran real aarch64 binaries");
     // The Pi talker (aarch64 under qemu) reaches the master listener (amd64) and vice versa.
