@@ -133,6 +133,10 @@ pub struct RunArgs {
     /// Number of trials (overrides the scenario's trials.count).
     #[arg(long)]
     pub trials: Option<u32>,
+    /// Run until the verdict can no longer change at 95 % (every placement settled), at most
+    /// the scenario's trials.max (or --trials) trials; the report says why it stopped.
+    #[arg(long)]
+    pub until_confident: bool,
     /// Directory that receives the run directory.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -844,14 +848,18 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
 }
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
-    let RunArgs { scenario, backend, trials, out, node_bin_dir, no_progress, arm64, preflight, kube } = args;
+    let RunArgs { scenario, backend, trials, until_confident, out, node_bin_dir, no_progress, arm64, preflight, kube } =
+        args;
     let backend = resolve_backend(backend)?;
     if preflight && backend == BackendArg::Local {
         return Err(Failure::usage(
             "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
         ));
     }
-    let s = spec::load(&scenario).map_err(Failure::usage)?;
+    let mut s = spec::load(&scenario).map_err(Failure::usage)?;
+    if until_confident {
+        s.trials.until = Some(spec::Until::Confident);
+    }
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }

@@ -40,6 +40,9 @@ pub struct RunMeta {
     /// marked interrupted and counts nowhere.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub incomplete: BTreeMap<u32, Vec<String>>,
+    /// Why the run stopped before `trials.max` (`until: confident`), or that it reached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Every node stamped records with one clock (absent in older runs: known from the backend).
     #[serde(default)]
     pub shared_clock: Option<bool>,

@@ -108,6 +108,7 @@ async fn run_trials<B: Backend>(
         placements: Default::default(),
         container_exits: Default::default(),
         incomplete: Default::default(),
+        stopped: None,
         shared_clock: Some(backend.shared_clock()),
         doctor: opts.preflight.clone(),
     };
@@ -125,7 +126,9 @@ async fn run_trials<B: Backend>(
     let clocks = meta.clock_correction();
     let setting = meta.setting();
     let base_roster = Roster::from_plan(plan);
-    let count = opts.trials.unwrap_or(scenario.trials.count);
+    // `until: confident` runs up to `max` trials and stops when the verdict is settled.
+    let until = scenario.trials.until == Some(crate::spec::Until::Confident);
+    let count = opts.trials.unwrap_or(if until { scenario.trials.max } else { scenario.trials.count });
     let bar = progress_bar(opts.progress, count);
     let mut analyzer = RunAnalyzer::default();
     let mut interrupted = false;
@@ -252,12 +255,27 @@ async fn run_trials<B: Backend>(
         meta.notes = run_notes(&meta, backend.notes());
         dir.write_meta(&meta)?;
         let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+        let settled = if until { crate::summary::confident(&latest.verdict.groups) } else { None };
+        if until && (settled.is_some() || trial == count) {
+            meta.stopped = Some(match settled {
+                Some(why) => format!(
+                    "stopped after {trial} of at most {count} trials: the verdict can no longer change at 95 % — {why}"
+                ),
+                None => format!("ran all {count} trials (trials.max) without the verdict settling at 95 %"),
+            });
+            meta.notes = run_notes(&meta, backend.notes());
+            dir.write_meta(&meta)?;
+            latest.notes.clone_from(&meta.notes);
+        }
         add_timelines(&mut latest, &dir.path)?;
         report::write_all(&dir.path, &latest)?;
         last_report = Some(latest);
         bar.inc(1);
         if failure.is_some() || trial_meta.interrupted {
             interrupted = trial_meta.interrupted;
+            break;
+        }
+        if meta.stopped.is_some() {
             break;
         }
     }
@@ -314,6 +332,9 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
              attributed to the demo talker whose send of N came last before it (ambiguous ones count as anonymous)"
                 .to_owned(),
         );
+    }
+    if let Some(why) = &meta.stopped {
+        notes.push(format!("trials.until confident: {why}"));
     }
     if meta.scenario.trials.reschedule {
         notes.push(format!(

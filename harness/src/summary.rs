@@ -201,6 +201,34 @@ pub fn placement_groups(trials: &[&TrialReport], dist: &[OutcomeShare]) -> Vec<P
     groups
 }
 
+/// Trials a placement needs, all with one outcome, before that outcome counts as settled: with
+/// 5 of 5, the low end of the Wilson 95 % interval (57 %) is past one half.
+pub const SETTLED_TRIALS: usize = 5;
+/// A placement whose outcomes differ is settled once its leading outcome's Wilson 95 % interval
+/// is at most this wide (the share of a race is then known to ± 15 points).
+pub const SETTLED_WIDTH: f64 = 0.3;
+
+/// Why the verdict can no longer change at 95 % (`trials.until: confident`), or `None` while it
+/// still can: every placement seen gave one outcome in at least [`SETTLED_TRIALS`] trials, or
+/// its leading outcome's Wilson interval is at most [`SETTLED_WIDTH`] wide.
+pub fn confident(groups: &[PlacementGroup]) -> Option<String> {
+    if groups.is_empty() {
+        return None;
+    }
+    let mut words = Vec::new();
+    for g in groups {
+        let n = g.trials.len();
+        let (letter, k) = g.outcomes.iter().max_by_key(|(_, k)| **k).map(|(l, k)| (l.as_str(), *k as usize))?;
+        let (low, high) = crate::analysis::run::wilson(k as u64, n as u64);
+        let settled = if g.outcomes.len() == 1 { n >= SETTLED_TRIALS } else { high - low <= SETTLED_WIDTH };
+        if !settled {
+            return None;
+        }
+        words.push(format!("{} → {letter} {k}/{n} ({} – {})", g.label, pct(low), pct(high)));
+    }
+    Some(words.join("; "))
+}
+
 fn outcome_words(dist: &[OutcomeShare]) -> Vec<String> {
     dist.iter()
         .map(|s| {
@@ -403,6 +431,28 @@ mod tests {
         let v = judge(&trials);
         assert_eq!(v.kind, VerdictKind::Race, "{v:?}");
         assert!(v.evidence.iter().any(|e| e.contains("demo-talker on pi → A in 1/2, B in 1/2")), "{:?}", v.evidence);
+    }
+
+    /// The stop rule of `until: confident`: each placement needs five trials of one outcome,
+    /// or, when its outcomes differ, a leading share known to ± 15 points.
+    #[test]
+    fn confident_once_every_placement_is_settled() {
+        let groups_of = |trials: &[TrialReport]| judge(trials).groups;
+        let mut ts: Vec<TrialReport> = (1..=4).map(|n| trial(n, "pi", "x")).collect();
+        assert_eq!(confident(&groups_of(&ts)), None, "4 of 4 is not yet enough");
+        ts.push(trial(5, "pi", "x"));
+        let why = confident(&groups_of(&ts)).expect("5 of 5");
+        assert!(why.contains("5/5"), "{why}");
+        // A second placement, seen once: not settled.
+        ts.push(trial(6, "master", "y"));
+        assert_eq!(confident(&groups_of(&ts)), None);
+        ts.extend((7..=10).map(|n| trial(n, "master", "y")));
+        assert!(confident(&groups_of(&ts)).is_some(), "both placements 5/5");
+        // A race within one placement: settled only when its share is narrow.
+        let race: Vec<TrialReport> = (1..=10).map(|n| trial(n, "pi", if n % 2 == 0 { "x" } else { "y" })).collect();
+        assert_eq!(confident(&groups_of(&race)), None);
+        let race: Vec<TrialReport> = (1..=50).map(|n| trial(n, "pi", if n % 2 == 0 { "x" } else { "y" })).collect();
+        assert!(confident(&groups_of(&race)).is_some(), "25/50: Wilson width 0.27");
     }
 
     #[test]

@@ -296,6 +296,21 @@ pub struct TrialSpec {
     /// Seed of the rescheduling draws, so a run can be repeated exactly.
     #[serde(default)]
     pub seed: u64,
+    /// `confident`: instead of `count` trials, run until the verdict can no longer change at
+    /// 95 % (see the harness's stop rule), at most `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Until>,
+    /// The most trials `until: confident` runs.
+    #[serde(default = "TrialSpec::default_max")]
+    pub max: u32,
+}
+
+/// When a run stops early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Until {
+    /// When the verdict can no longer change at 95 %.
+    Confident,
 }
 
 impl TrialSpec {
@@ -314,6 +329,9 @@ impl TrialSpec {
     fn default_rate() -> PositiveF64 {
         PositiveF64(10.0)
     }
+    fn default_max() -> u32 {
+        50
+    }
 }
 
 impl Default for TrialSpec {
@@ -326,6 +344,8 @@ impl Default for TrialSpec {
             rate_hz: Self::default_rate(),
             reschedule: false,
             seed: 0,
+            until: None,
+            max: Self::default_max(),
         }
     }
 }
@@ -619,6 +639,9 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
     let t = &s.trials;
     if t.count == 0 || t.count > MAX_TRIALS {
         return Err(violation("trials.count", format!("must be between 1 and {MAX_TRIALS}, got {}", t.count)));
+    }
+    if t.max == 0 || t.max > MAX_TRIALS {
+        return Err(violation("trials.max", format!("must be between 1 and {MAX_TRIALS}, got {}", t.max)));
     }
     let at_most = |field: &str, v: f64, max: f64, unit: &str| {
         if v > max {

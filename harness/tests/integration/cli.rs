@@ -23,6 +23,27 @@ fn summary(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
+/// `--until-confident` on a scenario whose one placement always gives one outcome: five
+/// trials settle it (not the 50 allowed), and the report says why it stopped.
+#[test]
+fn until_confident_stops_when_the_verdict_is_settled() {
+    let out = tempfile::tempdir().unwrap();
+    harness()
+        .args(["run", scenario("same-node.yaml").to_str().unwrap(), "--backend", "local", "--until-confident"])
+        .args(["--no-progress", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let s = summary(&run_dir(out.path()));
+    assert_eq!(s["trials"].as_array().unwrap().len(), 5, "{}", s["notes"]);
+    assert_eq!(s["verdict"]["kind"], "consistent");
+    let notes = s["notes"].to_string();
+    assert!(
+        notes.contains("stopped after 5 of at most 50 trials: the verdict can no longer change at 95 %"),
+        "{notes}"
+    );
+}
+
 #[test]
 fn same_node_three_trials_deliver_everything() {
     let out = tempfile::tempdir().unwrap();

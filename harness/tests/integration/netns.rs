@@ -578,3 +578,15 @@ fn without_root_the_default_backend_simulates_the_cluster() {
     use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(run_dir.join("records.csv")).unwrap().uid(), 65534);
 }
+
+/// `--until-confident` on the seed: its one placement gives one outcome every time, so five
+/// trials settle the verdict — the same `no-delivery` with the same cause, not twenty trials.
+#[test]
+fn until_confident_settles_the_seed_in_five_trials() {
+    let r = run(&scenario("seed.yaml"), &["--until-confident", "--arm64-as-amd64"]);
+    let trials = r.summary["trials"].as_array().unwrap().len();
+    assert_eq!(trials, 5, "{}", r.summary["notes"]);
+    assert_eq!(r.summary["verdict"]["kind"], "no-delivery");
+    finding(&r.summary, "no-discovery-across-nodes");
+    assert!(r.summary["notes"].to_string().contains("stopped after 5 of at most 50 trials"), "{}", r.summary["notes"]);
+}
