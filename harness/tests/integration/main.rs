@@ -1,5 +1,6 @@
-//! The harness CLI driven as a user would: real scenarios, the local backend (each trial in its
-//! own private network namespace), real result files.
+//! The harness CLI driven as a user would: real scenarios on the default backend (the simulated
+//! cluster, as these tests run as root) or the one a test names, real result files; the kube
+//! backend against a mock API server.
 #![allow(clippy::unwrap_used)]
 
 mod browser;
