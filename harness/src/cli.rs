@@ -224,6 +224,17 @@ pub struct ImageArgs {
     pub image_tag: String,
 }
 
+impl ImageArgs {
+    fn images(&self) -> Images {
+        Images::new(&self.image_registry, &self.image_tag)
+    }
+}
+
+/// The doctor's probe pods: pinned by node name, in a namespace of their own.
+fn probe_options(images: &ImageArgs, pod_timeout: std::time::Duration) -> KubeOptions {
+    KubeOptions { images: images.images(), namespace: None, pod_timeout, pin: true }
+}
+
 /// How to reach a cluster (like kubectl's flags).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
@@ -335,16 +346,16 @@ impl ClusterArgs {
 impl KubeArgs {
     fn options(&self) -> KubeOptions {
         KubeOptions {
-            images: Images::new(&self.images.image_registry, &self.images.image_tag),
+            images: self.images.images(),
             namespace: self.namespace.clone(),
             pod_timeout: std::time::Duration::from_secs(self.pod_timeout),
             pin: self.pin,
         }
     }
 
-    /// The doctor's probe pods: pinned by node name, in a namespace of their own.
+    /// The doctor's probe pods, within this run's pod timeout.
     fn doctor_options(&self) -> KubeOptions {
-        KubeOptions { namespace: None, pin: true, ..self.options() }
+        probe_options(&self.images, std::time::Duration::from_secs(self.pod_timeout))
     }
 }
 
@@ -569,7 +580,7 @@ fn report_dir(dir: &std::path::Path) -> Result<u8, Failure> {
 fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &ImageArgs) -> Result<u8, Failure> {
     let (s, plan) = load_and_place(scenario, crate::placement::place)?;
     let run_id = crate::results::run_id(&s.name, chatter::now_ns());
-    let images = Images::new(&images.image_registry, &images.image_tag);
+    let images = images.images();
     let yaml = crate::backend::kube::objects::render(&plan, &run_id, &images, pin).map_err(Failure::backend)?;
     match out {
         None => print!("{yaml}"),
@@ -647,7 +658,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     })?;
     report.recommend();
     if let Some(id) = report.recommended.clone() {
-        let images = Images::new(&images.image_registry, &images.image_tag);
+        let images = images.images();
         let base =
             crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
         let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
@@ -679,16 +690,16 @@ fn doctor(
     arm64: &Arm64Args,
     (cluster, images): (&ClusterArgs, &ImageArgs),
 ) -> Result<u8, Failure> {
-    if matches!(backend, BackendArg::Local | BackendArg::Auto) {
-        return Err(Failure::usage(
-            "harness doctor probes between nodes: on local every pod shares one network; use --backend netns or kube",
-        ));
-    }
     if count == 0 {
         return Err(Failure::usage("--count must be at least 1"));
     }
     let s = spec::load(scenario).map_err(Failure::usage)?;
     let backend = resolve_backend(backend)?;
+    if backend == BackendArg::Local {
+        return Err(Failure::usage(
+            "harness doctor probes between nodes: on local every pod shares one network; use --backend netns or kube",
+        ));
+    }
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::backend)?;
@@ -699,12 +710,7 @@ fn doctor(
                 .client()
                 .await
                 .map_err(|e| BackendError::Unsupported(format!("cannot reach the cluster: {e}")))?;
-            let opts = KubeOptions {
-                images: Images::new(&images.image_registry, &images.image_tag),
-                namespace: None,
-                pod_timeout: std::time::Duration::from_secs(180),
-                pin: true,
-            };
+            let opts = probe_options(images, std::time::Duration::from_secs(180));
             KubeBackend::new(client, opts).doctor(&s, count, &id).await
         } else {
             NetnsBackend::new(NodeCommand::SelfExe(exe), arm64).doctor(&s, count).await

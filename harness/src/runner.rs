@@ -252,9 +252,8 @@ async fn run_trials<B: Backend>(
         trial_report.incomplete = facts.incomplete;
         analyzer.add(trial_report, hists);
         meta.trials.push(trial_meta);
-        meta.notes = run_notes(&meta, backend.notes());
-        dir.write_meta(&meta)?;
-        let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone());
+        let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, Vec::new());
+        // `until: confident`: whether this trial settled the verdict (the notes then say so).
         let settled = if until { crate::summary::confident(&latest.verdict.groups) } else { None };
         if until && (settled.is_some() || trial == count) {
             meta.stopped = Some(match settled {
@@ -263,10 +262,10 @@ async fn run_trials<B: Backend>(
                 ),
                 None => format!("ran all {count} trials (trials.max) without the verdict settling at 95 %"),
             });
-            meta.notes = run_notes(&meta, backend.notes());
-            dir.write_meta(&meta)?;
-            latest.notes.clone_from(&meta.notes);
         }
+        meta.notes = run_notes(&meta, backend.notes());
+        dir.write_meta(&meta)?;
+        latest.notes.clone_from(&meta.notes);
         add_timelines(&mut latest, &dir.path)?;
         report::write_all(&dir.path, &latest)?;
         last_report = Some(latest);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chatter::{Durability, Reliability};
 use serde::{Deserialize, Serialize};
 
-use crate::yaml::{Pos, Positions};
+use crate::yaml::{join_key, Pos, Positions};
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -449,6 +449,13 @@ pub struct Location {
     pub column: Option<usize>,
 }
 
+impl Location {
+    /// `pos` in the file at `path` (only the path when the position is unknown).
+    pub fn at(path: &Path, pos: Option<Pos>) -> Location {
+        Location { path: path.to_owned(), line: pos.map(|p| p.line), column: pos.map(|p| p.col) }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -500,7 +507,7 @@ pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 pub fn load(path: &Path) -> Result<Scenario, SpecError> {
     let read = |source| SpecError::Read { path: path.to_owned(), source };
     let at_start = |message: String| SpecError::Syntax {
-        at: Location { path: path.to_owned(), line: Some(1), column: Some(1) },
+        at: Location::at(path, Some(Pos { line: 1, col: 1 })),
         field: None,
         message,
     };
@@ -518,7 +525,7 @@ pub fn load(path: &Path) -> Result<Scenario, SpecError> {
             let line = good.iter().filter(|b| **b == b'\n').count() + 1;
             let col = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
             return Err(SpecError::Syntax {
-                at: Location { path: path.to_owned(), line: Some(line), column: Some(col) },
+                at: Location::at(path, Some(Pos { line, col })),
                 field: None,
                 message: "not UTF-8 text (is this the right file?)".into(),
             });
@@ -531,8 +538,7 @@ pub fn load(path: &Path) -> Result<Scenario, SpecError> {
 /// line and column of the offending value and its field path, from the YAML parser's positions
 /// (see [`crate::yaml`]).
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
-    let at =
-        |pos: Option<Pos>| Location { path: path.to_owned(), line: pos.map(|p| p.line), column: pos.map(|p| p.col) };
+    let at = |pos: Option<Pos>| Location::at(path, pos);
     if text.len() as u64 > MAX_SCENARIO_BYTES {
         return Err(SpecError::Syntax {
             at: at(Some(Pos { line: 1, col: 1 })),
@@ -572,31 +578,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
 /// pod that fits no node); only the path when the file cannot be read again.
 pub fn locate(path: &Path, field: &str) -> Location {
     let pos = std::fs::read_to_string(path).ok().and_then(|text| Positions::of_text(&text).of(field));
-    Location { path: path.to_owned(), line: pos.map(|p| p.line), column: pos.map(|p| p.col) }
+    Location::at(path, pos)
 }
 
 /// For "missing field `x`" reported at `at`: the missing field's path and its mapping's.
 fn missing_field(positions: &Positions, at: &str, message: &str) -> Option<(String, String)> {
     let name = message.strip_prefix("missing field `")?.split('`').next()?;
     let mapping = positions.enclosing_collection(at).to_owned();
-    let field = if mapping.is_empty() { name.to_owned() } else { format!("{mapping}.{name}") };
-    Some((field, mapping))
+    Some((join_key(&mapping, name), mapping))
 }
 
 /// An unknown field is reported at its mapping (or at its key): name the field itself.
 fn refine_field(at: &str, message: &str) -> String {
-    let named = |prefix: &str| {
-        let rest = message.strip_prefix(prefix)?;
-        Some(rest.split('`').next()?.to_owned())
-    };
-    match named("unknown field `") {
-        Some(name) if !at.ends_with(&format!(".{name}")) && at != name => {
-            if at.is_empty() {
-                name
-            } else {
-                format!("{at}.{name}")
-            }
-        }
+    match message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        Some(name) if at != name && !at.ends_with(&format!(".{name}")) => join_key(at, name),
         _ => at.to_owned(),
     }
 }

@@ -92,10 +92,7 @@ impl Positions {
             if f.is_empty() {
                 return None;
             }
-            f = match f.rfind(['.', '[']) {
-                Some(i) => &f[..i],
-                None => "",
-            };
+            f = parent(f);
         }
     }
 
@@ -107,7 +104,7 @@ impl Positions {
     pub fn enclosing_collection<'a>(&self, field: &'a str) -> &'a str {
         let mut f = field;
         while !f.is_empty() && !self.is_collection(f) {
-            f = f.rfind(['.', '[']).map_or("", |i| &f[..i]);
+            f = parent(f);
         }
         f
     }
@@ -122,7 +119,14 @@ impl Positions {
     }
 }
 
-fn join_key(parent: &str, key: &str) -> String {
+/// The field that holds `field` (`pods[0]` for `pods[0].name`, `pods` for `pods[0]`; the
+/// document, `""`, for a top-level field).
+fn parent(field: &str) -> &str {
+    field.rfind(['.', '[']).map_or("", |i| &field[..i])
+}
+
+/// The path of `key` in the mapping at `parent` (the document itself when `parent` is empty).
+pub fn join_key(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_owned()
     } else {

@@ -363,10 +363,10 @@ impl<'r> TrialAnalyzer<'r> {
     }
 
     pub fn push(&mut self, r: &RecordRef<'_>) {
-        if let Some(shifted) = self.on_reference_clock(r) {
-            return self.push_on_one_clock(&shifted);
+        match self.on_reference_clock(r) {
+            Some(shifted) => self.push_on_one_clock(&shifted),
+            None => self.push_on_one_clock(r),
         }
-        self.push_on_one_clock(r);
     }
 
     /// `r` with its times on the reference clock, where a correction applies: its own time by

@@ -517,11 +517,8 @@ async fn run_mock_after(
     pod_timeout: Duration,
     preflight: Option<DoctorReport>,
 ) -> Ran {
-    let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
-    let seen = Arc::new(Mutex::new(Vec::new()));
     let namespace = mock.user_namespace.map(str::to_owned);
-    let server = tokio::spawn(serve(handle, mock, Arc::clone(&seen)));
-    let client = kube::Client::new(service, "default");
+    let (client, cluster) = MockCluster::start(mock);
     let scenario = harness::spec::parse(SCENARIO, Path::new("mock.yaml")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions {
@@ -544,9 +541,30 @@ async fn run_mock_after(
         .await
         .expect("run hung");
     drop(backend);
-    server.abort();
-    let seen = seen.lock().unwrap().clone();
-    Ran { result, seen: Requests(seen), _out: out }
+    Ran { result, seen: cluster.stop(), _out: out }
+}
+
+/// The mock API server, serving in the background, and what it has seen.
+struct MockCluster {
+    server: tokio::task::JoinHandle<()>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl MockCluster {
+    /// Serves `mock`; the client talks to it.
+    fn start(mock: Mock) -> (kube::Client, MockCluster) {
+        let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let server = tokio::spawn(serve(handle, mock, Arc::clone(&seen)));
+        (kube::Client::new(service, "default"), MockCluster { server, seen })
+    }
+
+    /// Stops serving; the requests it saw.
+    fn stop(self) -> Requests {
+        self.server.abort();
+        let seen = self.seen.lock().unwrap().clone();
+        Requests(seen)
+    }
 }
 
 /// Every object is created by this run, labelled, and deleted again.
@@ -916,10 +934,7 @@ async fn cleanup_deletes_only_what_the_harness_labelled() {
 
 /// `harness doctor --backend kube` against the mock: its report and the requests it made.
 async fn doctor_mock(mock: Mock) -> (DoctorReport, Requests) {
-    let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let server = tokio::spawn(serve(handle, mock, Arc::clone(&seen)));
-    let client = kube::Client::new(service, "default");
+    let (client, cluster) = MockCluster::start(mock);
     let scenario = harness::spec::parse(SCENARIO, Path::new("mock.yaml")).unwrap();
     let opts = KubeOptions {
         images: Images::new("registry.test", "t"),
@@ -931,14 +946,10 @@ async fn doctor_mock(mock: Mock) -> (DoctorReport, Requests) {
         tokio::time::timeout(Duration::from_secs(60), KubeBackend::new(client, opts).doctor(&scenario, 20, RUN))
             .await
             .expect("doctor hung");
-    server.abort();
-    let seen = seen.lock().unwrap().clone();
+    let seen = cluster.stop();
     match report {
-        Ok(r) => (r, Requests(seen)),
-        Err(e) => panic!(
-            "{e}: {:#?}",
-            seen.iter().map(|s| format!("{} {}?{}", s.method, s.path, s.query)).collect::<Vec<_>>()
-        ),
+        Ok(r) => (r, seen),
+        Err(e) => panic!("{e}: {:#?}", seen.lines()),
     }
 }
 

@@ -484,8 +484,8 @@ impl KubeBackend {
                         }
                         Ok(_) => {
                             let text = super::lossy_line(&buf);
-                            stopped |=
-                                chatter::record::parse_line(&text).is_ok_and(|r| r.kind == chatter::RecordKind::Stop);
+                            stopped |= chatter::record::parse_line_ref(&text)
+                                .is_ok_and(|r| r.kind == chatter::RecordKind::Stop);
                             if tx.send(Line::text(&pod_name, &container, text)).is_err() {
                                 break None;
                             }

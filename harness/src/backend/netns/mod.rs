@@ -10,7 +10,7 @@
 
 pub mod topology;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -233,6 +233,22 @@ fn qemu_major() -> Option<u32> {
     text.split("version ").nth(1)?.split('.').next()?.trim().parse().ok()
 }
 
+/// Why the aarch64 `binaries` in `bin_dir` cannot run here under qemu-user, or `None` when they
+/// can.
+fn cannot_emulate(bin_dir: &Path, binaries: &[&str]) -> Option<String> {
+    if let Some(b) = binaries.iter().find(|b| !bin_dir.join(b).is_file()) {
+        return Some(format!("no aarch64 build at {} (bash scripts/build-arm64.sh)", bin_dir.join(b).display()));
+    }
+    match qemu_major() {
+        Some(v) if v >= MIN_QEMU => None,
+        found => Some(format!(
+            "qemu-aarch64 ≥ {MIN_QEMU} is needed (older versions fail IP_MULTICAST_IF), found {}; scripts/setup.sh \
+             installs qemu-user from bookworm-backports",
+            found.map_or("none".into(), |v| v.to_string())
+        )),
+    }
+}
+
 fn is_arm64(plan: &Plan, node: &str) -> bool {
     plan.nodes.iter().any(|n| n.name == node && n.labels.get(ARCH_LABEL).map(String::as_str) == Some("arm64"))
 }
@@ -250,6 +266,13 @@ pub enum BuildMode {
 /// Creates the namespaces, links, routes and fault rules of `topo`. Blocking (it forks `ip`,
 /// `sysctl`, `nft` and waits for them): async code calls it through [`off_runtime`].
 pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) -> Result<(), BackendError> {
+    for f in faults {
+        if let FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } = f {
+            if topo.node_index(node).is_none() {
+                return Err(setup_err("fault", format!("unknown node {node}")));
+            }
+        }
+    }
     match mode {
         BuildMode::Batched => {
             for (ns, lines) in topo.batches() {
@@ -279,23 +302,16 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
         run("ip", &["netns".into(), "exec".into(), ns, "sh".into(), "-c".into(), script.into()], Some(&rules))?;
     }
     for f in faults {
-        match f {
-            FaultSpec::Loss { node, .. } if topo.node_index(node).is_none() => {
-                return Err(setup_err("loss", format!("unknown node {node}")));
+        if let FaultSpec::Delay { node, ms, jitter_ms } = f {
+            let ns = topo.node_index(node).map(|i| topo.node_ns(i)).unwrap_or_default();
+            let mut args: Vec<String> = format!("-n {ns} qdisc add dev eth0 root netem delay {}ms", ms.0)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            if let Some(j) = jitter_ms {
+                args.push(format!("{}ms", j.0));
             }
-            FaultSpec::Delay { node, ms, jitter_ms } => {
-                let i = topo.node_index(node).ok_or_else(|| setup_err("delay", format!("unknown node {node}")))?;
-                let mut args: Vec<String> =
-                    format!("-n {} qdisc add dev eth0 root netem delay {}ms", topo.node_ns(i), ms.0)
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .collect();
-                if let Some(j) = jitter_ms {
-                    args.push(format!("{}ms", j.0));
-                }
-                run("tc", &args, None)?;
-            }
-            FaultSpec::Loss { .. } | FaultSpec::Partition { .. } | FaultSpec::Kill { .. } => {}
+            run("tc", &args, None)?;
         }
     }
     Ok(())
@@ -311,25 +327,30 @@ pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
 }
 
 impl NetnsBackend {
-    /// Settles [`Arm64::Prefer`]: emulate when the aarch64 builds and a recent qemu-user are
-    /// there, else the native build with the reason kept for the report.
-    fn settle_arm64(&mut self) {
-        let Arm64::Prefer { bin_dir } = &self.arm64 else { return };
-        let missing = ["talker", "listener"].into_iter().find(|b| !bin_dir.join(b).is_file());
-        let why = match (missing, qemu_major()) {
-            (Some(b), _) => format!("no aarch64 build at {} (bash scripts/build-arm64.sh)", bin_dir.join(b).display()),
-            (None, Some(v)) if v >= MIN_QEMU => {
-                self.arm64 = Arm64::Emulate { bin_dir: bin_dir.clone() };
-                return;
+    /// Settles how arm64 nodes that run `binaries` (ours) run them, on a machine that is not
+    /// arm64: [`Arm64::Prefer`] becomes emulation when it can run here, else the native build
+    /// with the reason kept for the report; [`Arm64::Emulate`] that cannot run is an error.
+    fn settle_arm64(&mut self, binaries: &[&str]) -> Result<(), BackendError> {
+        match &self.arm64 {
+            Arm64::Native => {}
+            Arm64::Emulate { bin_dir } => {
+                if let Some(why) = cannot_emulate(bin_dir, binaries) {
+                    return Err(BackendError::Unsupported(format!(
+                        "arm64 nodes run aarch64 builds under qemu-user: {why}; or pass --arm64-as-amd64 to run this \
+                         machine's build on them"
+                    )));
+                }
             }
-            (None, found) => format!(
-                "qemu-aarch64 ≥ {MIN_QEMU} not found ({}; scripts/setup.sh installs it)",
-                found.map_or("none".into(), |v| format!("version {v}"))
-            ),
-        };
-        tracing::warn!("arm64 nodes run this machine's build: {why}");
-        self.arm64 = Arm64::Native;
-        self.arm64_fallback = Some(why);
+            Arm64::Prefer { bin_dir } => match cannot_emulate(bin_dir, binaries) {
+                None => self.arm64 = Arm64::Emulate { bin_dir: bin_dir.clone() },
+                Some(why) => {
+                    tracing::warn!("arm64 nodes run this machine's build: {why}");
+                    self.arm64 = Arm64::Native;
+                    self.arm64_fallback = Some(why);
+                }
+            },
+        }
+        Ok(())
     }
 
     /// Builds `topo` off the runtime and remembers it.
@@ -354,16 +375,9 @@ impl NetnsBackend {
             return Err(BackendError::Unsupported("the netns doctor needs root (it builds network namespaces)".into()));
         }
         let nodes = declared_nodes(scenario);
-        self.settle_arm64();
-        if let Arm64::Emulate { bin_dir } = &self.arm64 {
-            let arm = nodes.iter().any(|n| n.arch() == Some("arm64"));
-            if arm && local_arch() != "arm64" && !bin_dir.join("talker").is_file() {
-                return Err(BackendError::Unsupported(format!(
-                    "arm64 nodes probe with the aarch64 talker, and {} is missing: run `bash scripts/build-arm64.sh`, \
-                     pass --arm64-bin-dir, or --arm64-as-amd64",
-                    bin_dir.join("talker").display()
-                )));
-            }
+        // arm64 nodes probe with the (aarch64) talker.
+        if nodes.iter().any(|n| n.arch() == Some("arm64")) && local_arch() != "arm64" {
+            self.settle_arm64(&["talker"])?;
         }
         let plan = Plan {
             scenario: scenario.name.clone(),
@@ -407,6 +421,9 @@ impl NetnsBackend {
             format!("probed in namespaces {PREFIX}{}-* (removed afterwards)", self.tag),
             "one clock: every simulated node uses this machine's clock, so offsets are ~0".to_owned(),
         ];
+        if let Some(why) = &self.arm64_fallback {
+            notes.push(format!("arm64 nodes probed with this machine's build, not aarch64 under qemu: {why}"));
+        }
         for f in &self.faults {
             if let FaultSpec::Partition { between, .. } = f {
                 let (Some(a), Some(b)) = (topo.node_index(&between[0]), topo.node_index(&between[1])) else {
@@ -562,32 +579,11 @@ impl Backend for NetnsBackend {
             ));
         }
         super::check_commands(plan)?;
-        self.settle_arm64();
         // Your own commands run as they are (this machine's build); the harness's nodes on
         // arm64 nodes run their aarch64 build under qemu.
         let arm_pods = plan.pods.iter().any(|p| is_arm64(plan, &p.node) && p.containers.iter().any(|c| !c.is_custom()));
         if arm_pods && local_arch() != "arm64" {
-            if let Arm64::Emulate { bin_dir } = &self.arm64 {
-                for b in ["talker", "listener"] {
-                    if !bin_dir.join(b).is_file() {
-                        return Err(BackendError::Unsupported(format!(
-                            "arm64 nodes need aarch64 builds, and {} is missing: run `bash scripts/build-arm64.sh`, pass --arm64-bin-dir, \
-                             or --arm64-as-amd64 to run the amd64 build on arm64 nodes instead",
-                            bin_dir.join(b).display()
-                        )));
-                    }
-                }
-                match qemu_major() {
-                    Some(v) if v >= MIN_QEMU => {}
-                    found => {
-                        return Err(BackendError::Unsupported(format!(
-                            "arm64 nodes run under qemu-aarch64 ≥ {MIN_QEMU} (older versions fail IP_MULTICAST_IF); found {}; \
-                             install qemu-user from bookworm-backports (scripts/setup.sh) or pass --arm64-as-amd64",
-                            found.map_or("none".into(), |v| v.to_string())
-                        )));
-                    }
-                }
-            }
+            self.settle_arm64(&["talker", "listener"])?;
         }
         self.faults.clone_from(&scenario.faults);
         register(&self.tag, run_id)?;
