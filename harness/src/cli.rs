@@ -137,6 +137,11 @@ pub struct RunArgs {
     /// the scenario's trials.max (or --trials) trials; the report says why it stopped.
     #[arg(long)]
     pub until_confident: bool,
+    /// Trials at once on the simulated cluster (netns), each in a cluster of its own
+    /// [default: twice the CPUs, at most 8; 1 on local and kube, where trials would share nodes
+    /// and network].
+    #[arg(long)]
+    pub parallel: Option<usize>,
     /// Directory that receives the run directory.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -171,6 +176,11 @@ pub struct MatrixArgs {
     /// Trials per variant (overrides the scenario's trials.count).
     #[arg(long)]
     pub trials: Option<u32>,
+    /// Trials at once on the simulated cluster (netns), each in a cluster of its own
+    /// [default: twice the CPUs, at most 8; 1 on local and kube, where trials would share nodes
+    /// and network].
+    #[arg(long)]
+    pub parallel: Option<usize>,
     /// Directory that receives the matrix directory.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -597,7 +607,7 @@ fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &
 
 fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     use crate::matrix::{self, MatrixReport, Outcome, VariantResult};
-    let MatrixArgs { scenario, backend, trials, out, no_progress, arm64, images } = args;
+    let MatrixArgs { scenario, backend, trials, parallel, out, no_progress, arm64, images } = args;
     if backend != BackendArg::Netns {
         return Err(Failure::usage(
             "harness matrix runs on the simulated cluster (--backend netns): on local every pod shares one network, \
@@ -607,7 +617,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }
-    resolve_backend(backend)?;
+    let parallel = trials_at_once(parallel, resolve_backend(backend)?)?;
     let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
@@ -643,6 +653,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
                         progress: !no_progress,
                         run_id: Some(v.id.to_owned()),
                         preflight: None,
+                        parallel,
                     };
                     let mut backend = NetnsBackend::new(nodes.clone(), arm64.clone());
                     match runner::run(&vs, &mut backend, &opts, stop.clone()).await {
@@ -853,10 +864,41 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
     exit::OK
 }
 
+/// How many trials run at once: `--parallel` where the backend can (netns: each trial in a
+/// simulated cluster of its own), by default twice the CPUs (a trial mostly waits: its nodes
+/// publish at a few Hz), at most 8; always 1 on local and kube.
+fn trials_at_once(asked: Option<usize>, backend: BackendArg) -> Result<usize, Failure> {
+    match (asked, backend) {
+        (Some(0), _) => Err(Failure::usage("--parallel must be at least 1")),
+        (Some(n), BackendArg::Local | BackendArg::Kube) if n > 1 => Err(Failure::usage(format!(
+            "--parallel {n}: on {} trials would share nodes and network (and so disturb each other); only the \
+             simulated cluster (netns) gives each trial a cluster of its own",
+            if backend == BackendArg::Kube { "kube" } else { "local" }
+        ))),
+        (Some(n), _) => Ok(n),
+        (None, BackendArg::Netns) => {
+            Ok(std::thread::available_parallelism().map_or(1, |n| n.get().saturating_mul(2)).clamp(1, 8))
+        }
+        (None, _) => Ok(1),
+    }
+}
+
 fn run(args: RunArgs) -> Result<u8, Failure> {
-    let RunArgs { scenario, backend, trials, until_confident, out, node_bin_dir, no_progress, arm64, preflight, kube } =
-        args;
+    let RunArgs {
+        scenario,
+        backend,
+        trials,
+        until_confident,
+        parallel,
+        out,
+        node_bin_dir,
+        no_progress,
+        arm64,
+        preflight,
+        kube,
+    } = args;
     let backend = resolve_backend(backend)?;
+    let parallel = trials_at_once(parallel, backend)?;
     if preflight && backend == BackendArg::Local {
         return Err(Failure::usage(
             "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
@@ -887,8 +929,14 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
             kube.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_default()
         ),
     };
-    let mut opts =
-        RunOptions { results_root: out, trials, progress: !no_progress, run_id: Some(run_id.clone()), preflight: None };
+    let mut opts = RunOptions {
+        results_root: out,
+        trials,
+        progress: !no_progress,
+        run_id: Some(run_id.clone()),
+        preflight: None,
+        parallel,
+    };
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;
     rt.block_on(async move {

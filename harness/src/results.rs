@@ -49,6 +49,18 @@ pub struct RunMeta {
     /// The doctor's probes before the run (`harness run --preflight`), also in `doctor.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doctor: Option<crate::doctor::DoctorReport>,
+    /// How many trials ran at once, each in a simulated cluster of its own (`--parallel`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub parallel: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl RunMeta {

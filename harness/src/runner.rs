@@ -31,6 +31,9 @@ pub struct RunOptions {
     /// The doctor's probes from before the run (`--preflight`): kept in the run directory
     /// (`doctor.json`, `run.json`) and cited by the diagnosis.
     pub preflight: Option<crate::doctor::DoctorReport>,
+    /// Trials at once (`--parallel`), each on a sibling of the backend
+    /// ([`Backend::sibling`]); 1 runs them one after another.
+    pub parallel: usize,
 }
 
 /// A finished (or interrupted) run.
@@ -69,14 +72,45 @@ pub async fn run<B: Backend>(
     let nodes = backend.nodes(scenario).await.map_err(backend_err(None))?;
     let plan = place(scenario, &nodes)?;
     let run_id = opts.run_id.clone().unwrap_or_else(|| results::run_id(&scenario.name, chatter::now_ns()));
+    let parallel = opts.parallel.clamp(1, usize::try_from(trial_count(scenario, opts).max(1)).unwrap_or(1));
     if let Err(e) = backend.prepare(scenario, &plan, &run_id).await {
         let _ = backend.cleanup().await;
         return Err(backend_err(None)(e));
     }
-    let result = run_trials(scenario, backend, &plan, &run_id, opts, stop).await;
-    // Whatever happened, remove what the backend created.
-    let cleanup = backend.cleanup().await;
-    let (outcome, failure) = result?;
+    // `--parallel`: siblings of the backend, each prepared as it was.
+    let mut siblings: Vec<B> = Vec::new();
+    let mut prepared = Ok(());
+    for slot in 1..parallel {
+        let Some(mut sibling) = backend.sibling(slot) else {
+            prepared = Err(BackendError::Unsupported(format!(
+                "the {backend_name} backend runs one trial at a time (its trials would share nodes and network); \
+                 drop --parallel"
+            )));
+            break;
+        };
+        let ready = sibling.prepare(scenario, &plan, &run_id).await;
+        siblings.push(sibling);
+        if let Err(e) = ready {
+            prepared = Err(e);
+            break;
+        }
+    }
+    let result = match prepared {
+        Ok(()) => {
+            let slots: Vec<&mut B> = std::iter::once(&mut *backend).chain(siblings.iter_mut()).collect();
+            Ok(run_trials(scenario, slots, &plan, &run_id, opts, stop).await)
+        }
+        Err(e) => Err(e),
+    };
+    // Whatever happened, remove what the backends created.
+    let mut cleanup = backend.cleanup().await;
+    for sibling in &mut siblings {
+        let done = sibling.cleanup().await;
+        if cleanup.is_ok() {
+            cleanup = done;
+        }
+    }
+    let (outcome, failure) = result.map_err(backend_err(None))??;
     if let Some(source) = failure {
         return Err(backend_err(Some(&outcome.dir))(source));
     }
@@ -84,17 +118,93 @@ pub async fn run<B: Backend>(
     Ok(outcome)
 }
 
-/// The trials of a prepared run. A backend failure during a trial ends the run with the
-/// results so far written; it is returned beside the outcome.
+/// How many trials the run may start: `--trials`, else `trials.count`, or `trials.max` when it
+/// runs until confident.
+fn trial_count(scenario: &Scenario, opts: &RunOptions) -> u32 {
+    let until = scenario.trials.until == Some(crate::spec::Until::Confident);
+    opts.trials.unwrap_or(if until { scenario.trials.max } else { scenario.trials.count })
+}
+
+/// One trial while it runs: its plan, its analysis so far, and how its lines are read.
+struct Collector<'r> {
+    acc: TrialAnalyzer<'r>,
+    /// Containers whose console is read as the stock demo nodes print it.
+    demo_nodes: std::collections::HashMap<(String, String), DemoNode>,
+    /// Pods the cluster placed, as the backend learns it (kube-scheduler).
+    placed: std::collections::BTreeMap<String, String>,
+    first_message: bool,
+}
+
+impl<'r> Collector<'r> {
+    fn new(plan: &crate::placement::Plan, acc: TrialAnalyzer<'r>) -> Self {
+        let demo_nodes = plan
+            .containers()
+            .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
+            .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
+            .collect();
+        Collector { acc, demo_nodes, placed: Default::default(), first_message: false }
+    }
+
+    /// Reads one line of trial `trial`: a record (or a demo console line read as one) goes to
+    /// `records.csv` and the analysis.
+    fn line(&mut self, trial: u32, line: Line, dir: &mut RunDir) -> Result<(), ResultsError> {
+        if let Some(Lifecycle::Placed { node }) = line.event {
+            self.placed.insert(line.pod, node);
+            self.acc.relocate(&self.placed);
+            return Ok(());
+        }
+        let demo = self.demo_nodes.get_mut(&(line.pod.clone(), line.container.clone()));
+        let record = match (line.event, demo) {
+            (Some(event), Some(d)) => d.event(event),
+            (Some(_), None) => None,
+            (None, Some(d)) => {
+                let id = format!("{}.{}", line.pod, line.container);
+                dir.append_log(trial, &id, &line.text)?;
+                d.line(&line.text)
+            }
+            (None, None) => match parse_line(&line.text) {
+                Ok(record) => Some(record),
+                Err(e) => {
+                    tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
+                    self.acc.stray();
+                    None
+                }
+            },
+        };
+        if let Some(record) = record {
+            if record.kind == chatter::RecordKind::Recv && !self.first_message {
+                self.first_message = true;
+                tracing::info!(trial, "first message received");
+            }
+            dir.append(trial, &line.pod, &line.container, &record)?;
+            self.acc.push(&record.view());
+        }
+        Ok(())
+    }
+}
+
+/// A trial the backend has finished, waiting for its turn to be added (trials are added in
+/// order, so reports, notes and `until: confident` read them as if they had run one by one).
+struct Ran {
+    result: Result<TrialMeta, BackendError>,
+    facts: crate::backend::TrialFacts,
+}
+
+/// The trials of a prepared run, on `slots` (one backend per trial running at once). A backend
+/// failure during a trial ends the run with the results so far written; it is returned beside
+/// the outcome.
 async fn run_trials<B: Backend>(
     scenario: &Scenario,
-    backend: &mut B,
+    slots: Vec<&mut B>,
     plan: &crate::placement::Plan,
     run_id: &str,
     opts: &RunOptions,
-    stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
 ) -> Result<(RunOutcome, Option<BackendError>), RunError> {
-    let backend_name = backend.name();
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let (backend_name, shared_clock, mut backend_notes) = (slots[0].name(), slots[0].shared_clock(), slots[0].notes());
+    // Each backend with its number; the first is the one the run was given.
+    let mut slots: Vec<(usize, &mut B)> = slots.into_iter().enumerate().rev().collect();
     let run_id = run_id.to_owned();
     let mut dir = RunDir::create(&opts.results_root, &run_id)?;
     let mut meta = RunMeta {
@@ -109,8 +219,9 @@ async fn run_trials<B: Backend>(
         container_exits: Default::default(),
         incomplete: Default::default(),
         stopped: None,
-        shared_clock: Some(backend.shared_clock()),
+        shared_clock: Some(shared_clock),
         doctor: opts.preflight.clone(),
+        parallel: u32::try_from(slots.len()).unwrap_or(u32::MAX),
     };
     if let Some(d) = &opts.preflight {
         results::write_atomic(&dir.path.join("doctor.json"), |w| {
@@ -118,9 +229,9 @@ async fn run_trials<B: Backend>(
             w.write_all(b"\n")
         })?;
     }
-    meta.notes = run_notes(&meta, backend.notes());
+    meta.notes = run_notes(&meta, backend_notes.clone());
     dir.write_meta(&meta)?;
-    tracing::info!(run = %run_id, dir = %dir.path.display(), "run started");
+    tracing::info!(run = %run_id, dir = %dir.path.display(), parallel = slots.len(), "run started");
 
     let settings = meta.analysis_settings();
     let clocks = meta.clock_correction();
@@ -128,162 +239,187 @@ async fn run_trials<B: Backend>(
     let base_roster = Roster::from_plan(plan);
     // `until: confident` runs up to `max` trials and stops when the verdict is settled.
     let until = scenario.trials.until == Some(crate::spec::Until::Confident);
-    let count = opts.trials.unwrap_or(if until { scenario.trials.max } else { scenario.trials.count });
+    let count = trial_count(scenario, opts);
     let bar = progress_bar(opts.progress, count);
-    let mut analyzer = RunAnalyzer::default();
-    let mut interrupted = false;
-    let mut failure = None;
-    let mut last_report = None;
+    // Every trial's rosters, known before it starts (with rescheduling, each trial has its own
+    // placement); the collectors borrow them.
+    let mut plans = std::collections::BTreeMap::new();
     for trial in 1..=count {
-        if *stop.borrow() {
-            interrupted = true;
-            break;
-        }
-        bar.set_message(format!("trial {trial}/{count}"));
-        let start = TrialStart { trial };
-        // With rescheduling, every trial has its own placement (and so its own roster).
         let plan = if scenario.trials.reschedule { place_trial(scenario, &plan.nodes, trial)? } else { plan.clone() };
         if scenario.trials.reschedule {
             meta.placements.insert(trial, plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect());
         }
-        let roster = meta.roster_of(trial);
-        let mut acc = TrialAnalyzer::new(&roster, settings).with_clocks(clocks.clone());
-        // Containers whose console is read as the stock demo nodes print it.
-        let mut demo_nodes: std::collections::HashMap<(String, String), DemoNode> = plan
-            .containers()
-            .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
-            .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
-            .collect();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
-        // Pods the cluster placed, as the backend learns it (kube-scheduler).
-        let mut placed = std::collections::BTreeMap::new();
-        let mut write_error = None;
-        let mut first_message = false;
-        let result = {
-            let trial_run = backend.run_trial(&plan, start, tx, stop.clone());
-            tokio::pin!(trial_run);
-            let mut result = None;
-            // Until the backend is done *and* every line it forwarded has been consumed.
-            loop {
-                tokio::select! {
-                    r = &mut trial_run, if result.is_none() => result = Some(r),
-                    line = rx.recv() => match line {
-                        Some(Line { pod, event: Some(Lifecycle::Placed { node }), .. }) => {
-                            placed.insert(pod, node);
-                            acc.relocate(&placed);
-                        }
-                        Some(line) => {
-                            let demo = demo_nodes.get_mut(&(line.pod.clone(), line.container.clone()));
-                            let record = match (line.event, demo) {
-                                (Some(event), Some(d)) => d.event(event),
-                                (Some(_), None) => None,
-                                (None, Some(d)) => {
-                                    let id = format!("{}.{}", line.pod, line.container);
-                                    if let Err(e) = dir.append_log(trial, &id, &line.text) {
-                                        write_error.get_or_insert(e);
-                                    }
-                                    d.line(&line.text)
-                                }
-                                (None, None) => match parse_line(&line.text) {
-                                    Ok(record) => Some(record),
-                                    Err(e) => {
-                                        tracing::debug!("{}/{}: not a record ({e}): {}", line.pod, line.container, line.text);
-                                        acc.stray();
-                                        None
-                                    }
-                                },
-                            };
-                            if let Some(record) = record {
-                                if record.kind == chatter::RecordKind::Recv && !first_message {
-                                    first_message = true;
-                                    tracing::info!(trial, "first message received");
-                                }
-                                if let Err(e) = dir.append(trial, &line.pod, &line.container, &record) {
-                                    write_error.get_or_insert(e);
-                                }
-                                acc.push(&record.view());
-                            }
-                        }
-                        None => break,
-                    },
-                }
-            }
-            match result {
-                Some(r) => r,
-                None => trial_run.await,
-            }
-        };
-        dir.flush()?;
-        let unread: u64 = demo_nodes.values().map(|d| d.other).sum();
-        if unread > 0 {
-            tracing::debug!(
-                trial,
-                unread,
-                "demo-node console lines that were neither a publish nor a receipt (kept in logs/)"
-            );
-        }
-        if let Some(e) = write_error {
-            return Err(e.into());
-        }
-        let mut trial_meta = match result {
-            Ok(m) => m,
-            Err(e) => {
-                failure = Some(e);
-                TrialMeta::ended(trial, chatter::now_ns(), true)
-            }
-        };
-        // Where the pods actually ran, when the cluster decided, and containers that died.
-        let facts = backend.trial_facts(trial);
-        if !facts.placement.is_empty() {
-            acc.relocate(&facts.placement);
-            meta.placements.insert(trial, facts.placement);
-        }
-        if !facts.containers.is_empty() {
-            meta.container_exits.insert(trial, facts.containers.clone());
-        }
-        // Records that are known to be incomplete count nowhere, like an interrupted trial's.
-        if !facts.incomplete.is_empty() {
-            tracing::warn!(trial, "records incomplete: {}", facts.incomplete.join("; "));
-            trial_meta.interrupted = true;
-            meta.incomplete.insert(trial, facts.incomplete.clone());
-        }
-        let (mut trial_report, hists) = acc.finish(trial_meta);
-        trial_report.containers = facts.containers;
-        trial_report.incomplete = facts.incomplete;
-        analyzer.add(trial_report, hists);
-        meta.trials.push(trial_meta);
-        let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, Vec::new());
-        // `until: confident`: whether this trial settled the verdict (the notes then say so).
-        let settled = if until { crate::summary::confident(&latest.verdict.groups) } else { None };
-        if until && (settled.is_some() || trial == count) {
-            meta.stopped = Some(match settled {
-                Some(why) => format!(
-                    "stopped after {trial} of at most {count} trials: the verdict can no longer change at 95 % — {why}"
-                ),
-                None => format!("ran all {count} trials (trials.max) without the verdict settling at 95 %"),
+        plans.insert(trial, plan);
+    }
+    let rosters: std::collections::BTreeMap<u32, Roster> = (1..=count).map(|t| (t, meta.roster_of(t))).collect();
+    // Ends the running trials early: Ctrl-C, or a backend failure in one of them.
+    let (halt, halted) = watch::channel(false);
+    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<(u32, Line)>();
+    let mut running = FuturesUnordered::new();
+    let mut collectors: std::collections::BTreeMap<u32, Collector<'_>> = Default::default();
+    let mut ran: std::collections::BTreeMap<u32, Ran> = Default::default();
+    let mut analyzer = RunAnalyzer::default();
+    let mut interrupted = false;
+    let mut failure = None;
+    let mut last_report = None;
+    let mut next_trial = 1u32;
+    let mut next_to_add = 1u32;
+    // The trial whose result settled the verdict (`until: confident`).
+    let mut settled_at: Option<(u32, String)> = None;
+    loop {
+        // Start trials while a backend is free and the run goes on.
+        while next_trial <= count && failure.is_none() && settled_at.is_none() && !*halted.borrow() {
+            let Some(slot) = slots.pop() else { break };
+            let trial = next_trial;
+            next_trial += 1;
+            let trial_plan = plans[&trial].clone();
+            let acc = TrialAnalyzer::new(&rosters[&trial], settings).with_clocks(clocks.clone());
+            collectors.insert(trial, Collector::new(&trial_plan, acc));
+            let (all, halted) = (lines_tx.clone(), halted.clone());
+            running.push(async move {
+                let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
+                let forward = async {
+                    while let Some(line) = rx.recv().await {
+                        let _ = all.send((trial, line));
+                    }
+                };
+                let (result, ()) =
+                    tokio::join!(slot.1.run_trial(&trial_plan, TrialStart { trial }, tx, halted), forward);
+                // What the backend saw of this trial, before it runs another.
+                let facts = slot.1.trial_facts(trial);
+                (trial, Ran { result, facts }, slot)
+            });
+            let at_once = running.len();
+            bar.set_message(if at_once > 1 {
+                format!("trials {}–{trial}/{count}", trial + 1 - u32::try_from(at_once).unwrap_or(1))
+            } else {
+                format!("trial {trial}/{count}")
             });
         }
-        meta.notes = run_notes(&meta, backend.notes());
-        dir.write_meta(&meta)?;
-        latest.notes.clone_from(&meta.notes);
-        add_timelines(&mut latest, &dir.path)?;
-        report::write_all(&dir.path, &latest)?;
-        last_report = Some(latest);
-        bar.inc(1);
-        if failure.is_some() || trial_meta.interrupted {
-            interrupted = trial_meta.interrupted;
+        if running.is_empty() {
             break;
         }
-        if meta.stopped.is_some() {
-            break;
+        tokio::select! {
+            Some((trial, line)) = lines_rx.recv() => {
+                if let Some(c) = collectors.get_mut(&trial) {
+                    c.line(trial, line, &mut dir)?;
+                }
+            }
+            Some((trial, done, slot)) = running.next() => {
+                // Every line the trial forwarded is queued by now: read them before it ends.
+                while let Ok((t, line)) = lines_rx.try_recv() {
+                    if let Some(c) = collectors.get_mut(&t) {
+                        c.line(t, line, &mut dir)?;
+                    }
+                }
+                // The first backend's notes are the run's (the others differ only in names).
+                if slot.0 == 0 {
+                    backend_notes = slot.1.notes();
+                }
+                slots.push(slot);
+                if done.result.is_err() {
+                    let _ = halt.send(true);
+                }
+                ran.insert(trial, done);
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    let _ = halt.send(true);
+                }
+                if changed.is_err() {
+                    // Nobody can ask to stop any more: stop watching.
+                    stop = watch::channel(false).1;
+                }
+            }
+        }
+        // Add the finished trials, in order.
+        while let Some(done) = ran.remove(&next_to_add) {
+            let trial = next_to_add;
+            next_to_add += 1;
+            let Some(c) = collectors.remove(&trial) else { continue };
+            dir.flush()?;
+            let unread: u64 = c.demo_nodes.values().map(|d| d.other).sum();
+            if unread > 0 {
+                tracing::debug!(
+                    trial,
+                    unread,
+                    "demo-node console lines that were neither a publish nor a receipt (kept in logs/)"
+                );
+            }
+            let mut acc = c.acc;
+            let mut trial_meta = match done.result {
+                Ok(m) => m,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    TrialMeta::ended(trial, chatter::now_ns(), true)
+                }
+            };
+            // Where the pods actually ran, when the cluster decided, and containers that died.
+            let facts = done.facts;
+            if !facts.placement.is_empty() {
+                acc.relocate(&facts.placement);
+                meta.placements.insert(trial, facts.placement);
+            }
+            if !facts.containers.is_empty() {
+                meta.container_exits.insert(trial, facts.containers.clone());
+            }
+            // Records that are known to be incomplete count nowhere, like an interrupted trial's.
+            if !facts.incomplete.is_empty() {
+                tracing::warn!(trial, "records incomplete: {}", facts.incomplete.join("; "));
+                trial_meta.interrupted = true;
+                meta.incomplete.insert(trial, facts.incomplete.clone());
+            }
+            let (mut trial_report, hists) = acc.finish(trial_meta);
+            trial_report.containers = facts.containers;
+            trial_report.incomplete = facts.incomplete;
+            analyzer.add(trial_report, hists);
+            meta.trials.push(trial_meta);
+            interrupted |= trial_meta.interrupted;
+            let mut latest = summarize(run_info(&meta, &base_roster, &setting), &analyzer, Vec::new());
+            // `until: confident`: whether this trial settled the verdict (the notes then say so).
+            if until && settled_at.is_none() {
+                if let Some(why) = crate::summary::confident(&latest.verdict.groups) {
+                    settled_at = Some((trial, why));
+                }
+            }
+            if until && (settled_at.is_some() || trial == count) {
+                meta.stopped = Some(stopped_note(settled_at.as_ref(), trial, count));
+            }
+            meta.notes = run_notes(&meta, backend_notes.clone());
+            dir.write_meta(&meta)?;
+            latest.notes.clone_from(&meta.notes);
+            add_timelines(&mut latest, &dir.path)?;
+            report::write_all(&dir.path, &latest)?;
+            last_report = Some(latest);
+            bar.inc(1);
         }
     }
     bar.finish_and_clear();
     // The report written after the last trial is the run's; only a run stopped before its first
     // trial has none yet.
+    interrupted |= *halted.borrow() && failure.is_none();
     let report = last_report
         .unwrap_or_else(|| summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone()));
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
+}
+
+/// Why an `until: confident` run stopped where it did: the trial that settled the verdict
+/// (and the trials already running then, which ran to the end and count), or that it ran them
+/// all.
+fn stopped_note(settled_at: Option<&(u32, String)>, trials: u32, count: u32) -> String {
+    match settled_at {
+        Some((at, why)) if *at == trials => {
+            format!(
+                "stopped after {trials} of at most {count} trials: the verdict can no longer change at 95 % — {why}"
+            )
+        }
+        Some((at, why)) => format!(
+            "stopped after {trials} of at most {count} trials: the verdict could no longer change at 95 % after trial \
+             {at} — {why}; the {} trial(s) already running then ran to the end and count",
+            trials - at
+        ),
+        None => format!("ran all {count} trials (trials.max) without the verdict settling at 95 %"),
+    }
 }
 
 fn run_info<'a>(meta: &'a RunMeta, roster: &'a Roster, setting: &'a crate::diagnosis::Setting) -> RunInfo<'a> {
@@ -334,6 +470,14 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
     }
     if let Some(why) = &meta.stopped {
         notes.push(format!("trials.until confident: {why}"));
+    }
+    if meta.parallel > 1 {
+        notes.push(format!(
+            "trials ran {} at a time (--parallel), each in a simulated cluster of its own (its own namespaces: no \
+             interface, route or multicast group in common); they share this machine's CPUs, so latency tails can be \
+             longer than with one trial at a time (--parallel 1)",
+            meta.parallel
+        ));
     }
     if meta.scenario.trials.reschedule {
         notes.push(format!(
@@ -409,7 +553,6 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         r.incomplete = meta.incomplete.get(&r.meta.trial).cloned().unwrap_or_default();
         analyzer.add(r, h);
     };
-    let mut current: Option<(u32, TrialAnalyzer<'_>, u64, u64)> = None;
     let meta_of = |trial: u32, first_ns: u64, last_ns: u64| {
         meta.trials.iter().find(|m| m.trial == trial).copied().unwrap_or(TrialMeta {
             trial,
@@ -418,24 +561,21 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
             interrupted: true,
         })
     };
+    // Trials that ran at once (`--parallel`) interleave their rows: one analysis per trial,
+    // each with the times of its first and last record.
+    let mut open: std::collections::BTreeMap<u32, (TrialAnalyzer<'_>, u64, u64)> = Default::default();
     for row in results::read_records(dir)? {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
-        if current.as_ref().is_none_or(|(t, ..)| *t != trial) {
-            if let Some((t, acc, first, last)) = current.take() {
-                add(&mut analyzer, acc.finish(meta_of(t, first, last)));
-            }
-            let acc = TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone());
-            current = Some((trial, acc, u64::MAX, 0));
-        }
-        if let Some((_, acc, first, last)) = current.as_mut() {
-            let record = row.into_record();
-            *first = (*first).min(record.t_ns);
-            *last = (*last).max(record.t_ns);
-            acc.push(&record.view());
-        }
+        let (acc, first, last) = open.entry(trial).or_insert_with(|| {
+            (TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone()), u64::MAX, 0)
+        });
+        let record = row.into_record();
+        *first = (*first).min(record.t_ns);
+        *last = (*last).max(record.t_ns);
+        acc.push(&record.view());
     }
-    if let Some((t, acc, first, last)) = current.take() {
+    for (t, (acc, first, last)) in open {
         add(&mut analyzer, acc.finish(meta_of(t, first, last)));
     }
     // Trials that produced no record at all still count.
@@ -456,18 +596,17 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
 }
 
 /// Draws the receive timelines of the trials a report shows, from their rows of `records.csv`
-/// (read up to the last of those trials, so only their records are held).
+/// (only their records are held; trials that ran at once interleave their rows).
 fn add_timelines(report: &mut RunReport, dir: &Path) -> Result<(), ResultsError> {
     use crate::analysis::timeline;
     let picked = timeline::pick(&report.trials, &report.distribution);
-    let Some(last) = picked.iter().map(|(t, _)| *t).max() else { return Ok(()) };
+    if picked.is_empty() {
+        return Ok(());
+    }
     let mut records: std::collections::BTreeMap<u32, Vec<chatter::Record>> = Default::default();
     for row in results::read_records(dir)? {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
-        if trial > last {
-            break;
-        }
         if picked.iter().any(|(t, _)| *t == trial) {
             records.entry(trial).or_default().push(row.into_record());
         }
@@ -479,4 +618,18 @@ fn add_timelines(report: &mut RunReport, dir: &Path) -> Result<(), ResultsError>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stopped_note;
+
+    #[test]
+    fn the_stop_note_says_when_the_verdict_settled() {
+        let why = (5, "one outcome in 5 trials".to_owned());
+        assert!(stopped_note(Some(&why), 5, 50).starts_with("stopped after 5 of at most 50 trials: the verdict can"));
+        let late = stopped_note(Some(&why), 8, 50);
+        assert!(late.contains("after trial 5") && late.contains("the 3 trial(s) already running"), "{late}");
+        assert!(stopped_note(None, 50, 50).starts_with("ran all 50 trials"));
+    }
 }

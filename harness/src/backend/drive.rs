@@ -31,11 +31,11 @@ pub async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Gives messages still in flight the plan's drain period, unless `stop` comes first; returns
-/// whether it did (the trial is then interrupted).
-pub async fn drain(plan: &Plan, stop: &mut watch::Receiver<bool>) -> bool {
+/// Gives messages still in flight `drain`, unless `stop` comes first; returns whether it did
+/// (the trial is then interrupted).
+pub async fn drain(drain: Duration, stop: &mut watch::Receiver<bool>) -> bool {
     tokio::select! {
-        _ = tokio::time::sleep(plan.timing.drain) => false,
+        _ = tokio::time::sleep(drain) => false,
         _ = stopped(stop) => true,
     }
 }
@@ -79,6 +79,8 @@ where
     let talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
     let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
     let mut pending = steps.into_iter().peekable();
+    // Whether every talker ended by itself, after its linger.
+    let mut talkers_done = false;
     // Until the talkers are done: run the timeline, and watch for the talkers to finish.
     loop {
         let next_at = pending.peek().map(|(at, _)| t0 + *at);
@@ -107,7 +109,10 @@ where
                     }
                 }
             }
-            _ = wait_talkers(&mut procs), if talkers_to_start == 0 => break,
+            _ = wait_talkers(&mut procs), if talkers_to_start == 0 => {
+                talkers_done = true;
+                break;
+            }
             _ = tokio::time::sleep_until(talk_until) => {
                 tracing::warn!("talkers overran their duration; stopping them");
                 break;
@@ -129,13 +134,26 @@ where
         p.stop().await;
     }
     if !interrupted {
-        interrupted = drain(plan, &mut stop).await;
+        interrupted = drain(drain_after_talkers(plan, talkers_done), &mut stop).await;
     }
     let handles: Vec<_> = listeners.into_iter().map(|p| tokio::spawn(p.stop())).collect();
     for h in handles {
         let _ = h.await;
     }
     Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
+}
+
+/// What is left of the drain period once the talkers have exited: our talkers stay on the
+/// network [`crate::timing::TrialTiming::talker_linger`] after their last message (the drain
+/// has begun then), so only the rest is waited for; talkers that were stopped (your own
+/// programs, overruns) or killed get the whole drain.
+fn drain_after_talkers(plan: &Plan, talkers_done: bool) -> Duration {
+    let lingered = talkers_done && plan.containers().all(|(_, c)| c.role != ContainerRole::Talker || !c.is_custom());
+    if lingered {
+        plan.timing.drain.saturating_sub(plan.timing.talker_linger())
+    } else {
+        plan.timing.drain
+    }
 }
 
 /// Resolves when every started talker has exited by itself.

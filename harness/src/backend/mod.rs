@@ -277,6 +277,18 @@ pub trait Backend {
         TrialFacts::default()
     }
 
+    /// Another instance of this backend that runs trials beside this one, on resources of its
+    /// own (netns: a simulated cluster of its own), for `--parallel`; `None` when trials here
+    /// cannot run at once (they would share nodes and network). It is prepared and cleaned up
+    /// like this one.
+    fn sibling(&self, slot: usize) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = slot;
+        None
+    }
+
     /// The nodes placement may use.
     async fn nodes(&mut self, scenario: &Scenario) -> Result<Vec<Node>, BackendError>;
 

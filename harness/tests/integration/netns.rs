@@ -23,7 +23,8 @@ struct Run {
     _out: tempfile::TempDir,
 }
 
-/// Runs a scenario on the netns backend and checks its namespaces are gone afterwards.
+/// Runs a scenario on the netns backend and checks its namespaces are gone afterwards. Trials
+/// run one at a time unless `extra` says `--parallel` (the tests themselves run side by side).
 fn run(scenario: &Path, extra: &[&str]) -> Run {
     let out = tempfile::tempdir().unwrap();
     let status = harness()
@@ -31,6 +32,7 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
         .current_dir(testkit::workspace_root())
         .args(["run", "--backend", "netns", "--no-progress", "--out"])
         .arg(out.path())
+        .args(if extra.contains(&"--parallel") { &[][..] } else { &["--parallel", "1"][..] })
         .args(extra)
         .arg(scenario)
         .stdout(std::process::Stdio::null())
@@ -40,7 +42,8 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
     let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     let note = meta["notes"][0].as_str().unwrap().to_owned();
-    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
+    // `chh-<tag>-*`, and with --parallel also its siblings' `chh-<tag>s<k>-*`.
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().trim_end_matches('-').to_owned();
     let left = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
     assert!(!left.contains(&tag), "namespaces {tag}* left behind:\n{left}");
     Run {
@@ -154,6 +157,58 @@ fn rescheduled_seed_is_placement_determined_not_a_race() {
         .assert()
         .success();
     assert_eq!(std::fs::read_to_string(r.dir.join("summary.json")).unwrap(), before);
+}
+
+/// `--parallel 3` runs the rescheduled seed's trials three at a time, each in a cluster of its
+/// own, and gets what one at a time gets: every trial's placement is drawn from its number, so
+/// each trial must come out the same, pair by pair.
+#[test]
+fn parallel_trials_give_what_sequential_trials_give() {
+    let per_trial = |r: &Run| -> Vec<(String, String, bool)> {
+        let mut rows: Vec<_> = csv::Reader::from_reader(r.pairs_csv.as_bytes())
+            .deserialize::<std::collections::HashMap<String, String>>()
+            .map(|row| row.unwrap())
+            .map(|row| {
+                (
+                    format!("{:0>3}", row["trial"]),
+                    format!("{} {}→{} {}", row["talker"], row["talker_node"], row["listener"], row["listener_node"]),
+                    row["received"] != "0",
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let args = ["--trials", "6", "--arm64-as-amd64"];
+    let one = run(&scenario("seed-race.yaml"), &[&args[..], &["--parallel", "1"]].concat());
+    let three = run(&scenario("seed-race.yaml"), &[&args[..], &["--parallel", "3"]].concat());
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(three.dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["parallel"], 3);
+    assert!(three.summary["notes"].to_string().contains("trials ran 3 at a time"), "{}", three.summary["notes"]);
+    let (a, b) = (per_trial(&one), per_trial(&three));
+    assert_eq!(a.len(), 6 * 4, "six trials of four pairs");
+    assert_eq!(a, b, "per trial and pair: placement and whether anything was heard");
+    assert_eq!(one.summary["distribution"], three.summary["distribution"]);
+    assert_eq!(one.summary["verdict"]["kind"], "placement-determined");
+    assert_eq!(three.summary["verdict"]["headline"], one.summary["verdict"]["headline"]);
+    // Every trial is in records.csv under its own number, whole: its nodes' stop records are
+    // all there, although three trials wrote at once.
+    let records = std::fs::read_to_string(three.dir.join("records.csv")).unwrap();
+    for trial in 1..=6 {
+        let stops = records.lines().filter(|l| l.starts_with(&format!("{trial},")) && l.contains(",stop,")).count();
+        assert_eq!(stops, 4, "trial {trial}: a stop record from each of its two talkers and two listeners");
+    }
+    // Their rows interleave in records.csv; `harness report` still derives the same analysis.
+    let before = std::fs::read_to_string(three.dir.join("summary.json")).unwrap();
+    std::fs::remove_file(three.dir.join("summary.json")).unwrap();
+    Command::cargo_bin("harness")
+        .unwrap()
+        .arg("report")
+        .arg(&three.dir)
+        .stdout(std::process::Stdio::null())
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(three.dir.join("summary.json")).unwrap(), before);
 }
 
 #[test]
@@ -411,7 +466,8 @@ fn doctor(scenario_file: &str) -> Value {
     let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
     let d: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("doctor.json")).unwrap()).unwrap();
     let note = d["notes"][0].as_str().unwrap();
-    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
+    // `chh-<tag>-*`, and with --parallel also its siblings' `chh-<tag>s<k>-*`.
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().trim_end_matches('-').to_owned();
     let left = String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
     assert!(!left.contains(&tag), "namespaces {tag}* left behind:\n{left}");
     d
@@ -484,7 +540,8 @@ fn background_run(out: &Path, scenario_text: &str) -> (std::process::Child, Stri
     let dir = std::fs::read_dir(out.join("results")).unwrap().next().unwrap().unwrap().path();
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     let note = meta["notes"][0].as_str().unwrap().to_owned();
-    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().to_owned();
+    // `chh-<tag>-*`, and with --parallel also its siblings' `chh-<tag>s<k>-*`.
+    let tag = note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().trim_end_matches('-').to_owned();
     (child, tag)
 }
 

@@ -97,6 +97,7 @@ fn hundred_trials_leak_nothing_and_lose_no_record() {
             progress: false,
             run_id: Some(format!("soak-{run}")),
             preflight: None,
+            parallel: 1,
         };
         let (_tx, stop) = tokio::sync::watch::channel(false);
         let mut backend = NetnsBackend::new(NodeCommand::SelfExe(exe.clone()), Arm64::Native);

@@ -533,7 +533,7 @@ impl KubeBackend {
             _ = stopped(stop) => interrupted = true,
         }
         if !interrupted {
-            interrupted = drain(plan, stop).await;
+            interrupted = drain(plan.timing.drain, stop).await;
         }
         // How each container fared, before the pods go.
         let mut exits = Vec::new();

@@ -565,6 +565,20 @@ impl Backend for NetnsBackend {
         Ok(declared_nodes(scenario))
     }
 
+    /// A simulated cluster of its own: namespaces `chh-<tag>s<slot>-*`, registered and removed
+    /// like this one's. Every cluster uses the same addresses: each lives in namespaces of its
+    /// own, with no interface, route or bridge in common, so their traffic never meets.
+    fn sibling(&self, slot: usize) -> Option<Self> {
+        Some(NetnsBackend {
+            nodes: self.nodes.clone(),
+            arm64: self.arm64.clone(),
+            tag: format!("{}s{slot}", self.tag),
+            topology: None,
+            faults: Vec::new(),
+            arm64_fallback: self.arm64_fallback.clone(),
+        })
+    }
+
     async fn prepare(&mut self, scenario: &Scenario, plan: &Plan, run_id: &str) -> Result<(), BackendError> {
         if !chatter_sandbox::is_root() {
             return Err(BackendError::Unsupported(
