@@ -155,16 +155,17 @@ fn validate_shows_placement() {
 
 #[test]
 fn ctrl_c_keeps_records_and_marks_the_trial_interrupted() {
-    interrupted_by("INT", 130);
+    interrupted_by("INT", 130, 1);
 }
 
-/// A cancelled CI job: SIGTERM is a clean stop too, with its own exit code.
+/// A cancelled CI job: SIGTERM is a clean stop too, with its own exit code; with trials
+/// running at once, each of them is stopped cleanly and marked.
 #[test]
 fn sigterm_keeps_records_and_exits_143() {
-    interrupted_by("TERM", 143);
+    interrupted_by("TERM", 143, 2);
 }
 
-fn interrupted_by(signal: &str, code: i32) {
+fn interrupted_by(signal: &str, code: i32, parallel: usize) {
     let out = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("long.yaml");
@@ -174,7 +175,11 @@ fn interrupted_by(signal: &str, code: i32) {
     )
     .unwrap();
     let mut child = crate::started_and_hearing(
-        harness().args(["run", "--no-progress", "--out"]).arg(out.path()).arg(&path).stdout(Stdio::null()),
+        harness()
+            .args(["run", "--no-progress", "--parallel", &parallel.to_string(), "--out"])
+            .arg(out.path())
+            .arg(&path)
+            .stdout(Stdio::null()),
     );
     Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
@@ -182,13 +187,18 @@ fn interrupted_by(signal: &str, code: i32) {
 
     let run = run_dir(out.path());
     let trials = std::fs::read_to_string(run.join("trials.csv")).unwrap();
-    let rows: Vec<&str> = trials.lines().collect();
-    assert_eq!(rows.len(), 2, "header + the interrupted trial only: {trials}");
-    assert!(rows[1].starts_with("1,") && rows[1].contains(",true,"), "{trials}");
+    let rows: Vec<&str> = trials.lines().skip(1).collect();
+    assert_eq!(rows.len(), parallel, "the interrupted trial(s) only, none started after: {trials}");
+    for (i, row) in rows.iter().enumerate() {
+        assert!(row.starts_with(&format!("{},", i + 1)) && row.contains(",true,"), "{trials}");
+    }
     let records = std::fs::read_to_string(run.join("records.csv")).unwrap();
     assert!(records.lines().any(|l| l.contains(",recv,")), "records kept");
-    // Both nodes were stopped cleanly (SIGTERM → stop record), not killed.
-    assert_eq!(records.lines().filter(|l| l.contains(",stop,")).count(), 2, "{records}");
+    // Both nodes of every trial were stopped cleanly (SIGTERM → stop record), not killed.
+    for trial in 1..=parallel {
+        let stops = records.lines().filter(|l| l.starts_with(&format!("{trial},")) && l.contains(",stop,")).count();
+        assert_eq!(stops, 2, "trial {trial}: {records}");
+    }
 }
 
 /// A copy of the committed local example run, to re-analyse without touching it.
