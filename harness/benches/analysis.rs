@@ -83,7 +83,7 @@ fn analyse(path: &Path) {
         records += 1;
         line.clear();
     }
-    let meta = TrialMeta { trial: 1, start_ns: 0, end_ns: 1, interrupted: false };
+    let meta = TrialMeta { trial: 1, start_ns: 0, end_ns: 1, interrupted: false, opened_ns: None };
     let (report, _) = acc.finish(meta);
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(report.pairs.len(), TALKERS * LISTENERS);

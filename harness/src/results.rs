@@ -52,6 +52,10 @@ pub struct RunMeta {
     /// How many trials ran at once, each in a simulated cluster of its own (`--parallel`).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub parallel: u32,
+    /// Windows open as soon as every pair has matched both ways, else when the warm-up runs
+    /// out (the backend signals the talkers; see `TrialMeta::opened_ns`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub early_windows: bool,
 }
 
 fn one() -> u32 {

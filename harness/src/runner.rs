@@ -13,7 +13,7 @@ use crate::demo::DemoNode;
 use crate::placement::{place, place_trial, PlacementError};
 use crate::report;
 use crate::results::{self, ResultsError, RunDir, RunMeta, RUN_SCHEMA};
-use crate::spec::Scenario;
+use crate::spec::{FaultSpec, Scenario};
 use crate::summary::{summarize, RunInfo, RunReport};
 
 /// How to run.
@@ -133,16 +133,19 @@ struct Collector<'r> {
     /// Pods the cluster placed, as the backend learns it (kube-scheduler).
     placed: std::collections::BTreeMap<String, String>,
     first_message: bool,
+    /// Opens the window early once every expected pair has matched (see
+    /// [`TrialAnalyzer::all_matched`]); `None` where the trial keeps its fixed warm-up.
+    open: Option<watch::Sender<Option<u64>>>,
 }
 
 impl<'r> Collector<'r> {
-    fn new(plan: &crate::placement::Plan, acc: TrialAnalyzer<'r>) -> Self {
+    fn new(plan: &crate::placement::Plan, acc: TrialAnalyzer<'r>, open: Option<watch::Sender<Option<u64>>>) -> Self {
         let demo_nodes = plan
             .containers()
             .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
             .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
             .collect();
-        Collector { acc, demo_nodes, placed: Default::default(), first_message: false }
+        Collector { acc, demo_nodes, placed: Default::default(), first_message: false, open }
     }
 
     /// Reads one line of trial `trial`: a record (or a demo console line read as one) goes to
@@ -178,6 +181,15 @@ impl<'r> Collector<'r> {
             }
             dir.append(trial, &line.pod, &line.container, &record)?;
             self.acc.push(&record.view());
+            // Only start and matched records bring the pairs closer to all matched.
+            let discovery = matches!(record.kind, chatter::RecordKind::Start | chatter::RecordKind::Matched);
+            if let Some(open) = self.open.as_ref().filter(|o| discovery && o.borrow().is_none()) {
+                if self.acc.all_matched() {
+                    let now = chatter::now_ns();
+                    self.acc.open_window_at(Some(now));
+                    let _ = open.send(Some(now));
+                }
+            }
         }
         Ok(())
     }
@@ -203,6 +215,12 @@ async fn run_trials<B: Backend>(
 ) -> Result<(RunOutcome, Option<BackendError>), RunError> {
     use futures::stream::{FuturesUnordered, StreamExt};
     let (backend_name, shared_clock, mut backend_notes) = (slots[0].name(), slots[0].shared_clock(), slots[0].notes());
+    // Windows open as soon as every pair has matched (else when the warm-up runs out) where the
+    // backend can tell the talkers, they are all ours, and no fault is timed against the
+    // fixed schedule.
+    let early = slots[0].opens_windows_early()
+        && plan.containers().all(|(_, c)| !c.is_custom())
+        && !scenario.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. } | FaultSpec::Kill { .. }));
     // Each backend with its number; the first is the one the run was given.
     let mut slots: Vec<(usize, &mut B)> = slots.into_iter().enumerate().rev().collect();
     let run_id = run_id.to_owned();
@@ -222,6 +240,7 @@ async fn run_trials<B: Backend>(
         shared_clock: Some(shared_clock),
         doctor: opts.preflight.clone(),
         parallel: u32::try_from(slots.len()).unwrap_or(u32::MAX),
+        early_windows: early,
     };
     if let Some(d) = &opts.preflight {
         results::write_atomic(&dir.path.join("doctor.json"), |w| {
@@ -274,7 +293,8 @@ async fn run_trials<B: Backend>(
             next_trial += 1;
             let trial_plan = plans[&trial].clone();
             let acc = TrialAnalyzer::new(&rosters[&trial], settings).with_clocks(clocks.clone());
-            collectors.insert(trial, Collector::new(&trial_plan, acc));
+            let (open_tx, open) = watch::channel(None);
+            collectors.insert(trial, Collector::new(&trial_plan, acc, early.then_some(open_tx)));
             let (all, halted) = (lines_tx.clone(), halted.clone());
             running.push(async move {
                 let (tx, mut rx) = mpsc::unbounded_channel::<Line>();
@@ -284,7 +304,7 @@ async fn run_trials<B: Backend>(
                     }
                 };
                 let (result, ()) =
-                    tokio::join!(slot.1.run_trial(&trial_plan, TrialStart { trial }, tx, halted), forward);
+                    tokio::join!(slot.1.run_trial(&trial_plan, TrialStart { trial, open }, tx, halted), forward);
                 // What the backend saw of this trial, before it runs another.
                 let facts = slot.1.trial_facts(trial);
                 (trial, Ran { result, facts }, slot)
@@ -471,6 +491,25 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
     if let Some(why) = &meta.stopped {
         notes.push(format!("trials.until confident: {why}"));
     }
+    if meta.early_windows {
+        let warmup = meta.scenario.trials.warmup_s.0;
+        let mut early: Vec<f64> =
+            meta.trials.iter().filter_map(|t| t.opened_ns.map(|o| crate::timing::secs_since(t.start_ns, o))).collect();
+        early.sort_by(f64::total_cmp);
+        notes.push(match early.get(early.len() / 2) {
+            Some(median) => format!(
+                "measurement windows opened as soon as every pair had matched both ways (per-pair discovery) in {} of {} \
+                 trial(s), median {median:.2} s into the trial, instead of when the {warmup} s warm-up ran out; \
+                 trials.csv has both times (all_matched_s, warmup_ends_s)",
+                early.len(),
+                meta.trials.len()
+            ),
+            None => format!(
+                "measurement windows open as soon as every pair has matched both ways, else when the {warmup} s warm-up \
+                 runs out: in every trial the warm-up ran out first (some pair never matched)"
+            ),
+        });
+    }
     if meta.parallel > 1 {
         notes.push(format!(
             "trials ran {} at a time (--parallel), each in a simulated cluster of its own (its own namespaces: no \
@@ -559,6 +598,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
             start_ns: first_ns,
             end_ns: last_ns,
             interrupted: true,
+            opened_ns: None,
         })
     };
     // Trials that ran at once (`--parallel`) interleave their rows: one analysis per trial,
@@ -568,7 +608,9 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
         let (acc, first, last) = open.entry(trial).or_insert_with(|| {
-            (TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone()), u64::MAX, 0)
+            let mut acc = TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone());
+            acc.open_window_at(meta.trials.iter().find(|m| m.trial == trial).and_then(|m| m.opened_ns));
+            (acc, u64::MAX, 0)
         });
         let record = row.into_record();
         *first = (*first).min(record.t_ns);

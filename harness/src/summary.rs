@@ -381,7 +381,7 @@ mod tests {
 
     fn trial(n: u32, talker_on: &str, outcome: &str) -> TrialReport {
         TrialReport {
-            meta: TrialMeta { trial: n, start_ns: 0, end_ns: 1, interrupted: false },
+            meta: TrialMeta { trial: n, start_ns: 0, end_ns: 1, interrupted: false, opened_ns: None },
             placement: BTreeMap::from([
                 ("demo-listener".into(), "master".into()),
                 ("demo-talker".into(), talker_on.into()),
@@ -395,6 +395,7 @@ mod tests {
             stray: 0,
             containers: Vec::new(),
             incomplete: Vec::new(),
+            warmup_ends_ns: None,
         }
     }
 

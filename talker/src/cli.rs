@@ -27,6 +27,10 @@ pub struct Args {
     /// Stop after this many seconds.
     #[arg(long)]
     pub duration: Option<f64>,
+    /// When the harness opens the measurement window early (SIGUSR1), publish this many
+    /// seconds from then on and stop (unless --duration ends first).
+    #[arg(long)]
+    pub window: Option<f64>,
     /// Pad messages to at least this many bytes.
     #[arg(long, default_value_t = 0)]
     pub payload_bytes: usize,
@@ -54,6 +58,7 @@ impl Args {
             rate_hz: self.rate_hz,
             count: self.count,
             duration: self.duration.map(|d| seconds("duration", d)).transpose()?,
+            window: self.window.map(|d| seconds("window", d)).transpose()?,
             payload_bytes: self.payload_bytes,
             log_sent: self.log_sent,
             linger: seconds("linger", self.linger)?,

@@ -24,6 +24,10 @@ pub struct Config {
     pub count: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// When the harness opens the measurement window early (SIGUSR1: every pair it expects
+    /// has matched), publish this long from then on and stop, unless `duration` ends first.
+    /// Without it, SIGUSR1 keeps its default meaning.
+    pub window: Option<Duration>,
     /// Pad each message to at least this many bytes.
     pub payload_bytes: usize,
     /// Emit a `sent` record per message (otherwise only the total in `stop`).
@@ -40,6 +44,8 @@ pub enum TalkerError {
     Config(String),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error("cannot watch for SIGUSR1 (the harness's window signal): {0}")]
+    Signal(std::io::Error),
     #[error("could not write records: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -57,6 +63,14 @@ pub async fn run<W: Write>(
     let mut out = JsonLines::new(out);
     let me = NodeIdentity::new("talker", &config.id, &config.topic, config.domain, config.qos);
     let id = me.id.as_str();
+    // Before anything is announced: the harness signals only talkers whose start record it read.
+    let mut opened = match config.window {
+        Some(_) => Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+                .map_err(TalkerError::Signal)?,
+        ),
+        None => None,
+    };
     // Open first, so the start record can name the writer: listeners' `matched` records list
     // the writers they matched, and the analysis maps them back to talkers by this GUID.
     let mut publisher = Publisher::open(config.transport, &me.endpoint)?;
@@ -64,9 +78,13 @@ pub async fn run<W: Write>(
     out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport, guid.as_deref())))?;
 
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
+
     // Catch up after a stall so the achieved rate is the requested one.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let deadline = chatter_transport::deadline(config.duration);
+    let began = tokio::time::Instant::now();
+    let mut end = config.duration.map(|d| began + d);
+    // Without a duration the deadline never fires (its branch is off).
+    let deadline = tokio::time::sleep_until(end.unwrap_or(began));
     tokio::pin!(deadline, shutdown);
     let mut buf = String::new();
     let mut sent = 0u64;
@@ -77,7 +95,18 @@ pub async fn run<W: Write>(
         tokio::select! {
             biased;
             signal = &mut shutdown => break signal,
-            _ = &mut deadline => break "duration",
+            _ = &mut deadline, if end.is_some() => break "duration",
+            Some(()) = async { opened.as_mut()?.recv().await }, if opened.is_some() => {
+                // The window is open: `window` more from now, unless the duration ends first.
+                opened = None;
+                if let Some(window) = config.window {
+                    let until = tokio::time::Instant::now() + window;
+                    if end.is_none_or(|e| until < e) {
+                        end = Some(until);
+                        deadline.as_mut().reset(until);
+                    }
+                }
+            }
             matched = publisher.matched_changed() => {
                 let m = matched?;
                 out.write(&Record::matched(chatter::now_ns(), id, Role::Talker, m.peers, m.remote))?;

@@ -142,6 +142,11 @@ impl Proc {
         (status, records)
     }
 
+    /// Sends `sig` (`USR1`, `TERM`, …) to the process.
+    pub fn signal(&self, sig: &str) {
+        signal(&self.child, sig);
+    }
+
     /// Sends SIGTERM, then collects as [`Proc::finish`] does.
     pub fn terminate(self, limit: Duration) -> (ExitStatus, Vec<Record>) {
         signal(&self.child, "TERM");

@@ -83,7 +83,7 @@ pub fn report() -> RunReport {
         for r in records(trial) {
             acc.push(&r.view());
         }
-        let meta = TrialMeta { trial, start_ns: t0, end_ns: t0 + 4 * S, interrupted: false };
+        let meta = TrialMeta { trial, start_ns: t0, end_ns: t0 + 4 * S, interrupted: false, opened_ns: None };
         let (r, h) = acc.finish(meta);
         run.add(r, h);
     }

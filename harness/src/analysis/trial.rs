@@ -228,6 +228,11 @@ pub struct TrialReport {
     /// nowhere, like an interrupted one: its missing records are not message loss.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
+    /// When the warm-up after the last node's start ran out (wall clock ns): where every window
+    /// would open without per-pair discovery; `meta.opened_ns` is when it did open, where every
+    /// pair had matched before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_ends_ns: Option<u64>,
 }
 
 impl TrialReport {
@@ -299,6 +304,8 @@ pub struct TrialAnalyzer<'r> {
     stray: u64,
     /// Offsets that put the nodes' own clocks on one (nodes without a shared clock).
     clocks: Option<ClockCorrection>,
+    /// The harness opened every window early, here (every expected pair had matched).
+    opened_ns: Option<u64>,
 }
 
 /// A demo receipt is attributed to the demo talker whose send of the same number came last
@@ -337,6 +344,42 @@ impl<'r> TrialAnalyzer<'r> {
             demo_heard: Vec::new(),
             stray: 0,
             clocks: None,
+            opened_ns: None,
+        }
+    }
+
+    /// The harness opened the measurement window at `t_ns` (wall clock), before the warm-up
+    /// ran out: every pair whose ends were both up by then has its window open from there.
+    pub fn open_window_at(&mut self, t_ns: Option<u64>) {
+        self.opened_ns = t_ns;
+    }
+
+    /// Whether every node of the roster is up and every pair has matched both ways — the
+    /// listener's reader matched the talker's writer and the writer the reader (by the GUIDs of
+    /// per-pair discovery), so nothing sent from now on is lost to discovery: the window can
+    /// open before the warm-up runs out. Never true while per-pair discovery is unknown (a
+    /// transport that does not list the endpoints it matched), or for a roster without talkers
+    /// or listeners.
+    pub fn all_matched(&self) -> bool {
+        if self.talkers.is_empty() || self.listeners.is_empty() {
+            return false;
+        }
+        let guid = |n: &NodeFacts| n.start_ns.and(n.guid.clone());
+        self.listeners.values().all(|l| {
+            self.talkers.values().all(|t| match (guid(&t.facts.node), guid(&l.facts.node)) {
+                (Some(writer), Some(reader)) => l.matched.contains_key(&writer) && t.matched.contains_key(&reader),
+                _ => false,
+            })
+        })
+    }
+
+    /// When the window of a pair whose ends were both up at `both_up` opens: the warm-up after
+    /// that, or earlier where the harness opened it early after both were up.
+    fn opening(&self, both_up: u64) -> u64 {
+        let by_warmup = both_up.saturating_add(self.settings.warmup_ns);
+        match self.opened_ns {
+            Some(opened) if opened >= both_up => opened.min(by_warmup),
+            _ => by_warmup,
         }
     }
 
@@ -460,7 +503,7 @@ impl<'r> TrialAnalyzer<'r> {
     fn window_opens(&self, listener: &str, talker: &str) -> Option<u64> {
         let l = self.listeners.get(listener)?.facts.node.start_ns?;
         let t = self.talkers.get(talker).and_then(|t| t.facts.node.start_ns).unwrap_or(l);
-        Some(window_opens(t, l, self.settings.warmup_ns))
+        Some(self.opening(window_opens(t, l, 0)))
     }
 
     fn arrive(&mut self, listener: &str, talker: &str, seq: u64, recv_ns: u64, sent_ns: Option<u64>) {
@@ -571,7 +614,7 @@ impl<'r> TrialAnalyzer<'r> {
                     (None, Some(b)) => Some(b),
                     _ => None,
                 };
-                let opens = both_up.map(|up| up.saturating_add(self.settings.warmup_ns));
+                let opens = both_up.map(|up| self.opening(up));
                 let closes = lf.and_then(NodeFacts::end_ns);
                 let expected = match (talker, opens, closes) {
                     // Unplanned (anonymous) talkers: only what arrived is known.
@@ -673,6 +716,8 @@ impl<'r> TrialAnalyzer<'r> {
         talkers.sort_by(|a, b| a.id.cmp(&b.id));
         let mut listeners: Vec<ListenerFacts> = self.listeners.into_values().map(|l| l.facts).collect();
         listeners.sort_by(|a, b| a.id.cmp(&b.id));
+        let last_start =
+            talkers.iter().map(|t| &t.node).chain(listeners.iter().map(|l| &l.node)).filter_map(|n| n.start_ns).max();
         let report = TrialReport {
             meta,
             placement: self.roster.placement(),
@@ -684,6 +729,7 @@ impl<'r> TrialAnalyzer<'r> {
             stray: self.stray,
             containers: Vec::new(),
             incomplete: Vec::new(),
+            warmup_ends_ns: last_start.map(|s| s.saturating_add(self.settings.warmup_ns)),
         };
         (report, hists)
     }
@@ -789,7 +835,8 @@ mod tests {
         for id in ["tl.listener", "dl.listener", "m2.listener"] {
             acc.push(&Record::listener_stop(7 * S, id, &chatter::ListenerTotals::default(), "SIGTERM").view());
         }
-        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 7 * S, interrupted: false });
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 7 * S, interrupted: false, opened_ns: None });
         let got = |t: &str, l: &str| report.pairs.iter().find(|p| p.talker == t && p.listener == l).map(|p| p.received);
         assert_eq!(got("tl.talker", "tl.listener"), Some(10));
         assert_eq!(got("dt.talker", "tl.listener"), Some(0), "the later talker's send is after the receipt");
@@ -820,7 +867,8 @@ mod tests {
         acc.push(&Record::sent(S, "a.talker", 1).view());
         acc.push(&Record::sent(S + 100_000, "b.talker", 1).view());
         acc.push(&Record::recv(S + MS, "l.listener", "Hello World: 1").view());
-        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 2 * S, interrupted: false });
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 2 * S, interrupted: false, opened_ns: None });
         let anon = report.pairs.iter().find(|p| p.talker == ANONYMOUS).expect("an anonymous pair");
         assert_eq!(anon.received, 1);
     }
@@ -858,7 +906,8 @@ mod clock_tests {
         }
         acc.push(&Record::talker_stop(3 * S + AHEAD, "t", 10, "duration").view());
         acc.push(&Record::listener_stop(3 * S, "l", &chatter::ListenerTotals::default(), "SIGTERM").view());
-        let (report, _) = acc.finish(TrialMeta { trial: 1, start_ns: S, end_ns: 3 * S, interrupted: false });
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: S, end_ns: 3 * S, interrupted: false, opened_ns: None });
         report.pairs.into_iter().next().expect("one pair")
     }
 
@@ -899,5 +948,67 @@ mod clock_tests {
         let acc =
             TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true }).with_clocks(Some(c));
         assert!(acc.clocks.is_none());
+    }
+}
+
+#[cfg(test)]
+mod early_window_tests {
+    use super::*;
+    use crate::analysis::Member;
+    use chatter::{payload, Record};
+
+    const S: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    fn guid(c: char) -> String {
+        c.to_string().repeat(32)
+    }
+
+    /// A talker and a listener, both up at 1 s, with a 1 s warm-up; ten messages 100 ms apart
+    /// from 1.2 s, each heard 1 ms later.
+    fn pair(matches: &[(Role, char)], open_at: Option<u64>) -> (bool, PairReport) {
+        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false };
+        let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S, shared_clock: true });
+        acc.push(&testkit::start_record(S, "t", Role::Talker, "n", Some(&guid('a'))).view());
+        acc.push(&testkit::start_record(S, "l", Role::Listener, "n", Some(&guid('b'))).view());
+        for (role, remote) in matches {
+            let who = if *role == Role::Talker { "t" } else { "l" };
+            acc.push(&Record::matched(S + 100 * MS, who, *role, 1, Some(vec![guid(*remote)])).view());
+        }
+        let all = acc.all_matched();
+        acc.open_window_at(open_at);
+        for seq in 1..=10u64 {
+            let sent = S + 200 * MS + (seq - 1) * 100 * MS;
+            acc.push(&Record::sent(sent, "t", seq).view());
+            acc.push(&Record::recv(sent + MS, "l", &payload::encode(seq, "t", sent, 0)).view());
+        }
+        let totals = chatter::record::ListenerTotals { received: 10, foreign: 0, talkers: 1 };
+        acc.push(&Record::listener_stop(3 * S, "l", &totals, "SIGTERM").view());
+        let meta = TrialMeta { trial: 1, start_ns: 0, end_ns: 3 * S, interrupted: false, opened_ns: open_at };
+        let (report, _) = acc.finish(meta);
+        (all, report.pairs[0].clone())
+    }
+
+    #[test]
+    fn all_matched_needs_both_ends_of_every_pair() {
+        assert!(!pair(&[], None).0);
+        assert!(!pair(&[(Role::Listener, 'a')], None).0, "the writer has not matched the reader yet");
+        assert!(!pair(&[(Role::Talker, 'b')], None).0, "the reader has not matched the writer yet");
+        assert!(pair(&[(Role::Listener, 'a'), (Role::Talker, 'b')], None).0);
+    }
+
+    #[test]
+    fn an_early_opening_counts_from_then() {
+        let both = [(Role::Listener, 'a'), (Role::Talker, 'b')];
+        // Warm-up: the window opens at 2 s, so only the messages sent from 2 s count.
+        let (_, by_warmup) = pair(&both, None);
+        assert_eq!((by_warmup.window_from_s, by_warmup.expected, by_warmup.received), (Some(2.0), 2, 2));
+        // Opened at 1.15 s (every pair had matched): all ten count, all ten were heard.
+        let (_, early) = pair(&both, Some(S + 150 * MS));
+        assert_eq!((early.window_from_s, early.expected, early.received), (Some(1.15), 10, 10));
+        // An opening before both ends were up does not apply to the pair: its warm-up does.
+        let (_, before) = pair(&both, Some(S / 2));
+        assert_eq!(before.window_from_s, Some(2.0));
     }
 }

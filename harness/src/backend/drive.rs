@@ -75,6 +75,14 @@ where
     steps.sort_by_key(|(at, _)| *at);
 
     let mut procs: Vec<NodeProcess> = Vec::new();
+    // Our talkers, which open their window on SIGUSR1 (`--window`); your own programs do not.
+    let ours = |pod: &str, container: &str| {
+        plan.containers()
+            .any(|(p, c)| p.name == pod && c.name == container && c.role == ContainerRole::Talker && !c.is_custom())
+    };
+    let mut open = start.open.clone();
+    let mut watching_open = true;
+    let mut opened_ns = None;
     let mut interrupted = false;
     let talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
     let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
@@ -92,7 +100,10 @@ where
                             if c.role == ContainerRole::Talker {
                                 talkers_to_start -= 1;
                             }
-                            let cmd = command(pod, c)?;
+                            let mut cmd = command(pod, c)?;
+                            if c.role == ContainerRole::Talker && !c.is_custom() {
+                                cmd.arg("--window").arg(plan.timing.duration.as_secs_f64().to_string());
+                            }
                             procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, lines)?);
                         }
                         Step::Stop(pod, c) => {
@@ -117,6 +128,21 @@ where
                 tracing::warn!("talkers overran their duration; stopping them");
                 break;
             }
+            changed = open.changed(), if watching_open && opened_ns.is_none() => {
+                let at = *open.borrow();
+                match (changed, at) {
+                    (Err(_), _) => watching_open = false,
+                    (Ok(()), None) => {}
+                    (Ok(()), Some(t_ns)) => {
+                        // Every expected pair has matched: the window opens now, for everyone.
+                        opened_ns = Some(t_ns);
+                        for p in procs.iter_mut().filter(|p| ours(&p.pod, &p.container)) {
+                            p.signal(nix::sys::signal::Signal::SIGUSR1);
+                        }
+                        tracing::info!(trial = start.trial, "window opened early: every expected pair matched");
+                    }
+                }
+            }
             _ = stopped(&mut stop) => {
                 interrupted = true;
                 break;
@@ -140,7 +166,7 @@ where
     for h in handles {
         let _ = h.await;
     }
-    Ok(TrialMeta::ended(start.trial, origin_ns, interrupted))
+    Ok(TrialMeta { opened_ns, ..TrialMeta::ended(start.trial, origin_ns, interrupted) })
 }
 
 /// What is left of the drain period once the talkers have exited: our talkers stay on the

@@ -49,6 +49,11 @@ impl Backend for LocalBackend {
         Ok(declared_nodes(scenario))
     }
 
+    /// Its talkers are processes it started: SIGUSR1 opens their window.
+    fn opens_windows_early(&self) -> bool {
+        true
+    }
+
     async fn run_trial(
         &mut self,
         plan: &Plan,

@@ -57,9 +57,14 @@ pub fn lossy_line(bytes: &[u8]) -> String {
 
 /// Which trial to run. The backend stamps the trial's origin itself, once its setup is done
 /// (see [`TrialMeta`]); measurement windows come from the nodes' own start records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TrialStart {
     pub trial: u32,
+    /// Becomes `Some(t_ns)` when the harness opens the measurement window early (every pair it
+    /// expects has matched, before the warm-up ran out): a backend that
+    /// [opens windows early](Backend::opens_windows_early) tells the talkers to publish the
+    /// window's length from then on.
+    pub open: watch::Receiver<Option<u64>>,
 }
 
 /// The timing facts of one trial, as the backend that ran it measured them.
@@ -73,12 +78,16 @@ pub struct TrialMeta {
     pub end_ns: u64,
     /// The trial was cut short (Ctrl-C), or the backend failed during it.
     pub interrupted: bool,
+    /// When the window opened early (every expected pair had matched), wall clock ns; absent
+    /// when the warm-up ran out first (or the backend cannot open it early).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_ns: Option<u64>,
 }
 
 impl TrialMeta {
     /// A trial that began at `origin_ns` and ends now.
     pub fn ended(trial: u32, origin_ns: u64, interrupted: bool) -> TrialMeta {
-        TrialMeta { trial, start_ns: origin_ns, end_ns: chatter::now_ns(), interrupted }
+        TrialMeta { trial, start_ns: origin_ns, end_ns: chatter::now_ns(), interrupted, opened_ns: None }
     }
 }
 
@@ -287,6 +296,12 @@ pub trait Backend {
     {
         let _ = slot;
         None
+    }
+
+    /// Whether it can open a trial's window before the warm-up runs out (see
+    /// [`TrialStart::open`]): it starts the talkers itself and can signal them.
+    fn opens_windows_early(&self) -> bool {
+        false
     }
 
     /// The nodes placement may use.

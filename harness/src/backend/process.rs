@@ -81,8 +81,13 @@ impl NodeProcess {
     /// SIGTERM now, without waiting: a program that does not stop by itself (a stock talker)
     /// ends its part of the trial.
     pub fn terminate(&mut self) {
+        self.signal(Signal::SIGTERM);
+    }
+
+    /// Sends `signal`, unless it has exited.
+    pub fn signal(&mut self, signal: Signal) {
         if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            let _ = kill(Pid::from_raw(pid), signal);
         }
     }
 

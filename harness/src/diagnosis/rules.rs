@@ -741,7 +741,7 @@ mod tests {
             }
         }
         TrialReport {
-            meta: TrialMeta { trial: 1, start_ns: 0, end_ns: 5 * S, interrupted: false },
+            meta: TrialMeta { trial: 1, start_ns: 0, end_ns: 5 * S, interrupted: false, opened_ns: None },
             placement: BTreeMap::new(),
             talkers,
             listeners,
@@ -751,6 +751,7 @@ mod tests {
             stray: 0,
             containers: Vec::new(),
             incomplete: Vec::new(),
+            warmup_ends_ns: None,
         }
     }
 

@@ -15,6 +15,12 @@ pub struct TrialRow<'a> {
     pub start_ns: u64,
     pub end_ns: u64,
     pub interrupted: bool,
+    /// When the measurement window opened because every pair had matched both ways, seconds
+    /// into the trial; empty when the warm-up ran out first.
+    pub all_matched_s: Option<f64>,
+    /// When the warm-up after the last node's start ran out, seconds into the trial: where the
+    /// window would have opened without per-pair discovery.
+    pub warmup_ends_s: Option<f64>,
     /// Where each pod ran, `pod=node` separated by spaces.
     pub placement: String,
     /// The outcome's letter (as in the reports); empty for interrupted trials.
@@ -65,6 +71,8 @@ impl Exporter for TrialsCsv {
                 start_ns: t.meta.start_ns,
                 end_ns: t.meta.end_ns,
                 interrupted: t.meta.interrupted,
+                all_matched_s: t.meta.opened_ns.map(|o| crate::timing::secs_since(t.meta.start_ns, o)),
+                warmup_ends_s: t.warmup_ends_ns.map(|w| crate::timing::secs_since(t.meta.start_ns, w)),
                 placement: t.placement.iter().map(|(p, n)| format!("{p}={n}")).collect::<Vec<_>>().join(" "),
                 letter: if t.meta.interrupted { "" } else { report.letter_of(&t.outcome).unwrap_or("") },
                 outcome: &t.outcome,

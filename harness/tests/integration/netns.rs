@@ -97,6 +97,12 @@ fn seed_on_the_pod_network_never_crosses_nodes() {
     for row in trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-listener.listener") {
         assert_eq!(row["listener_matched"], "true", "same-node pair matched: {row:?}");
     }
+    // Cross-node pairs never matched, so every window waited out the warm-up.
+    assert!(
+        r.summary["notes"].to_string().contains("in every trial the warm-up ran out first"),
+        "{}",
+        r.summary["notes"]
+    );
     // A nominal window of 3 s at 10 Hz: 30 messages, counted from the nodes' own start records.
     for p in r.summary["trials"].as_array().unwrap().iter().flat_map(|t| t["pairs"].as_array().unwrap()) {
         let expected = p["expected"].as_u64().unwrap();
@@ -222,6 +228,26 @@ fn multicast_between_nodes_lets_the_pod_network_discover() {
     assert!(r.summary["notes"].to_string().contains("multicast allowed between nodes"));
     for p in r.summary["pairs"].as_array().unwrap() {
         assert!(p["ratio"].as_f64().unwrap() >= 0.95, "{p}");
+    }
+    // Every pair matched both ways, so each trial's window opened then, before the warm-up ran
+    // out, and every pair's window starts there: the talkers published the window's 3 s at
+    // 10 Hz from that moment, all of it heard.
+    assert!(r.summary["notes"].to_string().contains("matched both ways (per-pair discovery) in 2 of 2 trial(s)"));
+    let trials = std::fs::read_to_string(r.dir.join("trials.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(trials.as_bytes());
+    for row in rows.deserialize::<std::collections::HashMap<String, String>>() {
+        let row = row.unwrap();
+        let (opened, warmup_ends): (f64, f64) =
+            (row["all_matched_s"].parse().unwrap(), row["warmup_ends_s"].parse().unwrap());
+        assert!(opened < warmup_ends, "opened early: {row:?}");
+        for p in trial_rows(&r.pairs_csv, "demo-talker.talker", "demo-listener.listener")
+            .iter()
+            .filter(|p| p["trial"] == row["trial"])
+        {
+            assert!((p["window_from_s"].parse::<f64>().unwrap() - opened).abs() < 1e-6, "{p:?} vs {row:?}");
+            let (expected, received): (u64, u64) = (p["expected"].parse().unwrap(), p["received"].parse().unwrap());
+            assert!((29..=31).contains(&expected) && received == expected, "{p:?}");
+        }
     }
 }
 

@@ -69,6 +69,38 @@ fn count_reached_stops_with_totals() {
     assert_eq!((stop.kind, stop.count, stop.reason.as_deref()), (RecordKind::Stop, Some(20), Some("count")));
 }
 
+/// SIGUSR1 is the harness opening the measurement window: the talker publishes `--window` more
+/// from then and stops by itself, instead of running out its (here: ten-minute) `--duration`.
+#[test]
+fn the_window_signal_ends_the_run_a_window_later() {
+    let sb = Sandbox::new().unwrap();
+    let mut talker = sb.command(cargo_bin("talker"));
+    talker.args([
+        "--id",
+        "t",
+        "--rate-hz",
+        "50",
+        "--duration",
+        "600",
+        "--window",
+        "0.4",
+        "--log-sent",
+        "--linger",
+        "0",
+    ]);
+    let mut talker = Proc::spawn("talker", talker);
+    talker.wait_line(HANG, |l| l.contains("\"sent\""));
+    let opened = chatter::now_ns();
+    talker.signal("USR1");
+    // HANG is far shorter than the duration: only the window can end it in time.
+    let (status, records) = talker.finish(HANG);
+    assert!(status.success(), "exit {status}");
+    let stop = records.last().unwrap();
+    assert_eq!((stop.kind, stop.reason.as_deref()), (RecordKind::Stop, Some("duration")));
+    let after = records.iter().filter(|r| r.kind == RecordKind::Sent && r.t_ns > opened).count();
+    assert!(after > 0, "it went on publishing through the window");
+}
+
 #[test]
 fn invalid_rate_is_a_usage_error() {
     let sb = Sandbox::new().unwrap();

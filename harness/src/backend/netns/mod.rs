@@ -565,6 +565,11 @@ impl Backend for NetnsBackend {
         Ok(declared_nodes(scenario))
     }
 
+    /// Its talkers are processes it started: SIGUSR1 opens their window.
+    fn opens_windows_early(&self) -> bool {
+        true
+    }
+
     /// A simulated cluster of its own: namespaces `chh-<tag>s<slot>-*`, registered and removed
     /// like this one's. Every cluster uses the same addresses: each lives in namespaces of its
     /// own, with no interface, route or bridge in common, so their traffic never meets.
