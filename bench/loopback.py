@@ -9,7 +9,12 @@ Measures
      median over --runs fresh pairs;
   2. a rate sweep: per rate, messages sent by the talker vs received by the listener (reliable,
      keep-last 10); the highest rate with zero loss is the lossless rate;
-  3. ddsperf pub/sub at the same rates and unthrottled (reliable), in the same namespace.
+  3. ddsperf pub/sub at the same rates and unthrottled (reliable), in the same namespace, and
+     ddsperf ping/pong latency at 1 kHz (one-way = round trip / 2) beside ours at 1 kHz;
+  4. node footprint: a talker and a listener at 10 Hz for --footprint-seconds, CPU time and
+     peak RSS of each (wait4), natively and — with --arm64-bin-dir and qemu-aarch64 — the
+     aarch64 builds under qemu-user (emulator included);
+  5. binary sizes.
 
 Needs release builds: cargo build --release -p talker -p listener
 """
@@ -132,12 +137,42 @@ def ddsperf(rate, duration):
     return {"rate": rate or "max", "received": total, "lost": lost, "achieved": total / duration}
 
 
+def ddsperf_latency(rate, duration):
+    """ddsperf ping/pong at `rate`: round-trip percentiles of the last full second, in µs."""
+    env = dict(os.environ, CYCLONEDDS_URI=CYCLONE_LO)
+    pong = subprocess.Popen(["ddsperf", "-D", str(duration + 2), "pong"], stdout=subprocess.DEVNULL, env=env)
+    out = subprocess.run(["ddsperf", "-D", str(duration), "ping", f"{rate}Hz", "size", "52"],
+                         stdout=subprocess.PIPE, text=True, check=True, env=env).stdout
+    pong.wait(timeout=duration + 10)
+    rows = re.findall(r"50% ([\d.]+)us 90% [\d.]+us 99% ([\d.]+)us", out)
+    p50, p99 = (float(x) for x in rows[-1]) if rows else (float("nan"), float("nan"))
+    return {"rtt_p50_us": p50, "rtt_p99_us": p99}
+
+
+def footprint(cmd_prefix, bin_dir, seconds):
+    """A talker and a listener at 10 Hz for `seconds`: (CPU s, peak RSS MiB) of each."""
+    listener = subprocess.Popen(cmd_prefix + [f"{bin_dir}/listener", "--id", "l", "--duration", str(seconds + 2)],
+                                stdout=subprocess.PIPE, text=True)
+    drain = Drain(listener)
+    talker = subprocess.Popen(cmd_prefix + [f"{bin_dir}/talker", "--id", "t", "--rate-hz", "10", "--duration",
+                                            str(seconds)], stdout=subprocess.DEVNULL)
+    out = {}
+    for name, proc in (("talker", talker), ("listener", listener)):
+        _, _, ru = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        out[name] = (ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024)
+    heard = sum(1 for r in drain.join() if r["kind"] == "recv")
+    return out, heard
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--duration", type=int, default=3)
     ap.add_argument("--rates", default="1000,5000,10000,20000,50000,100000")
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "target", "release"))
+    ap.add_argument("--arm64-bin-dir", default=os.path.join(ROOT, "target", "aarch64-unknown-linux-gnu", "release"))
+    ap.add_argument("--footprint-seconds", type=int, default=20)
     args = ap.parse_args()
     enter_namespace()
     rates = [int(r) for r in args.rates.split(",")]
@@ -162,6 +197,35 @@ def main():
         d = ddsperf(None, args.duration)
         print(f"| unthrottled | – | – | – | – | – | {d['achieved']:.0f} | {d['lost']} |")
     print(f"\nhighest lossless chatter rate: {lossless} Hz")
+
+    ours = sweep(args.bin_dir, [1000], args.duration)[0]
+    print("\n## One-way latency at 1 kHz, reliable, 52-byte payload, same namespace\n")
+    print("| | p50 µs | p99 µs |")
+    print("|---|---|---|")
+    print(f"| chatter talker → listener (stamped in the nodes) | {ours['p50_us']:.0f} | {ours['p99_us']:.0f} |")
+    if have_ddsperf:
+        d = ddsperf_latency(1000, args.duration)
+        print(f"| ddsperf ping/pong (round trip / 2) | {d['rtt_p50_us'] / 2:.0f} | {d['rtt_p99_us'] / 2:.0f} |")
+
+    print(f"\n## Node footprint: talker + listener at 10 Hz for {args.footprint_seconds} s\n")
+    print("| build | talker CPU | talker peak RSS | listener CPU | listener peak RSS | heard |")
+    print("|---|---|---|---|---|---|")
+    builds = [("amd64, native", [], args.bin_dir)]
+    if shutil.which("qemu-aarch64") and os.path.isfile(os.path.join(args.arm64_bin_dir, "talker")):
+        builds.append(("arm64 under qemu-user (emulator included)",
+                       ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"], args.arm64_bin_dir))
+    for name, prefix, bin_dir in builds:
+        out, heard = footprint(prefix, bin_dir, args.footprint_seconds)
+        (tc, tr), (lc, lr) = out["talker"], out["listener"]
+        share = lambda cpu: f"{cpu:.2f} s ({100 * cpu / args.footprint_seconds:.1f} %)"
+        print(f"| {name} | {share(tc)} | {tr:.1f} MiB | {share(lc)} | {lr:.1f} MiB | {heard} |")
+
+    print("\n## Binary sizes (release, stripped as built)\n")
+    print("| binary | amd64 | aarch64 |")
+    print("|---|---|---|")
+    for b in ("talker", "listener", "harness"):
+        size = lambda d: f"{os.path.getsize(os.path.join(d, b)) / 2**20:.1f} MiB" if os.path.isfile(os.path.join(d, b)) else "–"
+        print(f"| {b} | {size(args.bin_dir)} | {size(args.arm64_bin_dir)} |")
 
 
 if __name__ == "__main__":

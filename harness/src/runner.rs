@@ -216,10 +216,10 @@ async fn run_trials<B: Backend>(
     use futures::stream::{FuturesUnordered, StreamExt};
     let (backend_name, shared_clock, mut backend_notes) = (slots[0].name(), slots[0].shared_clock(), slots[0].notes());
     // Windows open as soon as every pair has matched (else when the warm-up runs out) where the
-    // backend can tell the talkers, they are all ours, and no fault is timed against the
-    // fixed schedule.
+    // backend can tell the talkers, they are all ours, and nothing is timed against the fixed
+    // schedule (faults, late starts).
     let early = slots[0].opens_windows_early()
-        && plan.containers().all(|(_, c)| !c.is_custom())
+        && plan.containers().all(|(_, c)| !c.is_custom() && c.start_delay.is_zero())
         && !scenario.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. } | FaultSpec::Kill { .. }));
     // Each backend with its number; the first is the one the run was given.
     let mut slots: Vec<(usize, &mut B)> = slots.into_iter().enumerate().rev().collect();
