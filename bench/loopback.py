@@ -150,18 +150,25 @@ def ddsperf_latency(rate, duration):
 
 
 def footprint(cmd_prefix, bin_dir, seconds):
-    """A talker and a listener at 10 Hz for `seconds`: (CPU s, peak RSS MiB) of each."""
-    listener = subprocess.Popen(cmd_prefix + [f"{bin_dir}/listener", "--id", "l", "--duration", str(seconds + 2)],
-                                stdout=subprocess.PIPE, text=True)
+    """A talker and a listener at 10 Hz for `seconds`: (CPU s, peak RSS MiB) of each, measured by
+    GNU time around each process (a fork of this script would inherit this process's peak RSS:
+    Linux keeps the high-water mark across exec)."""
+    import tempfile
+    tmp = tempfile.mkdtemp()
+    timed = lambda name: ["/usr/bin/time", "-f", "%U %S %M", "-o", os.path.join(tmp, name)] + cmd_prefix
+    listener = subprocess.Popen(timed("listener") + [f"{bin_dir}/listener", "--id", "l", "--duration",
+                                                      str(seconds + 2)], stdout=subprocess.PIPE, text=True)
     drain = Drain(listener)
-    talker = subprocess.Popen(cmd_prefix + [f"{bin_dir}/talker", "--id", "t", "--rate-hz", "10", "--duration",
-                                            str(seconds)], stdout=subprocess.DEVNULL)
-    out = {}
-    for name, proc in (("talker", talker), ("listener", listener)):
-        _, _, ru = os.wait4(proc.pid, 0)
-        proc.returncode = 0
-        out[name] = (ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024)
+    talker = subprocess.Popen(timed("talker") + [f"{bin_dir}/talker", "--id", "t", "--rate-hz", "10", "--duration",
+                                                  str(seconds)], stdout=subprocess.DEVNULL)
+    talker.wait()
+    listener.wait()
     heard = sum(1 for r in drain.join() if r["kind"] == "recv")
+    out = {}
+    for name in ("talker", "listener"):
+        user, sys_, kib = open(os.path.join(tmp, name)).read().split()[-3:]
+        out[name] = (float(user) + float(sys_), int(kib) / 1024)
+    shutil.rmtree(tmp)
     return out, heard
 
 
@@ -173,20 +180,37 @@ def main():
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--arm64-bin-dir", default=os.path.join(ROOT, "target", "aarch64-unknown-linux-gnu", "release"))
     ap.add_argument("--footprint-seconds", type=int, default=20)
+    ap.add_argument("--sections", default="first,sweep,latency,footprint,sizes",
+                    help="which of first,sweep,latency,footprint,sizes to measure")
     args = ap.parse_args()
     enter_namespace()
     rates = [int(r) for r in args.rates.split(",")]
+    sections = set(args.sections.split(","))
+    have_ddsperf = shutil.which("ddsperf") is not None
+    if "first" in sections:
+        first(args)
+    if "sweep" in sections:
+        rate_sweep(args, rates, have_ddsperf)
+    if "latency" in sections:
+        latency(args, have_ddsperf)
+    if "footprint" in sections:
+        node_footprint(args)
+    if "sizes" in sections:
+        sizes(args)
 
+
+def first(args):
     times = first_message(args.bin_dir, args.runs)
     print(f"## Time to first message ({args.runs} runs, talker at 100 Hz)\n")
     print(f"median {statistics.median(times):.1f} ms, min {min(times):.1f} ms, max {max(times):.1f} ms\n")
 
+
+def rate_sweep(args, rates, have_ddsperf):
     print(f"## Rate sweep, reliable keep-last 10, {args.duration} s per rate\n")
     print("| requested Hz | chatter sent/s | sent before match | chatter lost after match | p50 µs | p99 µs "
           "| ddsperf recv/s | ddsperf lost |")
     print("|---|---|---|---|---|---|---|---|")
     lossless = 0
-    have_ddsperf = shutil.which("ddsperf") is not None
     for row in sweep(args.bin_dir, rates, args.duration):
         d = ddsperf(row["rate"], args.duration) if have_ddsperf else {"achieved": float("nan"), "lost": "n/a"}
         if row["lost"] == 0:
@@ -198,6 +222,8 @@ def main():
         print(f"| unthrottled | – | – | – | – | – | {d['achieved']:.0f} | {d['lost']} |")
     print(f"\nhighest lossless chatter rate: {lossless} Hz")
 
+
+def latency(args, have_ddsperf):
     ours = sweep(args.bin_dir, [1000], args.duration)[0]
     print("\n## One-way latency at 1 kHz, reliable, 52-byte payload, same namespace\n")
     print("| | p50 µs | p99 µs |")
@@ -207,6 +233,8 @@ def main():
         d = ddsperf_latency(1000, args.duration)
         print(f"| ddsperf ping/pong (round trip / 2) | {d['rtt_p50_us'] / 2:.0f} | {d['rtt_p99_us'] / 2:.0f} |")
 
+
+def node_footprint(args):
     print(f"\n## Node footprint: talker + listener at 10 Hz for {args.footprint_seconds} s\n")
     print("| build | talker CPU | talker peak RSS | listener CPU | listener peak RSS | heard |")
     print("|---|---|---|---|---|---|")
@@ -220,6 +248,8 @@ def main():
         share = lambda cpu: f"{cpu:.2f} s ({100 * cpu / args.footprint_seconds:.1f} %)"
         print(f"| {name} | {share(tc)} | {tr:.1f} MiB | {share(lc)} | {lr:.1f} MiB | {heard} |")
 
+
+def sizes(args):
     print("\n## Binary sizes (release, stripped as built)\n")
     print("| binary | amd64 | aarch64 |")
     print("|---|---|---|")

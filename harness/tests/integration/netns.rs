@@ -54,6 +54,20 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
     }
 }
 
+/// `harness report` on the run directory derives the same `summary.json` the run wrote.
+fn assert_reanalysis_agrees(dir: &Path) {
+    let before = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    Command::cargo_bin("harness")
+        .unwrap()
+        .arg("report")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(dir.join("summary.json")).unwrap(), before);
+}
+
 /// Per-trial rows of one pair from pairs.csv.
 fn trial_rows(csv: &str, talker: &str, listener: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut r = csv::Reader::from_reader(csv.as_bytes());
@@ -153,16 +167,7 @@ fn rescheduled_seed_is_placement_determined_not_a_race() {
         assert_eq!(row["received"] != "0", row["talker_node"] == "pi", "{row:?}");
     }
     // `harness report` re-derives the same analysis, per-trial placement included.
-    let before = std::fs::read_to_string(r.dir.join("summary.json")).unwrap();
-    std::fs::remove_file(r.dir.join("summary.json")).unwrap();
-    Command::cargo_bin("harness")
-        .unwrap()
-        .arg("report")
-        .arg(&r.dir)
-        .stdout(std::process::Stdio::null())
-        .assert()
-        .success();
-    assert_eq!(std::fs::read_to_string(r.dir.join("summary.json")).unwrap(), before);
+    assert_reanalysis_agrees(&r.dir);
 }
 
 /// `--parallel 3` runs the rescheduled seed's trials three at a time, each in a cluster of its
@@ -205,16 +210,7 @@ fn parallel_trials_give_what_sequential_trials_give() {
         assert_eq!(stops, 4, "trial {trial}: a stop record from each of its two talkers and two listeners");
     }
     // Their rows interleave in records.csv; `harness report` still derives the same analysis.
-    let before = std::fs::read_to_string(three.dir.join("summary.json")).unwrap();
-    std::fs::remove_file(three.dir.join("summary.json")).unwrap();
-    Command::cargo_bin("harness")
-        .unwrap()
-        .arg("report")
-        .arg(&three.dir)
-        .stdout(std::process::Stdio::null())
-        .assert()
-        .success();
-    assert_eq!(std::fs::read_to_string(three.dir.join("summary.json")).unwrap(), before);
+    assert_reanalysis_agrees(&three.dir);
 }
 
 #[test]
