@@ -392,6 +392,16 @@ async fn run_trials<B: Backend>(
             let (mut trial_report, hists) = acc.finish(trial_meta);
             trial_report.containers = facts.containers;
             trial_report.incomplete = facts.incomplete;
+            // A pair that could expect nothing measured nothing: the trial counts nowhere rather
+            // than as a failure to deliver.
+            let unmeasured = if trial_meta.interrupted { Vec::new() } else { trial_report.unmeasured() };
+            if !unmeasured.is_empty() {
+                tracing::warn!(trial, "not counted: {}", unmeasured.join("; "));
+                trial_meta.interrupted = true;
+                trial_report.meta.interrupted = true;
+                trial_report.incomplete.extend(unmeasured);
+                meta.incomplete.insert(trial, trial_report.incomplete.clone());
+            }
             analyzer.add(trial_report, hists);
             meta.trials.push(trial_meta);
             interrupted |= trial_meta.interrupted;

@@ -236,6 +236,24 @@ pub struct TrialReport {
 }
 
 impl TrialReport {
+    /// Pairs that measured nothing: their talker sent, but not one message inside the pair's
+    /// window, which opened after the talker's last message (its ends came up too far apart —
+    /// an emulated node starting seconds late — or the talker ended early). "Nothing received"
+    /// says nothing about delivery there, so the trial must not count as a failure to deliver.
+    pub fn unmeasured(&self) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|p| p.expected == 0 && p.received == 0 && self.talker(&p.talker).is_some_and(|t| t.sent > 0))
+            .filter_map(|p| {
+                Some(format!(
+                    "{} → {} had no window: it opened {:.2} s into the trial, after the talker's last message, so \
+                     nothing was expected of it",
+                    p.talker, p.listener, p.window_from_s?
+                ))
+            })
+            .collect()
+    }
+
     pub fn talker(&self, id: &str) -> Option<&TalkerFacts> {
         self.talkers.iter().find(|t| t.id == id)
     }
@@ -1010,5 +1028,46 @@ mod early_window_tests {
         // An opening before both ends were up does not apply to the pair: its warm-up does.
         let (_, before) = pair(&both, Some(S / 2));
         assert_eq!(before.window_from_s, Some(2.0));
+    }
+}
+
+#[cfg(test)]
+mod unmeasured_tests {
+    use super::*;
+    use crate::analysis::Member;
+    use chatter::Record;
+
+    const S: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    /// A talker that sends ten messages in its first second, and a listener that comes up at
+    /// `listener_up`, with a 0.5 s warm-up.
+    fn trial(listener_up: u64) -> TrialReport {
+        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false };
+        let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S / 2, shared_clock: true });
+        acc.push(&testkit::start_record(0, "t", Role::Talker, "n", None).view());
+        for seq in 1..=10u64 {
+            acc.push(&Record::sent(seq * 100 * MS, "t", seq).view());
+        }
+        acc.push(&testkit::start_record(listener_up, "l", Role::Listener, "n", None).view());
+        let totals = chatter::record::ListenerTotals::default();
+        acc.push(&Record::listener_stop(listener_up + 2 * S, "l", &totals, "SIGTERM").view());
+        acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 4 * S, interrupted: false, opened_ns: None }).0
+    }
+
+    #[test]
+    fn a_window_after_the_last_message_measures_nothing() {
+        // Up at 2 s: its window opens at 2.5 s, the talker's last message went at 1 s.
+        let late = trial(2 * S);
+        assert_eq!(late.pairs[0].expected, 0);
+        let why = late.unmeasured();
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].starts_with("t → l had no window: it opened 2.50 s into the trial"), "{why:?}");
+        // Up at 0.2 s: its window opens at 0.7 s and four messages were sent in it; hearing none
+        // of them is a failure to deliver, not "unmeasured".
+        let on_time = trial(200 * MS);
+        assert_eq!((on_time.pairs[0].expected, on_time.pairs[0].received), (4, 0));
+        assert!(on_time.unmeasured().is_empty());
     }
 }

@@ -154,7 +154,7 @@ pub fn trials_table(r: &RunReport) -> Table {
         row.push(if tr.meta.interrupted { "–".into() } else { r.letter_of(&tr.outcome).unwrap_or("?").to_owned() });
         let mut note: Vec<String> = Vec::new();
         if !tr.incomplete.is_empty() {
-            note.push(format!("records incomplete ({}): not counted", tr.incomplete.join("; ")));
+            note.push(format!("not counted: {}", tr.incomplete.join("; ")));
         } else if tr.meta.interrupted {
             note.push("interrupted: not counted".into());
         }
