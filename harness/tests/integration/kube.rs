@@ -68,6 +68,9 @@ struct Mock {
     /// The Pi's clock runs this far ahead of the master's (ns): containers there stamp
     /// their records with it, and the doctor's probes measure it.
     pi_ahead_ns: u64,
+    /// This pod's listener comes up 100 ms late, after every talker's last message, and so
+    /// hears nothing.
+    late_listener: Option<&'static str>,
 }
 
 /// One request as the mock saw it.
@@ -131,7 +134,7 @@ fn status(code: u16, reason: &str, message: &str) -> Value {
 
 /// The JSON lines a container would print; `ahead(pod)` is how far the clock of the node
 /// `pod` runs on is ahead (every record is stamped with its own node's clock).
-fn logs(pod: &str, container: &str, ahead: &dyn Fn(&str) -> u64) -> String {
+fn logs(pod: &str, container: &str, ahead: &dyn Fn(&str) -> u64, late: bool) -> String {
     let id = format!("{pod}.{container}");
     // One time base for every container, as on a cluster whose pods start together.
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -142,6 +145,9 @@ fn logs(pod: &str, container: &str, ahead: &dyn Fn(&str) -> u64) -> String {
         out.push(testkit::start_record(own, &id, Role::Talker, pod, None));
         out.extend((1..=5).map(|s| Record::sent(own + s * 1_000_000, &id, s)));
         out.push(Record::talker_stop(own + 10_000_000, &id, 5, "duration"));
+    } else if late {
+        out.push(testkit::start_record(own + 100_000_000, &id, Role::Listener, pod, None));
+        out.push(Record::listener_stop(own + 120_000_000, &id, &chatter::ListenerTotals::default(), "SIGTERM"));
     } else {
         out.push(testkit::start_record(own, &id, Role::Listener, pod, None));
         for talker in ["pi.talker", "roamer.talker"] {
@@ -418,7 +424,7 @@ async fn serve(mut handle: Handle<Request<Body>, Response<Body>>, mock: Mock, se
                     Some(p) if p["spec"]["nodeName"] == "pi" => mock.pi_ahead_ns,
                     _ => 0,
                 };
-                let mut text = logs(name, &container, &ahead);
+                let mut text = logs(name, &container, &ahead, mock.late_listener == Some(*name));
                 if mock.broken_log == Some((*name, container.as_str())) {
                     let cut = text.len() / 2;
                     text.truncate(cut);
@@ -1009,6 +1015,26 @@ async fn a_broken_log_stream_makes_the_trial_incomplete_not_lossy() {
     let outcome = ran.result.as_ref().expect("run succeeds");
     assert!(outcome.report.trials[0].incomplete.is_empty());
     assert!(!outcome.report.trials[0].meta.interrupted);
+}
+
+/// A listener that came up only after every talker's last message could expect nothing: its
+/// pairs measured nothing, so the trial is shown but counted nowhere — not read as "nothing
+/// delivered" — and re-analysis agrees.
+#[tokio::test]
+async fn a_pair_without_a_window_is_not_counted_as_no_delivery() {
+    let ran = run_mock(Mock { late_listener: Some("master"), ..Mock::default() }, false, None).await;
+    let outcome = ran.result.as_ref().expect("run succeeds");
+    let trial = &outcome.report.trials[0];
+    assert!(trial.meta.interrupted, "{trial:?}");
+    let why = trial.incomplete.join("; ");
+    assert!(why.contains("pi.talker → master.listener had no window"), "{why}");
+    assert!(why.contains("roamer.talker → master.listener had no window"), "{why}");
+    assert!(outcome.report.pairs.is_empty(), "counted nowhere: {:?}", outcome.report.pairs);
+    assert!(!outcome.report.findings.iter().any(|f| f.rule.starts_with("no-")), "{:?}", outcome.report.findings);
+    let again = runner::reanalyze(&outcome.dir).unwrap();
+    assert_eq!(again.trials[0].incomplete, trial.incomplete);
+    assert!(again.pairs.is_empty());
+    assert_cleaned_up(&ran);
 }
 
 /// `harness run --backend kube --preflight`: the Pi's clock runs 40 ms ahead. The doctor
