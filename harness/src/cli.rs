@@ -137,11 +137,8 @@ pub struct RunArgs {
     /// the scenario's trials.max (or --trials) trials; the report says why it stopped.
     #[arg(long)]
     pub until_confident: bool,
-    /// Trials at once on the simulated cluster (netns), each in a cluster of its own
-    /// [default: twice the CPUs, at most 8; 1 on local and kube, where trials would share nodes
-    /// and network].
-    #[arg(long)]
-    pub parallel: Option<usize>,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
     /// Directory that receives the run directory.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -176,11 +173,8 @@ pub struct MatrixArgs {
     /// Trials per variant (overrides the scenario's trials.count).
     #[arg(long)]
     pub trials: Option<u32>,
-    /// Trials at once on the simulated cluster (netns), each in a cluster of its own
-    /// [default: twice the CPUs, at most 8; 1 on local and kube, where trials would share nodes
-    /// and network].
-    #[arg(long)]
-    pub parallel: Option<usize>,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
     /// Directory that receives the matrix directory.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -191,6 +185,16 @@ pub struct MatrixArgs {
     pub arm64: Arm64Args,
     #[command(flatten)]
     pub images: ImageArgs,
+}
+
+/// How many trials run at once (`run`, `matrix`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ParallelArgs {
+    /// Trials at once on the simulated cluster (netns), each in a cluster of its own
+    /// [default: twice the CPUs, at most 8; 1 on local and kube, where trials would share nodes
+    /// and network].
+    #[arg(long)]
+    pub parallel: Option<usize>,
 }
 
 /// How the netns backend runs arm64 nodes (`run`, `matrix`, `doctor`).
@@ -617,7 +621,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }
-    let parallel = trials_at_once(parallel, resolve_backend(backend)?)?;
+    let parallel = parallel.resolve(resolve_backend(backend)?)?;
     let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
@@ -864,22 +868,24 @@ fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
     exit::OK
 }
 
-/// How many trials run at once: `--parallel` where the backend can (netns: each trial in a
-/// simulated cluster of its own), by default twice the CPUs (a trial mostly waits: its nodes
-/// publish at a few Hz), at most 8; always 1 on local and kube.
-fn trials_at_once(asked: Option<usize>, backend: BackendArg) -> Result<usize, Failure> {
-    match (asked, backend) {
-        (Some(0), _) => Err(Failure::usage("--parallel must be at least 1")),
-        (Some(n), BackendArg::Local | BackendArg::Kube) if n > 1 => Err(Failure::usage(format!(
-            "--parallel {n}: on {} trials would share nodes and network (and so disturb each other); only the \
-             simulated cluster (netns) gives each trial a cluster of its own",
-            if backend == BackendArg::Kube { "kube" } else { "local" }
-        ))),
-        (Some(n), _) => Ok(n),
-        (None, BackendArg::Netns) => {
-            Ok(std::thread::available_parallelism().map_or(1, |n| n.get().saturating_mul(2)).clamp(1, 8))
+impl ParallelArgs {
+    /// How many trials run at once on `backend`: `--parallel` where the backend can (netns:
+    /// each trial in a simulated cluster of its own), by default twice the CPUs (a trial mostly
+    /// waits: its nodes publish at a few Hz), at most 8; always 1 on local and kube.
+    fn resolve(&self, backend: BackendArg) -> Result<usize, Failure> {
+        match (self.parallel, backend) {
+            (Some(0), _) => Err(Failure::usage("--parallel must be at least 1")),
+            (Some(n), BackendArg::Local | BackendArg::Kube) if n > 1 => Err(Failure::usage(format!(
+                "--parallel {n}: on {} trials would share nodes and network (and so disturb each other); only the \
+                 simulated cluster (netns) gives each trial a cluster of its own",
+                if backend == BackendArg::Kube { "kube" } else { "local" }
+            ))),
+            (Some(n), _) => Ok(n),
+            (None, BackendArg::Netns) => {
+                Ok(std::thread::available_parallelism().map_or(1, |n| n.get().saturating_mul(2)).clamp(1, 8))
+            }
+            (None, _) => Ok(1),
         }
-        (None, _) => Ok(1),
     }
 }
 
@@ -898,7 +904,7 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         kube,
     } = args;
     let backend = resolve_backend(backend)?;
-    let parallel = trials_at_once(parallel, backend)?;
+    let parallel = parallel.resolve(backend)?;
     if preflight && backend == BackendArg::Local {
         return Err(Failure::usage(
             "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
