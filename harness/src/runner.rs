@@ -195,6 +195,19 @@ impl<'r> Collector<'r> {
     }
 }
 
+/// Hands a line of trial `trial` to that trial's collector.
+fn route(
+    collectors: &mut std::collections::BTreeMap<u32, Collector<'_>>,
+    trial: u32,
+    line: Line,
+    dir: &mut RunDir,
+) -> Result<(), ResultsError> {
+    match collectors.get_mut(&trial) {
+        Some(c) => c.line(trial, line, dir),
+        None => Ok(()),
+    }
+}
+
 /// A trial the backend has finished, waiting for its turn to be added (trials are added in
 /// order, so reports, notes and `until: confident` read them as if they had run one by one).
 struct Ran {
@@ -260,17 +273,20 @@ async fn run_trials<B: Backend>(
     let until = scenario.trials.until == Some(crate::spec::Until::Confident);
     let count = trial_count(scenario, opts);
     let bar = progress_bar(opts.progress, count);
-    // Every trial's rosters, known before it starts (with rescheduling, each trial has its own
-    // placement); the collectors borrow them.
+    // Every trial's plan and roster, drawn before the first starts (with rescheduling, each
+    // trial has its own placement; `run.json` records it once the trial starts), so the
+    // collectors can borrow the rosters.
     let mut plans = std::collections::BTreeMap::new();
+    let mut rosters: std::collections::BTreeMap<u32, Roster> = Default::default();
     for trial in 1..=count {
         let plan = if scenario.trials.reschedule { place_trial(scenario, &plan.nodes, trial)? } else { plan.clone() };
-        if scenario.trials.reschedule {
-            meta.placements.insert(trial, plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect());
-        }
-        plans.insert(trial, plan);
+        let placement = pod_nodes(&plan);
+        rosters.insert(
+            trial,
+            if scenario.trials.reschedule { base_roster.with_nodes(&placement) } else { base_roster.clone() },
+        );
+        plans.insert(trial, (plan, placement));
     }
-    let rosters: std::collections::BTreeMap<u32, Roster> = (1..=count).map(|t| (t, meta.roster_of(t))).collect();
     // Ends the running trials early: Ctrl-C, or a backend failure in one of them.
     let (halt, halted) = watch::channel(false);
     let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<(u32, Line)>();
@@ -291,7 +307,10 @@ async fn run_trials<B: Backend>(
             let Some(slot) = slots.pop() else { break };
             let trial = next_trial;
             next_trial += 1;
-            let trial_plan = plans[&trial].clone();
+            let (trial_plan, placement) = plans[&trial].clone();
+            if scenario.trials.reschedule {
+                meta.placements.insert(trial, placement);
+            }
             let acc = TrialAnalyzer::new(&rosters[&trial], settings).with_clocks(clocks.clone());
             let (open_tx, open) = watch::channel(None);
             collectors.insert(trial, Collector::new(&trial_plan, acc, early.then_some(open_tx)));
@@ -320,17 +339,11 @@ async fn run_trials<B: Backend>(
             break;
         }
         tokio::select! {
-            Some((trial, line)) = lines_rx.recv() => {
-                if let Some(c) = collectors.get_mut(&trial) {
-                    c.line(trial, line, &mut dir)?;
-                }
-            }
+            Some((trial, line)) = lines_rx.recv() => route(&mut collectors, trial, line, &mut dir)?,
             Some((trial, done, slot)) = running.next() => {
                 // Every line the trial forwarded is queued by now: read them before it ends.
                 while let Ok((t, line)) = lines_rx.try_recv() {
-                    if let Some(c) = collectors.get_mut(&t) {
-                        c.line(t, line, &mut dir)?;
-                    }
+                    route(&mut collectors, t, line, &mut dir)?;
                 }
                 // The first backend's notes are the run's (the others differ only in names).
                 if slot.0 == 0 {
@@ -383,25 +396,22 @@ async fn run_trials<B: Backend>(
             if !facts.containers.is_empty() {
                 meta.container_exits.insert(trial, facts.containers.clone());
             }
-            // Records that are known to be incomplete count nowhere, like an interrupted trial's.
-            if !facts.incomplete.is_empty() {
-                tracing::warn!(trial, "records incomplete: {}", facts.incomplete.join("; "));
-                trial_meta.interrupted = true;
-                meta.incomplete.insert(trial, facts.incomplete.clone());
-            }
             let (mut trial_report, hists) = acc.finish(trial_meta);
             trial_report.containers = facts.containers;
-            trial_report.incomplete = facts.incomplete;
-            // A pair that could expect nothing measured nothing: the trial counts nowhere rather
-            // than as a failure to deliver.
-            let unmeasured = if trial_meta.interrupted { Vec::new() } else { trial_report.unmeasured() };
-            if !unmeasured.is_empty() {
-                tracing::warn!(trial, "not counted: {}", unmeasured.join("; "));
+            // Records known to be incomplete, or a pair that could expect nothing and so measured
+            // nothing: the trial counts nowhere, like an interrupted one, rather than as loss or
+            // a failure to deliver.
+            let mut not_counted = facts.incomplete;
+            if not_counted.is_empty() && !trial_meta.interrupted {
+                not_counted = trial_report.unmeasured();
+            }
+            if !not_counted.is_empty() {
+                tracing::warn!(trial, "not counted: {}", not_counted.join("; "));
                 trial_meta.interrupted = true;
                 trial_report.meta.interrupted = true;
-                trial_report.incomplete.extend(unmeasured);
-                meta.incomplete.insert(trial, trial_report.incomplete.clone());
+                meta.incomplete.insert(trial, not_counted.clone());
             }
+            trial_report.incomplete = not_counted;
             analyzer.add(trial_report, hists);
             meta.trials.push(trial_meta);
             interrupted |= trial_meta.interrupted;
@@ -431,6 +441,11 @@ async fn run_trials<B: Backend>(
     let report = last_report
         .unwrap_or_else(|| summarize(run_info(&meta, &base_roster, &setting), &analyzer, meta.notes.clone()));
     Ok((RunOutcome { report, dir: dir.path, interrupted }, failure))
+}
+
+/// Where each pod of `plan` runs (pod → node).
+fn pod_nodes(plan: &crate::placement::Plan) -> std::collections::BTreeMap<String, String> {
+    plan.pods.iter().map(|p| (p.name.clone(), p.node.clone())).collect()
 }
 
 /// Why an `until: confident` run stopped where it did: the trial that settled the verdict
@@ -602,8 +617,9 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         r.incomplete = meta.incomplete.get(&r.meta.trial).cloned().unwrap_or_default();
         analyzer.add(r, h);
     };
+    let recorded = |trial: u32| meta.trials.iter().find(|m| m.trial == trial).copied();
     let meta_of = |trial: u32, first_ns: u64, last_ns: u64| {
-        meta.trials.iter().find(|m| m.trial == trial).copied().unwrap_or(TrialMeta {
+        recorded(trial).unwrap_or(TrialMeta {
             trial,
             start_ns: first_ns,
             end_ns: last_ns,
@@ -619,7 +635,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let trial = row.trial.unwrap_or(0);
         let (acc, first, last) = open.entry(trial).or_insert_with(|| {
             let mut acc = TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone());
-            acc.open_window_at(meta.trials.iter().find(|m| m.trial == trial).and_then(|m| m.opened_ns));
+            acc.open_window_at(recorded(trial).and_then(|m| m.opened_ns));
             (acc, u64::MAX, 0)
         });
         let record = row.into_record();

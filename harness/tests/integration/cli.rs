@@ -44,6 +44,33 @@ fn until_confident_stops_when_the_verdict_is_settled() {
     );
 }
 
+/// A rescheduled scenario run until confident draws a placement per trial; `run.json` records
+/// the placements of the trials that ran, not of the `max` it was allowed.
+#[test]
+fn until_confident_records_only_the_placements_that_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roaming.yaml");
+    std::fs::write(
+        &path,
+        "name: roaming\nnodes: [{name: a}, {name: b}]\npods:\n  - name: p\n    containers: [{name: t, role: talker, rateHz: 20}, {name: l, role: listener}]\ntrials: {until: confident, max: 50, durationS: 0.5, warmupS: 0.5, drainS: 0.1, reschedule: true, seed: 3}\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    harness()
+        .args(["run", "--backend", "local", "--no-progress", "--out"])
+        .arg(out.path())
+        .arg(&path)
+        .assert()
+        .success();
+    let run = run_dir(out.path());
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let ran: Vec<u64> = meta["trials"].as_array().unwrap().iter().map(|t| t["trial"].as_u64().unwrap()).collect();
+    let mut placed: Vec<u64> = meta["placements"].as_object().unwrap().keys().map(|k| k.parse().unwrap()).collect();
+    placed.sort_unstable();
+    assert!(ran.len() < 50, "it settled: {}", meta["stopped"]);
+    assert_eq!(placed, ran, "placements of the trials that ran");
+}
+
 #[test]
 fn same_node_three_trials_deliver_everything() {
     let out = tempfile::tempdir().unwrap();
