@@ -302,8 +302,15 @@ async fn run_trials<B: Backend>(
     // The trial whose result settled the verdict (`until: confident`).
     let mut settled_at: Option<(u32, String)> = None;
     loop {
-        // Start trials while a backend is free and the run goes on.
-        while next_trial <= count && failure.is_none() && settled_at.is_none() && !*halted.borrow() {
+        // Start trials while a backend is free and the run goes on — one start-up at a time:
+        // a trial starts once every node of the trials already running is up, so emulated
+        // nodes of several clusters do not start together and come up seconds late.
+        while next_trial <= count
+            && failure.is_none()
+            && settled_at.is_none()
+            && !*halted.borrow()
+            && collectors.values().all(|c| c.acc.all_started())
+        {
             let Some(slot) = slots.pop() else { break };
             let trial = next_trial;
             next_trial += 1;

@@ -372,6 +372,12 @@ impl<'r> TrialAnalyzer<'r> {
         self.opened_ns = t_ns;
     }
 
+    /// Whether every node of the roster has printed its start record.
+    pub fn all_started(&self) -> bool {
+        self.talkers.values().all(|t| t.facts.node.start_ns.is_some())
+            && self.listeners.values().all(|l| l.facts.node.start_ns.is_some())
+    }
+
     /// Whether every node of the roster is up and every pair has matched both ways — the
     /// listener's reader matched the talker's writer and the writer the reader (by the GUIDs of
     /// per-pair discovery), so nothing sent from now on is lost to discovery: the window can

@@ -207,6 +207,7 @@ fn interrupted_by(signal: &str, code: i32, parallel: usize) {
             .arg(out.path())
             .arg(&path)
             .stdout(Stdio::null()),
+        parallel,
     );
     Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();

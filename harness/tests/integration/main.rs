@@ -10,17 +10,19 @@ mod malformed;
 mod netns;
 mod soak;
 
-/// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once it has collected
-/// its first message — an event, not a sleep — with the rest of its log drained in the
+/// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once `trials` of its
+/// trials have each collected a first message — an event, not a sleep — with the rest of its log drained in the
 /// background so the run never blocks on a full pipe.
-fn started_and_hearing(cmd: &mut std::process::Command) -> std::process::Child {
+fn started_and_hearing(cmd: &mut std::process::Command, trials: usize) -> std::process::Child {
     use std::io::{BufRead, BufReader};
     let mut child = cmd.env("RUST_LOG", "harness=info").stderr(std::process::Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    while !line.contains("first message received") {
+    let mut hearing = 0;
+    while hearing < trials {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before any message");
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "harness exited before {trials} trial(s) heard a message");
+        hearing += usize::from(line.contains("first message received"));
     }
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     child

@@ -558,6 +558,7 @@ fn background_run(out: &Path, scenario_text: &str) -> (std::process::Child, Stri
             .arg(out.join("results"))
             .arg(&path)
             .stdout(std::process::Stdio::null()),
+        1,
     );
     let dir = std::fs::read_dir(out.join("results")).unwrap().next().unwrap().unwrap().path();
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
