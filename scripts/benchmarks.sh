@@ -5,7 +5,8 @@
 #      at the default parallelism, --until-confident both ways; the rescheduled seed until
 #      confident), arm64 nodes as aarch64 under qemu;
 #   2. the nodes beside ddsperf in one private namespace (bench/loopback.py): time to first
-#      message, rate sweep, latency, footprint at 10 Hz (native and under qemu), binary sizes;
+#      message, rate sweep, latency, footprint at 10 Hz (native and under qemu), binary sizes —
+#      RustDDS, and the r2r nodes on Fast DDS (ROS 2 Jazzy) where .venv-jazzy is installed;
 #   3. building the simulated cluster (cargo bench --bench topology);
 #   4. analysis throughput and memory (cargo bench --bench analysis).
 #
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 only=${1:-all}
 cargo build -q --release -p harness -p talker -p listener
 [ -x target/aarch64-unknown-linux-gnu/release/talker ] || bash scripts/build-arm64.sh
+[ ! -x .venv-jazzy/bin/python ] || bash scripts/build-ros.sh jazzy >&2
 out=target/benchmarks.md
 runs=$(mktemp -d)
 trap 'rm -rf "$runs"' EXIT

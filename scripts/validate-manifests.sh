@@ -30,12 +30,17 @@ for want in "names ConfigMap cyclonedds-peers, which is not in the set" "without
   "has no Service chatter-peers" "containers disagree on CYCLONEDDS_URI" "has no ROS 2"; do
   grep -q "$want" "$out/broken.txt" || { echo "reference check missed: $want" >&2; cat "$out/broken.txt" >&2; exit 1; }
 done
-# The committed matrix's recommended fix: an overlay over stock ROS images (not ours).
-fix="$out/matrix-fix.yaml"
-.venv/bin/kubectl kustomize results/example-matrix/fix > "$fix"
-.venv/bin/kubernetes-validate --strict --quiet "$fix"
-refs --registry '' "$fix"
-echo "ok  results/example-matrix/fix ($(grep -c '^kind:' "$fix") objects, references resolved)"
+# The committed matrices' fixes — the recommended one (fix/) and every variant's (fixes/<id>/):
+# overlays over stock ROS images (not ours).
+shopt -s nullglob
+for k in results/example-matrix*/fix results/example-matrix*/fixes/*; do
+  fix="$out/matrix-fix-$(echo "$k" | tr / _).yaml"
+  .venv/bin/kubectl kustomize "$k" > "$fix"
+  .venv/bin/kubernetes-validate --strict --quiet "$fix"
+  refs --registry '' "$fix"
+  echo "ok  $k ($(grep -c '^kind:' "$fix") objects, references resolved)"
+done
+shopt -u nullglob
 echo "ok  the reference check rejects the known-broken overlay ($(wc -l < "$out/broken.txt") problems)"
 cargo build -q -p harness
 for s in scenarios/*.yaml; do

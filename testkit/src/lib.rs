@@ -68,6 +68,18 @@ pub fn cyclone_python() -> PathBuf {
     path
 }
 
+/// The Python of ROS 2 `distro` from PyPI wheels (rclpy, rmw_fastrtps_cpp): the workspace's
+/// `.venv-<distro>`, made by `scripts/setup.sh`.
+pub fn ros_python(distro: &str) -> PathBuf {
+    let path = workspace_root().join(format!(".venv-{distro}/bin/python"));
+    assert!(
+        path.exists(),
+        "{} not found: run `bash scripts/setup.sh` (installs ROS 2 {distro} from PyPI into .venv-{distro})",
+        path.display()
+    );
+    path
+}
+
 /// The Cyclone DDS peer script.
 pub fn cyclone_peer() -> PathBuf {
     workspace_root().join("tests/peers/cyclone_peer.py")
@@ -170,3 +182,85 @@ pub use chatter_sandbox::Sandbox;
 
 /// A generous bound for anything DDS does on loopback; exceeding it means a hang.
 pub const HANG: Duration = Duration::from_secs(60);
+
+/// The first piece of Rust `Debug` output in `text` — `Some(…)`, `None`, `Ok(…)`, `Err(…)`, a
+/// struct dump (`NodeFacts { started: …`) or a debug-escaped quote (`\"`) — with a little of
+/// its context, or `None` when `text` is in plain words. Reports, findings and notes are read
+/// by people: none of these belongs in them.
+pub fn debug_text(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let word_start = |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+    let context = |i: usize, len: usize| {
+        let mut from = i.saturating_sub(30);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (i + len + 30).min(text.len());
+        while !text.is_char_boundary(to) {
+            to += 1;
+        }
+        format!("`{}` in …{}…", &text[i..i + len], &text[from..to])
+    };
+    for (i, _) in text.char_indices() {
+        let rest = &text[i..];
+        for open in ["Some(", "Ok(", "Err("] {
+            if rest.starts_with(open) && word_start(i) {
+                return Some(context(i, open.len()));
+            }
+        }
+        // `None` as a value: a whole word closed by punctuation or the end, not the English
+        // "None of them".
+        if rest.starts_with("None") && word_start(i) {
+            let next = rest[4..].chars().next();
+            if next.is_none_or(|c| matches!(c, ')' | ',' | ']' | '}' | ';' | '\n' | '"')) {
+                return Some(context(i, 4));
+            }
+        }
+        if rest.starts_with("\\\"") {
+            return Some(context(i, 2));
+        }
+        // `Name { field: `: a derived Debug of a struct.
+        if b[i].is_ascii_uppercase() && word_start(i) {
+            let name_len = rest.bytes().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_').count();
+            let after = &rest[name_len..];
+            if let Some(body) = after.strip_prefix(" { ") {
+                let field = body.bytes().take_while(|c| c.is_ascii_lowercase() || *c == b'_').count();
+                if field > 0 && body[field..].starts_with(": ") {
+                    return Some(context(i, name_len + 3 + field + 1));
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debug_text;
+
+    #[test]
+    fn debug_output_is_found_and_plain_words_are_not() {
+        for debug in [
+            r#"stop reason Some("output ended")"#,
+            "stop reason None",
+            "latency (None, 3)",
+            "Ok(())",
+            "Err(Timeout)",
+            "NodeFacts { started: true, start_ns: Some(1) }",
+            r#"args [\"-c\"]"#,
+        ] {
+            assert!(debug_text(debug).is_some(), "{debug}");
+        }
+        for plain in [
+            "stop reason: output ended",
+            "None of the pairs delivered",
+            "no stop record",
+            "Something(ish)",
+            "I heard: \"Hello World: 3\"",
+            "nodeSelector {kubernetes.io/arch: arm64}",
+            "Hello { world }",
+        ] {
+            assert_eq!(debug_text(plain), None, "{plain}");
+        }
+    }
+}

@@ -9,9 +9,10 @@ std_msgs/msg/String on rt/chatter with the demo QoS, printing exactly rclcpp's c
   demo_nodes.py talker [--rate-hz R]      (the stock talker publishes at 1 Hz, the default)
   demo_nodes.py listener
 
-Like a real RMW it honours CYCLONEDDS_URI (unicast peers, interfaces) and ROS_DOMAIN_ID, and
-its stdout is block-buffered when piped unless PYTHONUNBUFFERED is set — the stock nodes'
-RCUTILS_LOGGING_BUFFERED_STREAM behaviour. It never chooses an interface itself, except in a
+Like a real RMW it honours CYCLONEDDS_URI (unicast peers, interfaces) and ROS_DOMAIN_ID. It
+prints with Python's print, so its stdout is block-buffered when piped unless PYTHONUNBUFFERED
+is set (the harness sets it) — unlike the stock nodes, whose ROS 2 logger writes to stderr
+unbuffered. It never chooses an interface itself, except in a
 namespace whose only interface is loopback, where Cyclone needs to be told that loopback
 carries multicast. Test and demo equipment: the harness runs it through a scenario's `command:`.
 """

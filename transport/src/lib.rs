@@ -150,7 +150,7 @@ impl Publisher {
         match self {
             Publisher::Rustdds(p) => Some(p.guid()),
             #[cfg(feature = "ros")]
-            Publisher::Ros(_) => None,
+            Publisher::Ros(p) => p.guid(),
         }
     }
 

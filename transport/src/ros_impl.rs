@@ -4,6 +4,14 @@
 //!
 //! rcl offers no match-status events through r2r, so matched counts are sampled every
 //! [`MATCH_POLL`]; that bounds the error of a `matched` timestamp, nothing else.
+//!
+//! Per-pair discovery: rcl's graph (`get_publishers_info_by_topic`) lists the writers on the
+//! topic with their endpoint GIDs — on Fast DDS the DDS GUID (12-byte prefix, 4-byte entity
+//! id), the 32 hex digits the RustDDS transport reports. So the listener reports which
+//! writers it sees (the graph's view: discovered, not the DDS match itself), and the talker its
+//! own writer's GUID (found in the same list under its node name). r2r 0.9.7 has no
+//! `get_subscriptions_info_by_topic`: the talker reports how many readers it matched
+//! (`remote: None`) and the listener no GUID of its own.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,11 +31,19 @@ fn create(what: &'static str) -> impl Fn(r2r::Error) -> TransportError {
     move |e| TransportError::Create { what, reason: e.to_string() }
 }
 
-/// A node with a thread spinning it; the thread stops when the session drops.
+/// A node, and — once it has something to wait for ([`Session::spin`]) — a thread spinning it;
+/// the thread is stopped and joined when the session drops, so the node (its last owner then
+/// being the session) is destroyed on the dropping thread, before the process exits — not by the
+/// spin thread while exit already tears Fast DDS down (which aborted with "'destroy_subscription'
+/// failed"). A publisher's node is never spun: publishing and rcl's graph need no spinning, and
+/// `spin_once` on a node without subscriptions (an empty wait set) returns at once, so its
+/// thread busy-looped (a talker at 10 Hz used a CPU core).
 struct Session {
     node: Arc<Mutex<r2r::Node>>,
     stop: Arc<AtomicBool>,
+    spin: Option<std::thread::JoinHandle<()>>,
     topic: String,
+    node_name: String,
 }
 
 impl Session {
@@ -46,16 +62,6 @@ impl Session {
         let ctx = r2r::Context::create().map_err(create("ROS context"))?;
         let node = r2r::Node::create(ctx, &endpoint.node_name, "").map_err(create("ROS node"))?;
         let node = Arc::new(Mutex::new(node));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (spin_node, spin_stop) = (Arc::clone(&node), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            while !spin_stop.load(Ordering::Relaxed) {
-                match spin_node.lock() {
-                    Ok(mut n) => n.spin_once(SPIN_TIMEOUT),
-                    Err(_) => break,
-                }
-            }
-        });
         let q = &endpoint.qos;
         let mut qos = r2r::QosProfile::default().keep_last(q.depth.max(1) as usize);
         qos = match q.reliability {
@@ -66,18 +72,79 @@ impl Session {
             Durability::Volatile => qos.volatile(),
             Durability::TransientLocal => qos.transient_local(),
         };
-        Ok((Session { node, stop, topic: endpoint.topic.clone() }, qos))
+        let session = Session {
+            node,
+            stop: Arc::new(AtomicBool::new(false)),
+            spin: None,
+            topic: endpoint.topic.clone(),
+            node_name: endpoint.node_name.clone(),
+        };
+        Ok((session, qos))
+    }
+
+    /// Starts the thread that spins the node (after its subscription exists: the wait set is
+    /// never empty, so `spin_once` blocks up to its timeout). Every [`MATCH_POLL`] it also lists
+    /// the topic's writers, sending each change (the first list even when empty) on `writers`:
+    /// the node's lock is held by this thread nearly all the time (inside `rcl_wait`), so a
+    /// graph query from the listener's task would wait for it — up to many messages while r2r's
+    /// 10-deep stream drops what it cannot queue.
+    fn spin_listing_writers(&mut self, writers: futures::channel::mpsc::UnboundedSender<Result<Vec<String>, String>>) {
+        let (node, stop, topic) = (Arc::clone(&self.node), Arc::clone(&self.stop), self.topic.clone());
+        self.spin = Some(std::thread::spawn(move || {
+            let (mut last, mut next_poll) = (None, std::time::Instant::now());
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(mut n) = node.lock() else { break };
+                n.spin_once(SPIN_TIMEOUT);
+                if std::time::Instant::now() < next_poll {
+                    continue;
+                }
+                next_poll = std::time::Instant::now() + MATCH_POLL;
+                let listed = n.get_publishers_info_by_topic(&topic, false).map_err(|e| e.to_string()).map(|infos| {
+                    let mut remote: Vec<String> = infos.iter().map(|i| gid_hex(&i.endpoint_gid)).collect();
+                    remote.sort();
+                    remote
+                });
+                let failed = listed.is_err();
+                if last.as_ref() != Some(&listed) {
+                    last = Some(listed.clone());
+                    if writers.unbounded_send(listed).is_err() || failed {
+                        break;
+                    }
+                }
+            }
+        }));
     }
 
     fn with_node<T>(&self, f: impl FnOnce(&mut r2r::Node) -> T) -> Result<T, TransportError> {
         let mut node = self.node.lock().map_err(|_| TransportError::Receive("node lock poisoned".into()))?;
         Ok(f(&mut node))
     }
+
+    /// The writers on the topic as rcl's graph lists them: (node name, GUID as 32 hex digits).
+    fn writers(&self) -> Result<Vec<(String, String)>, TransportError> {
+        let topic = self.topic.clone();
+        let infos = self
+            .with_node(|n| n.get_publishers_info_by_topic(&topic, false))?
+            .map_err(|e| TransportError::Receive(e.to_string()))?;
+        Ok(infos.into_iter().map(|i| (i.node_name, gid_hex(&i.endpoint_gid))).collect())
+    }
+}
+
+/// The first 16 bytes of an rmw GID (on Fast DDS the DDS GUID) as 32 hex digits.
+fn gid_hex(gid: &[u8]) -> String {
+    gid.iter().take(16).fold(String::with_capacity(32), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(spin) = self.spin.take() {
+            let _ = spin.join();
+        }
     }
 }
 
@@ -91,48 +158,44 @@ type MessageStream = std::pin::Pin<Box<dyn futures::Stream<Item = RosString> + S
 
 pub struct RosSubscriber {
     stream: MessageStream,
-    peers: u32,
-    poll: tokio::time::Interval,
+    /// The writers' GUIDs on each change, from the spin thread.
+    writers: futures::channel::mpsc::UnboundedReceiver<Result<Vec<String>, String>>,
     session: Session,
 }
 
 impl fmt::Debug for RosSubscriber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RosSubscriber").field("peers", &self.peers).field("session", &self.session).finish()
+        f.debug_struct("RosSubscriber").field("session", &self.session).finish()
     }
 }
 
 impl RosSubscriber {
     pub fn open(endpoint: &Endpoint) -> Result<Self, TransportError> {
-        let (session, qos) = Session::open(endpoint)?;
+        let (mut session, qos) = Session::open(endpoint)?;
         let stream =
             session.with_node(|n| n.subscribe::<RosString>(&endpoint.topic, qos))?.map_err(create("subscription"))?;
-        Ok(RosSubscriber { stream: Box::pin(stream), peers: 0, poll: tokio::time::interval(MATCH_POLL), session })
+        let (tx, writers) = futures::channel::mpsc::unbounded();
+        session.spin_listing_writers(tx);
+        Ok(RosSubscriber { stream: Box::pin(stream), writers, session })
     }
 
     pub async fn next(&mut self) -> Result<Event, TransportError> {
-        loop {
-            tokio::select! {
-                biased;
-                msg = self.stream.next() => {
-                    return msg
-                        .map(|m| Event::Message { data: m.data })
-                        .ok_or_else(|| TransportError::Receive("subscription stream ended".into()));
-                }
-                _ = self.poll.tick() => {
-                    let topic = self.session.topic.clone();
-                    let peers = self
-                        .session
-                        .with_node(|n| n.get_publishers_info_by_topic(&topic, false).map(|v| v.len()))?
-                        .map_err(|e| TransportError::Receive(e.to_string()))?;
-                    let peers = u32::try_from(peers).unwrap_or(u32::MAX);
-                    if peers != self.peers {
-                        self.peers = peers;
-                        // rcl reports counts, not which endpoints: per-pair discovery is unknown here.
-                        return Ok(Event::Matched { peers, remote: None });
-                    }
-                }
+        tokio::select! {
+            biased;
+            msg = self.stream.next() => {
+                msg.map(|m| Event::Message { data: m.data })
+                    .ok_or_else(|| TransportError::Receive("subscription stream ended".into()))
             }
+            // The first list is reported even when empty: it says the listener lists writers,
+            // so "never matched" can be told from "unknown".
+            listed = self.writers.next() => match listed {
+                Some(Ok(remote)) => {
+                    let peers = u32::try_from(remote.len()).unwrap_or(u32::MAX);
+                    Ok(Event::Matched { peers, remote: Some(remote) })
+                }
+                Some(Err(e)) => Err(TransportError::Receive(e)),
+                None => Err(TransportError::Receive("the node's spin thread ended".into())),
+            },
         }
     }
 }
@@ -141,6 +204,7 @@ pub struct RosPublisher {
     publisher: r2r::Publisher<RosString>,
     peers: u32,
     poll: tokio::time::Interval,
+    guid: Option<String>,
     _session: Session,
 }
 
@@ -156,7 +220,15 @@ impl RosPublisher {
         let publisher = session
             .with_node(|n| n.create_publisher::<RosString>(&endpoint.topic, qos))?
             .map_err(create("publisher"))?;
-        Ok(RosPublisher { publisher, peers: 0, poll: tokio::time::interval(MATCH_POLL), _session: session })
+        // rcl's graph lists a node's own endpoints at once: its writer's GUID is the one under
+        // this (unique) node name.
+        let guid = session.writers()?.into_iter().find(|(node, _)| *node == session.node_name).map(|(_, g)| g);
+        Ok(RosPublisher { publisher, peers: 0, poll: tokio::time::interval(MATCH_POLL), guid, _session: session })
+    }
+
+    /// This writer's GUID (32 hex digits), from rcl's graph.
+    pub fn guid(&self) -> Option<String> {
+        self.guid.clone()
     }
 
     pub fn publish(&mut self, data: String) -> Result<(), TransportError> {

@@ -5,6 +5,8 @@
 use chatter::{Payload, RecordKind};
 use testkit::{cargo_bin, cyclone_peer, cyclone_python, Proc, Sandbox, HANG};
 
+mod ros;
+
 #[test]
 fn talker_reaches_a_cyclone_subscriber() {
     let sb = Sandbox::new().unwrap();
