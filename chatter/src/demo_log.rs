@@ -89,22 +89,27 @@ pub fn parse(line: &str) -> DemoLine {
     }
     let node = node.to_owned();
     if let Some(quoted) = message.strip_prefix("Publishing: ") {
-        let data = quoted
-            .strip_prefix('\'')
-            .and_then(|q| q.strip_suffix('\''))
-            .or_else(|| quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')));
-        return match data {
+        return match unquote(quoted) {
             Some(d) => DemoLine::Published { t_ns, node, data: d.to_owned() },
             None => DemoLine::Other,
         };
     }
-    if let Some(bracketed) = message.strip_prefix("I heard: [") {
-        return match bracketed.strip_suffix(']') {
+    if let Some(heard) = message.strip_prefix("I heard: ") {
+        // demo_nodes print `[data]`; the ROS 2 tutorials' subscribers (examples_rclpy_*,
+        // `ros2 pkg create` templates) print `"data"`.
+        return match heard.strip_prefix('[').and_then(|b| b.strip_suffix(']')).or_else(|| unquote(heard)) {
             Some(d) => DemoLine::Heard { t_ns, node, data: d.to_owned() },
             None => DemoLine::Other,
         };
     }
     DemoLine::Other
+}
+
+/// `'data'` or `"data"` → `data`.
+fn unquote(s: &str) -> Option<&str> {
+    s.strip_prefix('\'')
+        .and_then(|q| q.strip_suffix('\''))
+        .or_else(|| s.strip_prefix('"').and_then(|q| q.strip_suffix('"')))
 }
 
 #[cfg(test)]
@@ -146,6 +151,11 @@ mod tests {
             parse("[INFO] [1764650000.123456789] [listener]: I heard: [Hello World: 3]\r\n"),
             DemoLine::Heard { t_ns: T, node: "listener".into(), data: "Hello World: 3".into() }
         );
+        // The ROS 2 tutorials' rclpy subscriber.
+        assert_eq!(
+            parse("[INFO] [1764650000.123456789] [minimal_subscriber]: I heard: \"Hello World: 0\""),
+            DemoLine::Heard { t_ns: T, node: "minimal_subscriber".into(), data: "Hello World: 0".into() }
+        );
         // Colourised output, a namespaced node name, a short fraction.
         assert_eq!(
             parse("\u{1b}[32m[INFO] [1764650000.5] [ns.listener]: I heard: [Hello World: 10]\u{1b}[0m"),
@@ -166,6 +176,8 @@ mod tests {
             "[INFO] [1764650000.1234567891] [talker]: Publishing: 'Hello World: 1'",
             "[INFO] [1764650000.1] [talker]: Publishing: 'Hello World: 1",
             "[INFO] [1764650000.1] [listener]: I heard: [Hello World: 1",
+            "[INFO] [1764650000.1] [listener]: I heard: \"Hello World: 1",
+            "[INFO] [1764650000.1] [listener]: I heard: Hello World: 1",
             // Two writers' lines run together.
             "[INFO] [1764650000.1] [talker]: Publ[INFO] [1764650000.2] [listener]: I heard: [Hello World: 1]",
             "Publishing: 'Hello World: 1'",

@@ -85,14 +85,17 @@ pub enum Command {
         images: ImageArgs,
     },
     /// Find known ROS-on-Kubernetes pitfalls in manifests before running: files, directories
-    /// (every .yaml/.yml inside) or `-` for stdin. Exit 1 when something is found, 2 when an
-    /// input cannot be read.
+    /// (every .yaml/.yml inside) or `-` for stdin, all read as one deployment. Exit 1 when a
+    /// warning or an error is found (notes alone exit 0), 2 when an input cannot be read.
     Lint {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
+        /// Show findings of this severity and above (exit 1 only for warnings and errors).
+        #[arg(long, value_enum, default_value_t = crate::lint::Severity::Note)]
+        min_severity: crate::lint::Severity,
     },
     /// Manage what kube runs leave on a cluster.
     Kube {
@@ -151,6 +154,8 @@ pub struct RunArgs {
     pub no_progress: bool,
     #[command(flatten)]
     pub arm64: Arm64Args,
+    #[command(flatten)]
+    pub ros: RosArgs,
     /// Run `harness doctor` first (netns or kube): its probes go into the run directory
     /// (`doctor.json`) and the diagnosis cites them; on kube, the measured clock offsets put
     /// every node's records on one clock, so cross-node latency and discovery times are shown
@@ -184,7 +189,58 @@ pub struct MatrixArgs {
     #[command(flatten)]
     pub arm64: Arm64Args,
     #[command(flatten)]
+    pub ros: RosArgs,
+    #[command(flatten)]
     pub images: ImageArgs,
+}
+
+/// Which real ROS 2 runs the stock nodes on this machine (`run`, `matrix`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RosArgs {
+    /// local/netns: the ROS 2 distribution (PyPI wheels, `scripts/setup.sh`) that runs stock
+    /// `ros2 run demo_nodes_* talker|listener` containers on Fast DDS (`rmw: rmw_fastrtps_cpp`).
+    #[arg(long, value_enum, default_value_t = DistroArg::Jazzy)]
+    pub ros_distro: DistroArg,
+    /// The virtual environment holding that distribution [default: `.venv-<distro>` in the
+    /// working directory, else in the workspace this harness was built from].
+    #[arg(long)]
+    pub ros_venv: Option<PathBuf>,
+}
+
+impl RosArgs {
+    /// For a scenario with stock Fast DDS containers, the installation that runs them (each
+    /// gets the rclpy demo node of its role as its stand-in); `None` when there are none.
+    fn apply(&self, s: &mut spec::Scenario) -> Result<Option<crate::ros::RosVersions>, Failure> {
+        Ok(self.apply_stack(s)?.map(|stack| stack.versions))
+    }
+
+    /// [`RosArgs::apply`], returning the installation itself.
+    fn apply_stack(&self, s: &mut spec::Scenario) -> Result<Option<crate::ros::RosStack>, Failure> {
+        if !crate::ros::needs_wheels(s) {
+            return Ok(None);
+        }
+        let stack = crate::ros::RosStack::find(self.ros_distro.into(), self.ros_venv.as_deref())
+            .map_err(|e| Failure::backend(e.to_string()))?;
+        crate::ros::run_stock_nodes_on(s, &stack).map_err(|e| Failure::backend(e.to_string()))?;
+        Ok(Some(stack))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistroArg {
+    /// ROS 2 Jazzy Jalisco (Fast DDS 2.14).
+    Jazzy,
+    /// ROS 2 Kilted Kaiju (Fast DDS 3.2).
+    Kilted,
+}
+
+impl From<DistroArg> for crate::ros::Distro {
+    fn from(d: DistroArg) -> Self {
+        match d {
+            DistroArg::Jazzy => crate::ros::Distro::Jazzy,
+            DistroArg::Kilted => crate::ros::Distro::Kilted,
+        }
+    }
 }
 
 /// How many trials run at once (`run`, `matrix`).
@@ -532,7 +588,7 @@ fn dispatch(command: Command) -> u8 {
         Command::Netns { action: NetnsAction::Cleanup { run, all } } => Ok(netns_cleanup(run.as_deref(), all)),
         Command::Run(args) => run(args),
         Command::Matrix(args) => matrix(args),
-        Command::Lint { paths, format } => lint(&paths, format),
+        Command::Lint { paths, format, min_severity } => lint(&paths, format, min_severity),
         Command::Doctor { scenario, backend, count, out, arm64, cluster, images } => {
             doctor(&scenario, backend, count, &out, &arm64, (&cluster, &images))
         }
@@ -571,8 +627,7 @@ fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
     }
     println!("{}: ok ({} pod(s), {} trial(s))", scenario.display(), plan.pods.len(), s.trials.count);
     for p in &plan.pods {
-        let cs: Vec<String> =
-            p.containers.iter().map(|c| format!("{} ({:?})", c.name, c.role).to_lowercase()).collect();
+        let cs: Vec<String> = p.containers.iter().map(|c| format!("{} ({})", c.name, c.role.as_str())).collect();
         println!(
             "  {} → node {}{}: {}",
             p.name,
@@ -611,7 +666,7 @@ fn render(scenario: &std::path::Path, out: Option<PathBuf>, pin: bool, images: &
 
 fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     use crate::matrix::{self, MatrixReport, Outcome, VariantResult};
-    let MatrixArgs { scenario, backend, trials, parallel, out, no_progress, arm64, images } = args;
+    let MatrixArgs { scenario, backend, trials, parallel, out, no_progress, arm64, ros, images } = args;
     if backend != BackendArg::Netns {
         return Err(Failure::usage(
             "harness matrix runs on the simulated cluster (--backend netns): on local every pod shares one network, \
@@ -621,8 +676,13 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     if trials == Some(0) {
         return Err(Failure::usage("--trials must be at least 1"));
     }
-    let parallel = parallel.resolve(resolve_backend(backend)?)?;
-    let (s, plan) = load_and_place(&scenario, crate::placement::place)?;
+    let resolved = parallel.resolve(resolve_backend(backend)?)?;
+    let mut s = spec::load(&scenario).map_err(Failure::usage)?;
+    let parallel = parallel.for_scenario(resolved, &s);
+    let stack = ros.apply_stack(&mut s)?;
+    let ros = stack.as_ref().map(|st| st.versions.clone());
+    let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s))
+        .map_err(|e| unplaceable(&scenario, &s, &e))?;
     let exe = this_exe()?;
     let arm64 = arm64.resolve(&exe);
     let nodes = NodeCommand::SelfExe(exe);
@@ -645,7 +705,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
             recommended: None,
             fix: None,
         };
-        for v in matrix::variants(&s, &plan, "netns") {
+        for v in matrix::variants(&s, &plan, "netns", stack.as_ref()) {
             let outcome = match v.scenario {
                 Err(why) => Outcome::NotApplicable { why },
                 Ok(_) if *stop.borrow() => Outcome::Failed { error: "interrupted".into() },
@@ -658,6 +718,7 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
                         run_id: Some(v.id.to_owned()),
                         preflight: None,
                         parallel,
+                        ros: ros.clone(),
                     };
                     let mut backend = NetnsBackend::new(nodes.clone(), arm64.clone());
                     match runner::run(&vs, &mut backend, &opts, stop.clone()).await {
@@ -667,19 +728,31 @@ fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
                     }
                 }
             };
-            report.variants.push(VariantResult { id: v.id.into(), title: v.title.into(), rank: v.rank, outcome });
+            report.variants.push(VariantResult {
+                id: v.id.into(),
+                title: v.title.into(),
+                rank: v.rank,
+                outcome,
+                note: v.note.map(str::to_owned),
+            });
         }
         Ok::<_, Failure>(report)
     })?;
     report.recommend();
+    let images = images.images();
+    let base = crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
+    let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
+    let image = s.pods.iter().flat_map(|p| &p.containers).find_map(|c| c.image.as_deref());
+    // Every variant that ran has its overlay in fixes/<id>/ (each validated like the fix).
+    for v in report.variants.iter().filter(|v| matches!(v.outcome, Outcome::Ran { .. })) {
+        if let Some(files) = matrix::fix_files(&v.id, &plan, &ns, s.dds.rmw, image) {
+            matrix::write_fix(&dir.join("fixes").join(&v.id), &base, &files).map_err(Failure::backend)?;
+        }
+    }
     if let Some(id) = report.recommended.clone() {
-        let images = images.images();
-        let base =
-            crate::backend::kube::objects::render(&plan, &matrix_id, &images, false).map_err(Failure::backend)?;
-        let ns = crate::backend::kube::objects::namespace_name(&matrix_id);
-        report.fix = match matrix::fix_files(&id, &plan, &ns, s.dds.rmw) {
+        report.fix = match matrix::fix_files(&id, &plan, &ns, s.dds.rmw, image) {
             Some(files) => {
-                matrix::write_fix(&dir, &base, &files).map_err(Failure::backend)?;
+                matrix::write_fix(&dir.join("fix"), &base, &files).map_err(Failure::backend)?;
                 files.get("kustomization.yaml").cloned()
             }
             None => matrix::fix_words(&id),
@@ -731,7 +804,12 @@ fn doctor(
             NetnsBackend::new(NodeCommand::SelfExe(exe), arm64).doctor(&s, count).await
         }
     });
-    let report = report.map_err(Failure::backend)?;
+    let mut report = report.map_err(Failure::backend)?;
+    // Which pods Fast DDS would take for one host without a shared /dev/shm: from placement
+    // (on kube, where the scheduler may still put them together, the declared nodes').
+    if let Ok(plan) = crate::placement::place(&s, &crate::placement::declared_nodes(&s)) {
+        report.shared_hosts = crate::doctor::shared_hosts(&plan);
+    }
     let dir = out.join(&id);
     std::fs::create_dir_all(&dir).map_err(|e| Failure::backend(format!("{}: {e}", dir.display())))?;
     crate::results::write_atomic(&dir.join("doctor.json"), |w| {
@@ -760,42 +838,51 @@ fn yaml_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result
     Ok(())
 }
 
-fn lint(paths: &[PathBuf], format: LintFormat) -> Result<u8, Failure> {
+fn lint(paths: &[PathBuf], format: LintFormat, min_severity: crate::lint::Severity) -> Result<u8, Failure> {
     use std::io::Read;
-    let mut findings = Vec::new();
+    // Every path of one invocation is one deployment: rules that compare workloads see them all.
+    let mut files = Vec::new();
     for path in paths {
-        let (name, texts) = if path.as_os_str() == "-" {
+        if path.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::usage(format!("stdin: {e}")))?;
-            ("-".to_owned(), vec![("-".to_owned(), text)])
-        } else {
-            let mut files = Vec::new();
-            yaml_files(path, &mut files).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-            let texts = files
-                .iter()
-                .map(|f| {
-                    std::fs::read_to_string(f)
-                        .map(|t| (f.display().to_string(), t))
-                        .map_err(|e| Failure::usage(format!("{}: {e}", f.display())))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            (path.display().to_string(), texts)
-        };
-        if texts.is_empty() {
-            return Err(Failure::usage(format!("{name}: no .yaml or .yml files")));
+            files.push(crate::lint::SourceFile::parse("-", text).map_err(Failure::usage)?);
+            continue;
         }
-        for (file, text) in texts {
-            let docs = crate::lint::parse_documents(&file, &text).map_err(Failure::usage)?;
-            findings.extend(crate::lint::lint(&file, &docs));
+        let mut found = Vec::new();
+        yaml_files(path, &mut found).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+        if found.is_empty() {
+            return Err(Failure::usage(format!("{}: no .yaml or .yml files", path.display())));
+        }
+        for f in found {
+            let name = f.display().to_string();
+            let text = std::fs::read_to_string(&f).map_err(|e| Failure::usage(format!("{name}: {e}")))?;
+            files.push(crate::lint::SourceFile::parse(&name, text).map_err(Failure::usage)?);
         }
     }
+    let mut report = crate::lint::lint_set(&files);
+    report.findings.retain(|f| f.severity >= min_severity);
     match format {
-        LintFormat::Text => emit(&crate::lint::text(&findings))?,
+        LintFormat::Text => {
+            emit(&crate::lint::text(&report.findings))?;
+            let skipped: Vec<String> = report.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+            eprintln!(
+                "lint: {} workloads in {} files{}",
+                report.workloads,
+                files.len(),
+                if skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not workloads, skipped: {}", skipped.join(", "))
+                }
+            );
+        }
         LintFormat::Json => {
-            emit(&(serde_json::to_string_pretty(&findings).map_err(Failure::backend)? + "\n"))?;
+            emit(&(serde_json::to_string_pretty(&report.findings).map_err(Failure::backend)? + "\n"))?;
         }
     }
-    Ok(if findings.is_empty() { exit::OK } else { exit::EXPECTATIONS_FAILED })
+    let failing = report.findings.iter().any(|f| f.severity >= crate::lint::Severity::Warning);
+    Ok(if failing { exit::EXPECTATIONS_FAILED } else { exit::OK })
 }
 
 fn kube_cleanup(run: Option<&str>, namespace: Option<&str>, cluster: &ClusterArgs) -> Result<u8, Failure> {
@@ -887,6 +974,21 @@ impl ParallelArgs {
             (None, _) => Ok(1),
         }
     }
+
+    /// `resolved` trials at once, except by default for stock nodes on the ROS 2 wheels: each
+    /// rclpy process takes about a second of CPU to start, so several trials' worth at once on
+    /// a small machine start after their trial's window (measured on 2 cores: the Fast DDS
+    /// matrix with 4 trials at once read 0 everywhere) — one at a time unless `--parallel` says.
+    fn for_scenario(&self, resolved: usize, s: &spec::Scenario) -> usize {
+        if self.parallel.is_none() && resolved > 1 && crate::ros::needs_wheels(s) {
+            eprintln!(
+                "harness: stock nodes on real ROS 2 (rclpy) start slowly: trials run one at a time (--parallel N \
+                 to change)"
+            );
+            return 1;
+        }
+        resolved
+    }
 }
 
 fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -900,17 +1002,21 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         node_bin_dir,
         no_progress,
         arm64,
+        ros,
         preflight,
         kube,
     } = args;
     let backend = resolve_backend(backend)?;
-    let parallel = parallel.resolve(backend)?;
+    let resolved = parallel.resolve(backend)?;
     if preflight && backend == BackendArg::Local {
         return Err(Failure::usage(
             "--preflight probes between nodes: on local every pod shares one network; use --backend netns or kube",
         ));
     }
     let mut s = spec::load(&scenario).map_err(Failure::usage)?;
+    let parallel = parallel.for_scenario(resolved, &s);
+    // On a cluster the images run the stock nodes; here the wheels do.
+    let ros_versions = if backend == BackendArg::Kube { None } else { ros.apply(&mut s)? };
     if until_confident {
         s.trials.until = Some(spec::Until::Confident);
     }
@@ -918,9 +1024,23 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         return Err(Failure::usage("--trials must be at least 1"));
     }
     let exe = this_exe()?;
-    let arm64 = arm64.resolve(&exe);
+    let mut arm64 = arm64.resolve(&exe);
+    let mut ros_versions = ros_versions;
     let nodes = match node_bin_dir {
         Some(dir) => NodeCommand::BinDir(dir),
+        // `transport: ros` here: our r2r nodes on the wheels (scripts/build-ros.sh), amd64 on
+        // every node (there are no aarch64 wheels).
+        None if s.dds.transport == spec::Transport::Ros && backend != BackendArg::Kube => {
+            let distro = ros.ros_distro.into();
+            let dir = crate::ros::r2r_bin_dir(distro).map_err(|e| Failure::backend(e.to_string()))?;
+            if ros_versions.is_none() {
+                let stack = crate::ros::RosStack::find(distro, ros.ros_venv.as_deref())
+                    .map_err(|e| Failure::backend(e.to_string()))?;
+                ros_versions = Some(stack.versions);
+            }
+            arm64 = Arm64::Native;
+            NodeCommand::BinDir(dir)
+        }
         None => NodeCommand::SelfExe(exe),
     };
     let run_id = crate::results::run_id(&s.name, chatter::now_ns());
@@ -942,6 +1062,7 @@ fn run(args: RunArgs) -> Result<u8, Failure> {
         run_id: Some(run_id.clone()),
         preflight: None,
         parallel,
+        ros: ros_versions,
     };
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(Failure::backend)?;

@@ -25,7 +25,8 @@ impl DemoNode {
     pub fn new(id: &str, pod: &str, role: ContainerRole, domain: u16) -> DemoNode {
         let role = match role {
             ContainerRole::Talker => Role::Talker,
-            ContainerRole::Listener => Role::Listener,
+            // A process's console is never read as a demo node's (validation).
+            ContainerRole::Listener | ContainerRole::Process => Role::Listener,
         };
         DemoNode {
             id: id.to_owned(),

@@ -37,6 +37,57 @@ pub struct DoctorReport {
     pub clocks: Vec<ClockOffset>,
     /// What the reader must know (faults in place, one clock).
     pub notes: Vec<String>,
+    /// Per node, the Fast DDS pods that would share a host id without sharing /dev/shm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_hosts: Vec<SharedHost>,
+}
+
+/// Fast DDS pods on one node that share its network namespace (`hostNetwork`), so Fast DDS
+/// takes them for one host (its host id comes from the network interfaces) and offers shared
+/// memory, but that do not share /dev/shm (not both `hostIPC`): data between them is lost
+/// (measured on netns, Jazzy and Kilted: 0 heard), unless they use UDP only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedHost {
+    pub node: String,
+    /// The pods, in plan order.
+    pub pods: Vec<String>,
+    /// Pairs of them whose /dev/shm differs (`a ↔ b`).
+    pub pairs: Vec<String>,
+}
+
+/// Per node of `plan`, the hostNetwork Fast DDS pods (with shared memory on) of which some
+/// pairs do not share /dev/shm — a pure function of the placement.
+pub fn shared_hosts(plan: &crate::placement::Plan) -> Vec<SharedHost> {
+    let mut out = Vec::new();
+    for node in &plan.nodes {
+        let pods: Vec<&crate::placement::PlacedPod> = plan
+            .pods
+            .iter()
+            // Shared memory on: the diagnosis's own test, so doctor and findings agree.
+            .filter(|p| {
+                p.node == node.name
+                    && p.host_network
+                    && p.containers.iter().any(|c| crate::diagnosis::ShmEnd::of(p, c).is_some())
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        for (i, a) in pods.iter().enumerate() {
+            for b in &pods[i + 1..] {
+                // hostIPC pods share the node's /dev/shm; any other pod has its own.
+                if !(a.host_ipc && b.host_ipc) {
+                    pairs.push(format!("{} ↔ {}", a.name, b.name));
+                }
+            }
+        }
+        if !pairs.is_empty() {
+            out.push(SharedHost {
+                node: node.name.clone(),
+                pods: pods.iter().map(|p| p.name.clone()).collect(),
+                pairs,
+            });
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +146,7 @@ impl DoctorReport {
             reference: reference.to_owned(),
             clocks,
             notes,
+            shared_hosts: Vec::new(),
         }
     }
 
@@ -151,6 +203,19 @@ impl DoctorReport {
                 c.samples
             );
         }
+        if !self.shared_hosts.is_empty() {
+            let _ = writeln!(out, "Fast DDS host ids shared without /dev/shm (hostNetwork pods on one node):");
+        }
+        for h in &self.shared_hosts {
+            let _ = writeln!(
+                out,
+                "  {}: {} share the node's network namespace, so Fast DDS takes them for one host and uses shared \
+                 memory, but not its /dev/shm ({}): set FASTDDS_BUILTIN_TRANSPORTS=UDPv4 in them (or hostIPC: true)",
+                h.node,
+                h.pods.join(", "),
+                h.pairs.join(", ")
+            );
+        }
         for n in &self.notes {
             let _ = writeln!(out, "note: {n}");
         }
@@ -185,6 +250,38 @@ mod tests {
             .collect()
     }
 
+    /// Two hostNetwork Fast DDS pods on one node share a host id, not /dev/shm; hostIPC on
+    /// both, UDPv4 only, or the pod network clears it.
+    #[test]
+    fn pods_that_share_a_fast_dds_host_id_without_dev_shm() {
+        let text = std::fs::read_to_string(testkit::workspace_root().join("scenarios/seed-hostnetwork-fastdds.yaml"))
+            .expect("scenario");
+        let plan_of = |t: &str| {
+            let s = crate::spec::parse(t, std::path::Path::new("t.yaml")).expect("valid");
+            crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable")
+        };
+        let hosts = shared_hosts(&plan_of(&text));
+        assert_eq!(hosts.len(), 1, "{hosts:?}");
+        assert_eq!(hosts[0].node, "master");
+        assert_eq!(hosts[0].pairs, ["demo-listener ↔ demo-talker"]);
+        let ipc = text.replace("    hostNetwork: true\n", "    hostNetwork: true\n    hostIPC: true\n");
+        assert!(shared_hosts(&plan_of(&ipc)).is_empty());
+        let udp = text.replace(
+            "        output: demo-nodes\n",
+            "        output: demo-nodes\n        env: {FASTDDS_BUILTIN_TRANSPORTS: UDPv4}\n",
+        );
+        assert!(shared_hosts(&plan_of(&udp)).is_empty());
+        let pod = text.replace("    hostNetwork: true\n", "    hostNetwork: false\n");
+        assert!(shared_hosts(&plan_of(&pod)).is_empty());
+        let mut r = DoctorReport::new("s", "netns", 0, Vec::new(), "master", Vec::new());
+        r.shared_hosts = hosts;
+        assert!(
+            r.text().contains("master: demo-listener, demo-talker share the node's network namespace"),
+            "{}",
+            r.text()
+        );
+    }
+
     #[test]
     fn tables_and_citations() {
         let r = DoctorReport {
@@ -204,6 +301,7 @@ mod tests {
             reference: "master".into(),
             clocks: vec![ClockOffset { node: "pi".into(), offset_ns: 12_000, uncertainty_ns: 40_000, samples: 20 }],
             notes: vec![],
+            shared_hosts: vec![],
         };
         let t = r.text();
         assert!(t.contains("pi → master  ✓ 20/20"), "{t}");

@@ -18,6 +18,7 @@ pub mod matrix;
 pub mod placement;
 pub mod report;
 pub mod results;
+pub mod ros;
 pub mod runner;
 pub mod summary;
 pub mod timing;

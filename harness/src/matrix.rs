@@ -17,7 +17,8 @@ use crate::placement::Plan;
 use crate::report::html::esc;
 use crate::report::Table;
 use crate::results::{write_atomic, ResultsError};
-use crate::spec::{Rmw, Scenario};
+use crate::ros::RosStack;
+use crate::spec::{ContainerRole, Rmw, Scenario};
 use crate::summary::{RunReport, VerdictKind};
 
 /// A way to change the deployment.
@@ -29,9 +30,11 @@ pub struct Variant {
     pub rank: u8,
     /// The scenario to run, or why the variant does not apply.
     pub scenario: Result<Scenario, String>,
+    /// What else a team needs to know when it takes this fix.
+    pub note: Option<&'static str>,
 }
 
-/// The peer list of the unicast-peers variant on the simulated cluster: every address a pod
+/// The peer list of the unicast-peers variants on the simulated cluster: every address a pod
 /// can have there (its pod-network address on any node, and every node's address for the host
 /// network), so it holds wherever the pods are placed.
 fn netns_peers(plan: &Plan) -> Vec<String> {
@@ -59,48 +62,163 @@ pub fn cyclone_peers_xml(peers: &[String]) -> String {
     x
 }
 
-/// The variants for `scenario` on `backend`, in order of invasiveness.
-pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str) -> Vec<Variant> {
+/// The discovery server's pod, its container and its UDP port (Fast DDS's default).
+pub const DISCOVERY_POD: &str = "fastdds-discovery-server";
+pub const DISCOVERY_PORT: u16 = 11811;
+/// The server in a ROS image: `fastdds discovery` on the pod's address (`POD_IP`; Fast DDS 3.2
+/// fails to listen on 0.0.0.0).
+const DISCOVERY_COMMAND: [&str; 8] = ["fastdds", "discovery", "-i", "0", "-l", "$(POD_IP)", "-p", "11811"];
+/// What the discovery-server variant asks of the team's tools.
+const SUPER_CLIENT_NOTE: &str = "with a discovery server, nodes discover only what the server relays to them: \
+     `ros2` CLI tools (`ros2 topic list`, `ros2 topic echo`) need ROS_DISCOVERY_SERVER and ROS_SUPER_CLIENT=TRUE \
+     in their shell (then `ros2 daemon stop`, so the daemon restarts as a super client), or they see nothing";
+const HOST_NETWORK_NOTE: &str = "pods on the host network of one node share its network namespace, so Fast DDS \
+     takes them for one host and offers shared memory, which pods do not share (each has its own /dev/shm)";
+
+/// Whether container `c` of `s` runs on Fast DDS: your own program (or a stock node) whose RMW
+/// is rmw_fastrtps_cpp, or the harness's r2r build.
+fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {
+    if c.is_custom() {
+        c.rmw.or(s.dds.rmw) == Some(Rmw::Fastdds)
+    } else {
+        s.dds.transport == crate::spec::Transport::Ros
+    }
+}
+
+/// `s` with `key=value` in every Fast DDS container.
+fn with_fastdds_env(s: &Scenario, key: &str, value: &str) -> Scenario {
+    let mut out = s.clone();
+    for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
+        if on_fastdds(c, s) && c.role != ContainerRole::Process {
+            c.env.insert(key.into(), value.into());
+        }
+    }
+    out
+}
+
+/// The discovery-server variant: a pod on the first node runs `fast-discovery-server` (here
+/// the wheels' build, on a cluster `fastdds discovery` in the scenario's ROS image), and every
+/// Fast DDS container is its client through ROS_DISCOVERY_SERVER.
+fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> Result<Scenario, String> {
+    let stack = ros.ok_or("runs the ROS 2 wheels' fast-discovery-server: no ROS 2 installation is in use")?;
+    let node = plan.nodes.first().ok_or("the cluster has no nodes")?;
+    // Pods are addressed 10.42.<node>.<k + 2> by their index k: the server is the last pod.
+    let ip = format!("10.42.0.{}", plan.pods.len() + 2);
+    let mut out = with_fastdds_env(s, "ROS_DISCOVERY_SERVER", &format!("{ip}:{DISCOVERY_PORT}"));
+    let image = s.pods.iter().flat_map(|p| &p.containers).find_map(|c| c.image.clone());
+    let container = crate::spec::ContainerSpec {
+        name: "server".into(),
+        role: ContainerRole::Process,
+        domain: None,
+        rate_hz: None,
+        payload_bytes: None,
+        reliability: None,
+        start_delay_s: None,
+        image,
+        // On a cluster (the fix overlay): the pod's own address, from the downward API.
+        command: Some(DISCOVERY_COMMAND.iter().map(|w| (*w).to_owned()).collect()),
+        args: None,
+        stand_in: Some(stack.discovery_server(0, &ip, DISCOVERY_PORT)),
+        env: BTreeMap::from([("LD_LIBRARY_PATH".to_owned(), stack.library_path())]),
+        rmw: None,
+        output: crate::spec::Output::ChatterRecords,
+    };
+    out.pods.push(crate::spec::PodSpec {
+        name: DISCOVERY_POD.into(),
+        node_selector: BTreeMap::from([(crate::placement::HOSTNAME_LABEL.to_owned(), node.hostname().to_owned())]),
+        host_network: false,
+        host_ipc: false,
+        tolerations: Vec::new(),
+        containers: vec![container],
+    });
+    Ok(out)
+}
+
+/// `s` on Cyclone DDS: its stock Fast DDS nodes become the Cyclone stand-in
+/// (`tests/peers/demo_nodes.py` on `.venv`, in the workspace), discovering through unicast
+/// `peers`.
+fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, String> {
+    let stand_in = (Path::new("tests/peers/demo_nodes.py"), Path::new(".venv/bin/python"));
+    if !(stand_in.0.is_file() && stand_in.1.is_file()) {
+        return Err(
+            "no Cyclone DDS build of the stock nodes here (the workspace's tests/peers/demo_nodes.py on .venv)".into(),
+        );
+    }
+    let xml = cyclone_peers_xml(peers);
+    let mut out = s.clone();
+    out.dds.rmw = Some(Rmw::Cyclonedds);
+    for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
+        if !on_fastdds(c, s) {
+            continue;
+        }
+        let stock =
+            c.command.as_deref().and_then(|cmd| crate::ros::stock_node(cmd, c.args.as_deref().unwrap_or_default()));
+        let Some(stock) = stock else {
+            return Err(format!(
+                "container {} is your own program on Fast DDS: its RMW cannot be switched here",
+                c.name
+            ));
+        };
+        let mut line = vec![stand_in.1.display().to_string(), stand_in.0.display().to_string()];
+        match stock.role {
+            ContainerRole::Talker => {
+                line.extend(["talker".to_owned(), "--rate-hz".to_owned(), c.rate_hz.map_or(1.0, |r| r.0).to_string()])
+            }
+            ContainerRole::Listener | ContainerRole::Process => line.push("listener".into()),
+        }
+        c.stand_in = Some(line);
+        c.rmw = Some(Rmw::Cyclonedds);
+        c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
+    }
+    Ok(out)
+}
+
+/// The variants for `scenario` on `backend`, in order of invasiveness. `ros` is the ROS 2
+/// installation its stock Fast DDS nodes run on here, if any.
+pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str, ros: Option<&RosStack>) -> Vec<Variant> {
     let custom = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| c.is_custom());
     let ours = !custom;
-    let mut v = vec![Variant { id: "as-is", title: "as deployed", rank: 0, scenario: Ok(scenario.clone()) }];
-    v.push(Variant {
-        id: "unicast-peers",
-        title: "Cyclone DDS unicast discovery peers (CYCLONEDDS_URI)",
-        rank: 1,
-        scenario: match scenario.dds.rmw {
-            Some(Rmw::Cyclonedds) => {
-                let xml = cyclone_peers_xml(&netns_peers(plan));
-                let mut s = scenario.clone();
-                for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
-                    c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
+    let fastdds = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| on_fastdds(c, scenario));
+    let mut v =
+        vec![Variant { id: "as-is", title: "as deployed", rank: 0, scenario: Ok(scenario.clone()), note: None }];
+    if !fastdds {
+        v.push(Variant {
+            id: "unicast-peers",
+            title: "Cyclone DDS unicast discovery peers (CYCLONEDDS_URI)",
+            rank: 1,
+            scenario: match scenario.dds.rmw {
+                Some(Rmw::Cyclonedds) => {
+                    let xml = cyclone_peers_xml(&netns_peers(plan));
+                    let mut s = scenario.clone();
+                    for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
+                        c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
+                    }
+                    Ok(s)
                 }
-                Ok(s)
-            }
-            Some(Rmw::Fastdds) => Err("the containers use Fast DDS: its unicast peers are ROS_STATIC_PEERS (Jazzy+) \
-                                       or initial peers in an XML profile, not CYCLONEDDS_URI"
-                .into()),
-            None if ours => Err("the harness's own nodes (RustDDS) have no static-peer API".into()),
-            None => Err("set dds.rmw to the containers' RMW to try unicast peers".into()),
-        },
-    });
+                _ if ours => Err("the harness's own nodes (RustDDS) have no static-peer API".into()),
+                _ => Err("set dds.rmw to the containers' RMW to try unicast peers".into()),
+            },
+            note: None,
+        });
+    }
+    let not_fastdds = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
     v.push(Variant {
         id: "ros-static-peers",
         title: "ROS_STATIC_PEERS (ROS 2 Jazzy and later)",
         rank: 1,
-        scenario: Err(match scenario.dds.rmw {
-            Some(Rmw::Fastdds) => "needs ROS 2 Jazzy or later in the images; not available on this machine".into(),
-            _ => "needs ROS 2 Jazzy or later with Fast DDS; these containers are not that".into(),
-        }),
+        scenario: if fastdds {
+            Ok(with_fastdds_env(scenario, "ROS_STATIC_PEERS", &netns_peers(plan).join(";")))
+        } else {
+            Err(format!("{not_fastdds}, ROS 2 Jazzy or later"))
+        },
+        note: None,
     });
     v.push(Variant {
         id: "discovery-server",
-        title: "a Fast DDS discovery server",
+        title: "a Fast DDS discovery server (ROS_DISCOVERY_SERVER)",
         rank: 2,
-        scenario: Err(match scenario.dds.rmw {
-            Some(Rmw::Fastdds) => "needs Fast DDS's `fastdds discovery` tool, which is not installed here".into(),
-            _ => "needs Fast DDS (rmw_fastrtps_cpp) in the containers".into(),
-        }),
+        scenario: if fastdds { with_discovery_server(scenario, plan, ros) } else { Err(not_fastdds.into()) },
+        note: Some(SUPER_CLIENT_NOTE),
     });
     v.push(Variant {
         id: "multicast-cni",
@@ -113,27 +231,42 @@ pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str) -> Vec<Variant>
         } else {
             Err("only simulated on the netns backend".into())
         },
+        note: None,
     });
+    let mut host = scenario.clone();
+    for p in &mut host.pods {
+        p.host_network = true;
+    }
     v.push(Variant {
         id: "host-network",
         title: "hostNetwork: true for the ROS pods",
-        // (With Fast DDS also FASTDDS_BUILTIN_TRANSPORTS=UDPv4: no shared memory between pods.)
         rank: 4,
-        scenario: {
-            let mut s = scenario.clone();
-            for p in &mut s.pods {
-                p.host_network = true;
-            }
-            // Same-host pods on the host network look like one host to Fast DDS, which then
-            // picks shared memory they do not share: UDP only.
-            if s.dds.rmw == Some(Rmw::Fastdds) {
-                for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
-                    c.env.insert("FASTDDS_BUILTIN_TRANSPORTS".into(), "UDPv4".into());
-                }
-            }
-            Ok(s)
-        },
+        note: fastdds.then_some(HOST_NETWORK_NOTE),
+        scenario: Ok(host.clone()),
     });
+    v.push(Variant {
+        id: "host-network-udpv4",
+        title: "hostNetwork: true and FASTDDS_BUILTIN_TRANSPORTS=UDPv4",
+        rank: 5,
+        // Same-host pods on the host network look like one host to Fast DDS, which then
+        // picks shared memory they do not share: UDP only.
+        scenario: if fastdds {
+            Ok(with_fastdds_env(&host, "FASTDDS_BUILTIN_TRANSPORTS", "UDPv4"))
+        } else {
+            Err(not_fastdds.into())
+        },
+        note: None,
+    });
+    if fastdds {
+        v.push(Variant {
+            id: "switch-to-cyclonedds",
+            title: "switch the RMW to Cyclone DDS, with unicast peers",
+            // For a team on Fast DDS: a different middleware on every image and node.
+            rank: 6,
+            scenario: switched_to_cyclone(scenario, &netns_peers(plan)),
+            note: None,
+        });
+    }
     v
 }
 
@@ -157,6 +290,9 @@ pub enum Outcome {
         pairs: Vec<PairCell>,
         /// Every pair delivered in every complete trial.
         delivers_all: bool,
+        /// Why pairs failed: the causes of the run's failure findings.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lost: Vec<String>,
     },
     NotApplicable {
         why: String,
@@ -172,6 +308,8 @@ pub struct VariantResult {
     pub title: String,
     pub rank: u8,
     pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The whole matrix.
@@ -200,7 +338,15 @@ pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
         .collect();
     let complete = report.complete().count() > 0;
     let delivers_all = complete && pairs.iter().all(|p| p.trials > 0 && p.delivered == p.trials);
+    let mut lost: Vec<String> = Vec::new();
+    for f in report.findings.iter().filter(|f| f.severity == crate::diagnosis::Severity::Failure) {
+        let why = format!("{} ({})", f.cause, f.rule);
+        if !lost.contains(&why) {
+            lost.push(why);
+        }
+    }
     Outcome::Ran {
+        lost,
         dir: dir.to_owned(),
         verdict: report.verdict.kind,
         headline: report.verdict.headline.clone(),
@@ -280,6 +426,34 @@ impl MatrixReport {
         }
     }
 
+    /// Why each variant that ran did not deliver everything, and what the variants ask of a team.
+    fn reasons(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in &self.variants {
+            if let Outcome::Ran { delivers_all: false, lost, .. } = &v.outcome {
+                let why = if lost.is_empty() { "no failure was diagnosed".to_owned() } else { lost.join("; ") };
+                out.push(format!("{} lost: {why}", v.title));
+            }
+        }
+        for v in &self.variants {
+            if let Some(note) = v.note.as_ref().filter(|_| matches!(v.outcome, Outcome::Ran { .. })) {
+                out.push(format!("{}: {note}", v.title));
+            }
+        }
+        out
+    }
+
+    fn reasons_markdown(&self) -> String {
+        let mut md = String::new();
+        for r in self.reasons() {
+            let _ = writeln!(md, "- {}", crate::report::markdown::cell(&r));
+        }
+        if !md.is_empty() {
+            md.push('\n');
+        }
+        md
+    }
+
     pub fn markdown(&self) -> String {
         let mut md = format!("# Fix matrix: {} ({} backend)\n\n", self.scenario, self.backend);
         md.push_str(&crate::report::markdown::table_string(&self.table()));
@@ -290,6 +464,7 @@ impl MatrixReport {
                 "The change (also in `fix/`, applied with `kubectl apply -k fix/`):\n\n```yaml\n{fix}```\n"
             );
         }
+        md.push_str(&self.reasons_markdown());
         md.push_str("Each variant's full report is in its own directory:\n\n");
         for v in &self.variants {
             if let Outcome::Ran { dir, headline, .. } = &v.outcome {
@@ -318,6 +493,10 @@ impl MatrixReport {
             );
         }
         h.push_str("<ul>\n");
+        for r in self.reasons() {
+            let _ = writeln!(h, "<li>{}</li>", esc(&r));
+        }
+        h.push_str("</ul>\n<ul>\n");
         for v in &self.variants {
             if let Outcome::Ran { dir, headline, .. } = &v.outcome {
                 let _ = writeln!(
@@ -350,6 +529,9 @@ impl MatrixReport {
         for r in &t.rows {
             out.push_str(&line(r));
         }
+        for r in self.reasons() {
+            let _ = writeln!(out, "- {r}");
+        }
         let _ = writeln!(out, "{}", self.recommendation_words());
         if let Some(fix) = &self.fix {
             let _ = write!(out, "the change (kustomize, in fix/):\n{fix}");
@@ -368,71 +550,181 @@ impl MatrixReport {
     }
 }
 
+const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+/// The headless Service that gives each pod of the peers overlays a DNS name.
+const PEERS_SERVICE: &str = "chatter-peers";
+
+/// A JSON patch adding `var` (`{name: …, value: …}`) to every container of every pod of `plan`.
+fn env_patches(k: &mut String, plan: &Plan, var: &str) {
+    for p in &plan.pods {
+        for i in 0..p.containers.len() {
+            let _ = write!(
+                k,
+                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {var}\n",
+                n = p.name
+            );
+        }
+    }
+}
+
+/// The patches that make every pod resolvable as `<pod>.chatter-peers.<namespace>.svc`
+/// (hostname, subdomain, the label the headless Service selects); `volume` adds a ConfigMap
+/// volume (`name`, `configMap`) too.
+fn peer_name_patches(k: &mut String, plan: &Plan, volume: Option<(&str, &str)>) {
+    for p in &plan.pods {
+        let _ = write!(
+            k,
+            "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      apiVersion: v1\n      kind: Pod\n      metadata:\n        name: {n}\n        labels:\n          chatter-harness/peer: \"true\"\n      spec:\n        hostname: {n}\n        subdomain: {PEERS_SERVICE}\n",
+            n = p.name
+        );
+        if let Some((name, map)) = volume {
+            let _ = write!(
+                k,
+                "        volumes:\n          - name: {name}\n            configMap:\n              name: {map}\n"
+            );
+        }
+    }
+}
+
+fn peers_service() -> String {
+    format!(
+        "# Headless: gives each pod the DNS name <pod>.{PEERS_SERVICE}.<namespace>.svc; resolvable before Ready.\n\
+         apiVersion: v1\nkind: Service\nmetadata:\n  name: {PEERS_SERVICE}\nspec:\n  clusterIP: None\n  \
+         publishNotReadyAddresses: true\n  selector:\n    chatter-harness/peer: \"true\"\n  ports:\n    \
+         - name: spdp\n      port: 7400\n      protocol: UDP\n"
+    )
+}
+
+/// Every pod's DNS name under the peers Service.
+fn peer_names(plan: &Plan, namespace: &str) -> Vec<String> {
+    plan.pods.iter().map(|p| format!("{}.{PEERS_SERVICE}.{namespace}.svc.cluster.local", p.name)).collect()
+}
+
+/// The Cyclone DDS unicast-peers overlay's files (also the Cyclone switch's, which sets
+/// `RMW_IMPLEMENTATION` too).
+fn cyclone_peers_files(plan: &Plan, namespace: &str, switch: bool) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let xml = cyclone_peers_xml(&peer_names(plan, namespace)).replace("><", ">\n<");
+    files.insert("cyclonedds.xml".into(), format!("{xml}\n"));
+    let mut k = String::from(
+        "# Discovery without multicast: every pod resolvable as <pod>.chatter-peers.<namespace>.svc\n\
+         # (headless Service + hostname/subdomain) and listed as a Cyclone DDS unicast peer.\n",
+    );
+    if switch {
+        k.push_str(
+            "# The RMW becomes Cyclone DDS (RMW_IMPLEMENTATION): every image needs rmw_cyclonedds_cpp, and every\n\
+             # node of the team, in and out of the cluster, has to switch with it.\n",
+        );
+    }
+    k.push_str(KUSTOMIZATION);
+    let _ = write!(
+        k,
+        "namespace: {namespace}\nresources:\n  - base.yaml\n  - peers-service.yaml\nconfigMapGenerator:\n  - name: cyclonedds-peers\n    files:\n      - cyclonedds.xml\npatches:\n"
+    );
+    peer_name_patches(&mut k, plan, Some(("dds-config", "cyclonedds-peers")));
+    for p in &plan.pods {
+        for (i, _) in p.containers.iter().enumerate() {
+            let _ = write!(
+                k,
+                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: CYCLONEDDS_URI, value: file:///etc/cyclonedds/cyclonedds.xml}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: dds-config, mountPath: /etc/cyclonedds, readOnly: true}}\n",
+                n = p.name
+            );
+        }
+    }
+    if switch {
+        env_patches(&mut k, plan, "{name: RMW_IMPLEMENTATION, value: rmw_cyclonedds_cpp}");
+    }
+    files.insert("kustomization.yaml".into(), k);
+    files.insert("peers-service.yaml".into(), peers_service());
+    files
+}
+
 /// The kustomize overlay that applies a variant to the scenario's rendered objects
 /// (`base.yaml`, what `harness render` writes): `kustomization.yaml` and any files it names.
-/// `None` where no manifest change exists (a CNI is a cluster choice).
-pub fn fix_files(variant: &str, plan: &Plan, namespace: &str, rmw: Option<Rmw>) -> Option<BTreeMap<String, String>> {
+/// `None` where no manifest change exists (a CNI is a cluster choice). `image` is the ROS image
+/// a helper pod (the discovery server) runs.
+pub fn fix_files(
+    variant: &str,
+    plan: &Plan,
+    namespace: &str,
+    rmw: Option<Rmw>,
+    image: Option<&str>,
+) -> Option<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
+    let host_network = "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
+    let host_patch = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
+         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
     match variant {
         "host-network" => {
-            let mut k = String::from(
-                "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n\
-                 apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - base.yaml\n\
-                 patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
-                 \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n",
-            );
+            let mut k = String::from(host_network);
             if rmw == Some(Rmw::Fastdds) {
-                // Pods on one host look like one host to Fast DDS: no shared memory between them.
-                for p in &plan.pods {
-                    for i in 0..p.containers.len() {
-                        let _ = write!(
-                            k,
-                            "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}}\n",
-                            n = p.name
-                        );
-                    }
-                }
+                k.push_str(
+                    "# Fast DDS: pods on one node then look like one host and try shared memory, which pods do not\n\
+                     # share; see host-network-udpv4.\n",
+                );
             }
+            let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{host_patch}");
             files.insert("kustomization.yaml".into(), k);
             Some(files)
         }
-        "unicast-peers" => {
-            let service = "chatter-peers";
-            let peers: Vec<String> =
-                plan.pods.iter().map(|p| format!("{}.{service}.{namespace}.svc.cluster.local", p.name)).collect();
-            let xml = cyclone_peers_xml(&peers).replace("><", ">\n<");
-            files.insert("cyclonedds.xml".into(), format!("{xml}\n"));
+        "host-network-udpv4" => {
+            let mut k = format!(
+                "{host_network}# Pods on one node share its network namespace, so Fast DDS takes them for one host and offers\n\
+                 # shared memory, which they do not share (each pod has its own /dev/shm): UDP only.\n\
+                 {KUSTOMIZATION}resources:\n  - base.yaml\n{host_patch}"
+            );
+            env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}");
+            files.insert("kustomization.yaml".into(), k);
+            Some(files)
+        }
+        "unicast-peers" => Some(cyclone_peers_files(plan, namespace, false)),
+        "switch-to-cyclonedds" => Some(cyclone_peers_files(plan, namespace, true)),
+        "ros-static-peers" => {
             let mut k = String::from(
-                "# Discovery without multicast: every pod resolvable as <pod>.chatter-peers.<namespace>.svc\n\
-                 # (headless Service + hostname/subdomain) and listed as a Cyclone DDS unicast peer.\n\
-                 apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+                "# Discovery without multicast, on Fast DDS itself (ROS 2 Jazzy and later): every pod resolvable as\n\
+                 # <pod>.chatter-peers.<namespace>.svc (headless Service + hostname/subdomain) and listed in\n\
+                 # ROS_STATIC_PEERS. rmw_fastrtps resolves each name when a node starts and the node fails if one\n\
+                 # does not resolve yet: start the pods together (or let them restart) so every name exists.\n",
             );
             let _ = write!(
                 k,
-                "namespace: {namespace}\nresources:\n  - base.yaml\n  - peers-service.yaml\nconfigMapGenerator:\n  - name: cyclonedds-peers\n    files:\n      - cyclonedds.xml\npatches:\n"
+                "{KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - peers-service.yaml\npatches:\n"
             );
-            for p in &plan.pods {
-                let _ = write!(
-                    k,
-                    "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      apiVersion: v1\n      kind: Pod\n      metadata:\n        name: {n}\n        labels:\n          chatter-harness/peer: \"true\"\n      spec:\n        hostname: {n}\n        subdomain: {service}\n        volumes:\n          - name: dds-config\n            configMap:\n              name: cyclonedds-peers\n",
-                    n = p.name
-                );
-                for (i, _) in p.containers.iter().enumerate() {
-                    let _ = write!(
-                        k,
-                        "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: CYCLONEDDS_URI, value: file:///etc/cyclonedds/cyclonedds.xml}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: dds-config, mountPath: /etc/cyclonedds, readOnly: true}}\n",
-                        n = p.name
-                    );
-                }
-            }
+            peer_name_patches(&mut k, plan, None);
+            env_patches(
+                &mut k,
+                plan,
+                &format!("{{name: ROS_STATIC_PEERS, value: \"{}\"}}", peer_names(plan, namespace).join(";")),
+            );
             files.insert("kustomization.yaml".into(), k);
+            files.insert("peers-service.yaml".into(), peers_service());
+            Some(files)
+        }
+        "discovery-server" => {
+            let server = format!("{DISCOVERY_POD}.{namespace}.svc.cluster.local:{DISCOVERY_PORT}");
+            let mut k = format!(
+                "# Discovery through a Fast DDS discovery server instead of multicast: one pod runs it, every ROS\n\
+                 # container is its client (ROS_DISCOVERY_SERVER, by the server's DNS name).\n\
+                 # `ros2` CLI tools then need ROS_DISCOVERY_SERVER={server} and ROS_SUPER_CLIENT=TRUE\n\
+                 # (then `ros2 daemon stop`), or they see no topics.\n\
+                 {KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - discovery-server.yaml\npatches:\n"
+            );
+            env_patches(&mut k, plan, &format!("{{name: ROS_DISCOVERY_SERVER, value: \"{server}\"}}"));
+            files.insert("kustomization.yaml".into(), k);
+            let command = DISCOVERY_COMMAND.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ");
             files.insert(
-                "peers-service.yaml".into(),
+                "discovery-server.yaml".into(),
                 format!(
-                    "# Headless: gives each pod the DNS name <pod>.{service}.{namespace}.svc; resolvable before Ready.\n\
-                     apiVersion: v1\nkind: Service\nmetadata:\n  name: {service}\nspec:\n  clusterIP: None\n  \
-                     publishNotReadyAddresses: true\n  selector:\n    chatter-harness/peer: \"true\"\n  ports:\n    \
-                     - name: spdp\n      port: 7400\n      protocol: UDP\n"
+                    "# The server, from the ROS image (its `fastdds` tool), on its pod's address: Fast DDS 3.2\n\
+                     # fails to listen on 0.0.0.0. The headless Service names it for ROS_DISCOVERY_SERVER.\n\
+                     apiVersion: v1\nkind: Pod\nmetadata:\n  name: {DISCOVERY_POD}\n  labels:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n\
+                     spec:\n  containers:\n    - name: server\n      image: {image}\n      command: [{command}]\n\
+                     \x20     env:\n        - name: POD_IP\n          valueFrom:\n            fieldRef:\n              fieldPath: status.podIP\n\
+                     \x20     ports:\n        - containerPort: {DISCOVERY_PORT}\n          protocol: UDP\n\
+                     ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {DISCOVERY_POD}\nspec:\n  clusterIP: None\n\
+                     \x20 publishNotReadyAddresses: true\n  selector:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n  ports:\n\
+                     \x20   - name: discovery\n      port: {DISCOVERY_PORT}\n      protocol: UDP\n",
+                    image = image.unwrap_or("ros:jazzy-ros-core"),
                 ),
             );
             Some(files)
@@ -450,9 +742,10 @@ pub fn fix_words(variant: &str) -> Option<String> {
     })
 }
 
-/// Writes the fix overlay into `dir/fix/`: `base.yaml` (the rendered objects) and the overlay.
-pub fn write_fix(dir: &Path, base_yaml: &str, files: &BTreeMap<String, String>) -> Result<PathBuf, ResultsError> {
-    let fix = dir.join("fix");
+/// Writes a fix overlay into `fix` (`fix/` of the matrix directory for the recommended one,
+/// `fixes/<variant>/` for each variant): `base.yaml` (the rendered objects) and the overlay.
+pub fn write_fix(fix: &Path, base_yaml: &str, files: &BTreeMap<String, String>) -> Result<PathBuf, ResultsError> {
+    let fix = fix.to_owned();
     std::fs::create_dir_all(&fix).map_err(|source| ResultsError::Io { path: fix.clone(), source })?;
     write_atomic(&fix.join("base.yaml"), |w| w.write_all(base_yaml.as_bytes()))?;
     for (name, text) in files {
@@ -475,19 +768,19 @@ mod tests {
     fn variants_say_why_they_do_not_apply() {
         let (s, plan) =
             scenario(&std::fs::read_to_string(testkit::workspace_root().join("scenarios/seed.yaml")).expect("present"));
-        let v = variants(&s, &plan, "netns");
+        let v = variants(&s, &plan, "netns", None);
         let why = |id: &str| v.iter().find(|x| x.id == id).map(|x| x.scenario.clone().err()).expect("present");
         assert_eq!(why("unicast-peers").as_deref(), Some("the harness's own nodes (RustDDS) have no static-peer API"));
         assert!(why("as-is").is_none() && why("host-network").is_none() && why("multicast-cni").is_none());
         let (s, plan) = scenario(
             &std::fs::read_to_string(testkit::workspace_root().join("scenarios/stock-demo.yaml")).expect("present"),
         );
-        let v = variants(&s, &plan, "netns");
+        let v = variants(&s, &plan, "netns", None);
         let peers =
             v.iter().find(|x| x.id == "unicast-peers").expect("present").scenario.as_ref().expect("applies to Cyclone");
         let uri = &peers.pods[0].containers[0].env["CYCLONEDDS_URI"];
         assert!(uri.contains("<Peer Address=\"10.42.1.3\"/>") && uri.contains("<ParticipantIndex>auto"), "{uri}");
-        let kube = variants(&s, &plan, "kube");
+        let kube = variants(&s, &plan, "kube", None);
         assert!(kube.iter().find(|x| x.id == "multicast-cni").expect("present").scenario.is_err());
     }
 
@@ -499,13 +792,22 @@ mod tests {
             .expect("scenario")
             .replace("rmw: rmw_cyclonedds_cpp", "rmw: rmw_fastrtps_cpp");
         let (s, plan) = scenario(&text);
-        let v = variants(&s, &plan, "netns");
-        let host = v.iter().find(|x| x.id == "host-network").expect("variant").scenario.as_ref().expect("applies");
-        assert!(host.pods.iter().flat_map(|p| &p.containers).all(|c| c.env["FASTDDS_BUILTIN_TRANSPORTS"] == "UDPv4"));
-        let files = fix_files("host-network", &plan, "ns", Some(Rmw::Fastdds)).expect("an overlay");
+        let v = variants(&s, &plan, "netns", None);
+        let find = |id: &str| v.iter().find(|x| x.id == id).expect("variant").scenario.as_ref().expect("applies");
+        let udp = find("host-network-udpv4");
+        assert!(udp.pods.iter().all(|p| p.host_network));
+        assert!(udp.pods.iter().flat_map(|p| &p.containers).all(|c| c.env["FASTDDS_BUILTIN_TRANSPORTS"] == "UDPv4"));
+        // The host network alone is a variant of its own, so the table shows what UDPv4 adds.
+        let alone = find("host-network");
+        assert!(alone
+            .pods
+            .iter()
+            .flat_map(|p| &p.containers)
+            .all(|c| !c.env.contains_key("FASTDDS_BUILTIN_TRANSPORTS")));
+        let files = fix_files("host-network-udpv4", &plan, "ns", Some(Rmw::Fastdds), None).expect("an overlay");
         assert_eq!(files["kustomization.yaml"].matches("FASTDDS_BUILTIN_TRANSPORTS").count(), 4, "one per container");
-        let cyclone = fix_files("host-network", &plan, "ns", Some(Rmw::Cyclonedds)).expect("an overlay");
-        assert!(!cyclone["kustomization.yaml"].contains("FASTDDS"));
+        let alone = fix_files("host-network", &plan, "ns", Some(Rmw::Fastdds), None).expect("an overlay");
+        assert!(!alone["kustomization.yaml"].contains("value: {name: FASTDDS"));
     }
 
     #[test]
@@ -520,7 +822,9 @@ mod tests {
                 headline: String::new(),
                 pairs: vec![PairCell { pair: "a → b".into(), delivered: if all { 3 } else { 1 }, trials: 3 }],
                 delivers_all: all,
+                lost: if all { vec![] } else { vec!["multicast".into()] },
             },
+            note: None,
         };
         let mut m = MatrixReport {
             scenario: "s".into(),

@@ -113,9 +113,11 @@ pub struct PlannedContainer {
 /// latency, so that the last send of "Hello World: N" before a receipt is its sender's.
 pub const DEMO_STAGGER: Duration = Duration::from_millis(150);
 
-/// What the harness sets for containers that run the stock demo nodes: rclcpp and rclpy buffer
-/// stdout when it is not a terminal (the seed's "the dashboard log shows nothing, but `ros2
-/// topic echo` in the pod works"), and colour codes get in the way of reading it.
+/// What the harness sets for containers that run the stock demo nodes and your own programs:
+/// Python's `print` to a pipe is block-buffered (the Cyclone stand-in prints), colour codes get
+/// in the way of reading the lines, and RCUTILS_LOGGING_BUFFERED_STREAM=0 restates rcutils'
+/// default (ROS 2 loggers write to stderr unbuffered: measured on Jazzy, a SIGKILLed rclpy
+/// talker had every line out) — never the reason a log was missing.
 pub const UNBUFFERED_ENV: [(&str, &str); 3] =
     [("RCUTILS_LOGGING_BUFFERED_STREAM", "0"), ("PYTHONUNBUFFERED", "1"), ("RCUTILS_COLORIZED_OUTPUT", "0")];
 
@@ -129,7 +131,8 @@ impl PlannedContainer {
     pub fn binary(&self) -> &'static str {
         match self.role {
             ContainerRole::Talker => "talker",
-            ContainerRole::Listener => "listener",
+            // Always your own program (validation): it has no binary of ours.
+            ContainerRole::Listener | ContainerRole::Process => "listener",
         }
     }
 }
@@ -142,6 +145,9 @@ pub struct PlacedPod {
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
     pub host_network: bool,
+    /// `hostIPC`: the pod's /dev/shm is its node's, not one of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_ipc: bool,
     /// The scenario's tolerations (applied to the pod on a real cluster).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
@@ -170,6 +176,14 @@ pub struct PlacementError {
     pub pod: String,
     pub selector: String,
     pub why: String,
+}
+
+/// A selector in plain words: `kubernetes.io/arch=arm64, gpu=yes`, `(none)` when empty.
+fn selector_words(selector: &BTreeMap<String, String>) -> String {
+    if selector.is_empty() {
+        return "(none)".into();
+    }
+    selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Ok when every selector label is on the node and every repelling taint is tolerated;
@@ -259,7 +273,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
         };
         let node = picked.ok_or_else(|| PlacementError {
             pod: pod.name.clone(),
-            selector: format!("{:?}", pod.node_selector),
+            selector: selector_words(&pod.node_selector),
             why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
         })?;
         *load.entry(node.name.as_str()).or_default() += 1;
@@ -300,6 +314,8 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                             args.extend(["--payload-bytes".into(), b.to_string()]);
                         }
                     }
+                    // A process runs its own command with its own arguments (validation).
+                    ContainerRole::Process => {}
                     ContainerRole::Listener => {
                         // The harness stops listeners; this bound only ends an orphan.
                         args.extend(["--duration".into(), secs(timing.listener_bound())]);
@@ -312,7 +328,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
                     // that reach the harness line by line.
                     args = c.args.clone().unwrap_or_default();
                     env.insert("ROS_DOMAIN_ID".to_owned(), domain.to_string());
-                    if let Some(rmw) = dds.rmw {
+                    if let Some(rmw) = c.rmw.or(dds.rmw) {
                         env.insert("RMW_IMPLEMENTATION".to_owned(), rmw.as_str().to_owned());
                     }
                     if c.output == crate::spec::Output::DemoNodes {
@@ -347,6 +363,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
             node: node.name.clone(),
             node_selector: pod.node_selector.clone(),
             host_network: pod.host_network,
+            host_ipc: pod.host_ipc,
             tolerations: pod.tolerations.clone(),
             containers,
         });
@@ -389,6 +406,14 @@ mod tests {
         let s = scenario("  - name: a\n    nodeSelector: {kubernetes.io/hostname: pi}\n    containers: [{name: t, role: talker}, {name: l, role: listener}]\n");
         let plan = place(&s, &declared_nodes(&s)).expect("placeable");
         assert_eq!(plan.pods[0].node, "pi");
+    }
+
+    #[test]
+    fn host_network_and_host_ipc_are_carried_to_the_plan() {
+        let s = scenario("  - name: a\n    hostNetwork: true\n    hostIPC: true\n    containers: [{name: t, role: talker}]\n  - name: b\n    hostNetwork: true\n    containers: [{name: l, role: listener}]\n");
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        let flags: Vec<(bool, bool)> = plan.pods.iter().map(|p| (p.host_network, p.host_ipc)).collect();
+        assert_eq!(flags, [(true, true), (true, false)]);
     }
 
     #[test]

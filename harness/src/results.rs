@@ -56,6 +56,14 @@ pub struct RunMeta {
     /// out (the backend signals the talkers; see `TrialMeta::opened_ns`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub early_windows: bool,
+    /// Every pair's window opened at once, at the trial's start barrier: the warm-up after the
+    /// last node's start (or earlier, [`RunMeta::early_windows`]); absent in older runs, whose
+    /// windows opened per pair.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub start_barrier: bool,
+    /// The real ROS 2 (PyPI wheels) that ran the stock nodes on this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ros: Option<crate::ros::RosVersions>,
 }
 
 fn one() -> u32 {

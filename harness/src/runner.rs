@@ -34,6 +34,8 @@ pub struct RunOptions {
     /// Trials at once (`--parallel`), each on a sibling of the backend
     /// ([`Backend::sibling`]); 1 runs them one after another.
     pub parallel: usize,
+    /// The real ROS 2 that ran stock nodes on this machine, recorded with the run.
+    pub ros: Option<crate::ros::RosVersions>,
 }
 
 /// A finished (or interrupted) run.
@@ -130,12 +132,20 @@ struct Collector<'r> {
     acc: TrialAnalyzer<'r>,
     /// Containers whose console is read as the stock demo nodes print it.
     demo_nodes: std::collections::HashMap<(String, String), DemoNode>,
+    /// Helper processes (`role: process`), whose output is not read.
+    helpers: std::collections::HashSet<(String, String)>,
     /// Pods the cluster placed, as the backend learns it (kube-scheduler).
     placed: std::collections::BTreeMap<String, String>,
     first_message: bool,
     /// Opens the window early once every expected pair has matched (see
-    /// [`TrialAnalyzer::all_matched`]); `None` where the trial keeps its fixed warm-up.
+    /// [`TrialAnalyzer::all_matched`]), or at the start barrier; `None` where the trial keeps
+    /// the scenario's timing.
     open: Option<watch::Sender<Option<u64>>>,
+    /// When the window opened early because every pair had matched (wall clock ns).
+    early_ns: Option<u64>,
+    /// When the start barrier opens the window (the warm-up after the last node's start),
+    /// once every node has started.
+    barrier_ns: Option<u64>,
 }
 
 impl<'r> Collector<'r> {
@@ -145,7 +155,34 @@ impl<'r> Collector<'r> {
             .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
             .map(|(p, c)| ((p.name.clone(), c.name.clone()), DemoNode::new(&c.id, &p.name, c.role, c.domain)))
             .collect();
-        Collector { acc, demo_nodes, placed: Default::default(), first_message: false, open }
+        let helpers = plan
+            .containers()
+            .filter(|(_, c)| c.role == crate::spec::ContainerRole::Process)
+            .map(|(p, c)| (p.name.clone(), c.name.clone()))
+            .collect();
+        Collector {
+            acc,
+            demo_nodes,
+            helpers,
+            placed: Default::default(),
+            first_message: false,
+            open,
+            early_ns: None,
+            barrier_ns: None,
+        }
+    }
+
+    /// When the start barrier is due and has not opened the window yet.
+    fn barrier_due(&self) -> Option<u64> {
+        self.barrier_ns.filter(|_| self.open.as_ref().is_some_and(|o| o.borrow().is_none()))
+    }
+
+    /// Opens the window at the start barrier, if it is due by `now_ns`.
+    fn open_at_barrier(&mut self, trial: u32, now_ns: u64) {
+        if let (Some(at), Some(open)) = (self.barrier_due().filter(|b| *b <= now_ns), self.open.as_ref()) {
+            let _ = open.send(Some(at));
+            tracing::info!(trial, "window opened: the warm-up after the last node's start ran out");
+        }
     }
 
     /// Reads one line of trial `trial`: a record (or a demo console line read as one) goes to
@@ -154,6 +191,10 @@ impl<'r> Collector<'r> {
         if let Some(Lifecycle::Placed { node }) = line.event {
             self.placed.insert(line.pod, node);
             self.acc.relocate(&self.placed);
+            return Ok(());
+        }
+        if self.helpers.contains(&(line.pod.clone(), line.container.clone())) {
+            tracing::debug!("{}/{}: {}", line.pod, line.container, line.text);
             return Ok(());
         }
         let demo = self.demo_nodes.get_mut(&(line.pod.clone(), line.container.clone()));
@@ -184,9 +225,13 @@ impl<'r> Collector<'r> {
             // Only start and matched records bring the pairs closer to all matched.
             let discovery = matches!(record.kind, chatter::RecordKind::Start | chatter::RecordKind::Matched);
             if let Some(open) = self.open.as_ref().filter(|o| discovery && o.borrow().is_none()) {
+                if self.barrier_ns.is_none() {
+                    self.barrier_ns = self.acc.last_start_ns().map(|l| l.saturating_add(self.acc.warmup_ns()));
+                }
                 if self.acc.all_matched() {
                     let now = chatter::now_ns();
                     self.acc.open_window_at(Some(now));
+                    self.early_ns = Some(now);
                     let _ = open.send(Some(now));
                 }
             }
@@ -231,9 +276,9 @@ async fn run_trials<B: Backend>(
     // Windows open as soon as every pair has matched (else when the warm-up runs out) where the
     // backend can tell the talkers, they are all ours, and nothing is timed against the fixed
     // schedule (faults, late starts).
-    let early = slots[0].opens_windows_early()
-        && plan.containers().all(|(_, c)| !c.is_custom() && c.start_delay.is_zero())
-        && !scenario.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. } | FaultSpec::Kill { .. }));
+    // The same trials hold every window at a start barrier (see `TrialAnalyzer::with_barrier`).
+    let barrier_off = slots[0].opens_windows_early().then(|| no_barrier(scenario, plan)).flatten();
+    let early = slots[0].opens_windows_early() && barrier_off.is_none();
     // Each backend with its number; the first is the one the run was given.
     let mut slots: Vec<(usize, &mut B)> = slots.into_iter().enumerate().rev().collect();
     let run_id = run_id.to_owned();
@@ -254,6 +299,8 @@ async fn run_trials<B: Backend>(
         doctor: opts.preflight.clone(),
         parallel: u32::try_from(slots.len()).unwrap_or(u32::MAX),
         early_windows: early,
+        start_barrier: early,
+        ros: opts.ros.clone(),
     };
     if let Some(d) = &opts.preflight {
         results::write_atomic(&dir.path.join("doctor.json"), |w| {
@@ -261,7 +308,7 @@ async fn run_trials<B: Backend>(
             w.write_all(b"\n")
         })?;
     }
-    meta.notes = run_notes(&meta, backend_notes.clone());
+    meta.notes = run_notes(&meta, backend_notes.clone(), barrier_off);
     dir.write_meta(&meta)?;
     tracing::info!(run = %run_id, dir = %dir.path.display(), parallel = slots.len(), "run started");
 
@@ -318,7 +365,9 @@ async fn run_trials<B: Backend>(
             if scenario.trials.reschedule {
                 meta.placements.insert(trial, placement);
             }
-            let acc = TrialAnalyzer::new(&rosters[&trial], settings).with_clocks(clocks.clone());
+            let acc = TrialAnalyzer::new(&rosters[&trial], settings)
+                .with_clocks(clocks.clone())
+                .with_barrier(meta.start_barrier);
             let (open_tx, open) = watch::channel(None);
             collectors.insert(trial, Collector::new(&trial_plan, acc, early.then_some(open_tx)));
             let (all, halted) = (lines_tx.clone(), halted.clone());
@@ -329,8 +378,10 @@ async fn run_trials<B: Backend>(
                         let _ = all.send((trial, line));
                     }
                 };
-                let (result, ()) =
-                    tokio::join!(slot.1.run_trial(&trial_plan, TrialStart { trial, open }, tx, halted), forward);
+                let (result, ()) = tokio::join!(
+                    slot.1.run_trial(&trial_plan, TrialStart { trial, open, barrier: early }, tx, halted),
+                    forward
+                );
                 // What the backend saw of this trial, before it runs another.
                 let facts = slot.1.trial_facts(trial);
                 (trial, Ran { result, facts }, slot)
@@ -345,8 +396,24 @@ async fn run_trials<B: Backend>(
         if running.is_empty() {
             break;
         }
+        // The next start barrier due: its window opens then, for every pair of its trial.
+        let barrier = collectors.values().filter_map(Collector::barrier_due).min();
+        let barrier_sleep = async {
+            match barrier {
+                Some(at) => {
+                    tokio::time::sleep(std::time::Duration::from_nanos(at.saturating_sub(chatter::now_ns()))).await
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             Some((trial, line)) = lines_rx.recv() => route(&mut collectors, trial, line, &mut dir)?,
+            () = barrier_sleep => {
+                let now = chatter::now_ns();
+                for (trial, c) in &mut collectors {
+                    c.open_at_barrier(*trial, now);
+                }
+            }
             Some((trial, done, slot)) = running.next() => {
                 // Every line the trial forwarded is queued by now: read them before it ends.
                 while let Ok((t, line)) = lines_rx.try_recv() {
@@ -394,6 +461,10 @@ async fn run_trials<B: Backend>(
                     TrialMeta::ended(trial, chatter::now_ns(), true)
                 }
             };
+            // Opened early only when every pair had matched (not at the start barrier).
+            if early {
+                trial_meta.opened_ns = c.early_ns;
+            }
             // Where the pods actually ran, when the cluster decided, and containers that died.
             let facts = done.facts;
             if !facts.placement.is_empty() {
@@ -432,7 +503,7 @@ async fn run_trials<B: Backend>(
             if until && (settled_at.is_some() || trial == count) {
                 meta.stopped = Some(stopped_note(settled_at.as_ref(), trial, count));
             }
-            meta.notes = run_notes(&meta, backend_notes.clone());
+            meta.notes = run_notes(&meta, backend_notes.clone(), barrier_off);
             dir.write_meta(&meta)?;
             latest.notes.clone_from(&meta.notes);
             add_timelines(&mut latest, &dir.path)?;
@@ -485,9 +556,34 @@ fn run_info<'a>(meta: &'a RunMeta, roster: &'a Roster, setting: &'a crate::diagn
     }
 }
 
+/// Why a backend that starts the talkers itself cannot hold this scenario's windows at a start
+/// barrier (nor open them early): the scenario's own timing matters.
+fn no_barrier(scenario: &Scenario, plan: &crate::placement::Plan) -> Option<&'static str> {
+    if plan.containers().any(|(_, c)| c.is_custom()) {
+        Some(
+            "programs other than the harness's own nodes (stock nodes, standIn, command) keep the scenario's timing: \
+             no start barrier holds them (they know no window signal), so each pair's window opens warmupS after both \
+             its ends started and those talkers are stopped warmupS + durationS into the trial; a pair whose ends came \
+             up late expects fewer than durationS × rateHz messages",
+        )
+    } else if plan.containers().any(|(_, c)| !c.start_delay.is_zero()) {
+        Some(
+            "startDelayS keeps the scenario's timing: no start barrier; each pair's window opens warmupS after both \
+             its ends started",
+        )
+    } else if scenario.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. } | FaultSpec::Kill { .. })) {
+        Some(
+            "timed faults keep the scenario's timing: no start barrier; each pair's window opens warmupS after both \
+             its ends started, and fault times count from the trial's start",
+        )
+    } else {
+        None
+    }
+}
+
 /// The backend's notes, plus what the reader must know about the clock and the scenario's own
 /// choices.
-fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
+fn run_notes(meta: &RunMeta, mut notes: Vec<String>, barrier_off: Option<&str>) -> Vec<String> {
     notes.push(if meta.shared_clock() {
         "one clock: every node stamps records with this machine's clock, so one-way latency and discovery times \
          between nodes are real"
@@ -513,15 +609,45 @@ fn run_notes(meta: &RunMeta, mut notes: Vec<String>) -> Vec<String> {
     });
     if meta.plan.containers().any(|(_, c)| c.output == crate::spec::Output::DemoNodes) {
         notes.push(
-            "stock demo nodes: their console lines are read as records (logs kept in logs/); the harness set \
-             RCUTILS_LOGGING_BUFFERED_STREAM=0 and PYTHONUNBUFFERED=1, because buffered stdout is why a dashboard's \
-             log can show nothing while `ros2 topic echo` works; \"Hello World: N\" names no talker, so each receipt is \
-             attributed to the demo talker whose send of N came last before it (ambiguous ones count as anonymous)"
+            "stock demo nodes: their console lines, stdout and stderr as `kubectl logs` shows them (ROS 2 loggers \
+             write to stderr, unbuffered), are read as records (logs kept in logs/); \"Hello World: N\" names no \
+             talker, so each receipt is attributed to the demo talker whose send of N came last before it (ambiguous \
+             ones count as anonymous)"
                 .to_owned(),
         );
     }
+    if let Some(ros) = &meta.ros {
+        let arm64 = meta.plan.nodes.iter().any(|n| n.arch() == Some("arm64"));
+        let r2r = meta.plan.containers().any(|(_, c)| !c.is_custom() && c.transport == crate::spec::Transport::Ros);
+        let stock = meta.plan.containers().any(|(_, c)| c.output == crate::spec::Output::DemoNodes);
+        let ran = match (stock, r2r) {
+            (true, true) => "the stock nodes as rclpy demo talkers and listeners, the harness's own as r2r nodes",
+            (false, true) => "the harness's talkers and listeners as r2r nodes (scripts/build-ros.sh)",
+            _ => {
+                "the stock nodes as rclpy demo talkers and listeners (demo_nodes' topic, type, QoS and console \
+                  lines; no demo_nodes wheel exists)"
+            }
+        };
+        notes.push(format!(
+            "real ROS 2 from PyPI wheels — {} — ran {ran}{}",
+            ros.describe(),
+            if arm64 { "; on arm64 nodes too, as amd64 programs: there are no aarch64 wheels" } else { "" }
+        ));
+    }
     if let Some(why) = &meta.stopped {
         notes.push(format!("trials.until confident: {why}"));
+    }
+    if meta.start_barrier {
+        notes.push(format!(
+            "start barrier: each trial's windows opened at once for every pair, {} s (warmupS) after the last of its \
+             nodes had started (trials.csv last_started_s, warmup_ends_s), or earlier when every pair had matched, \
+             so each pair expects durationS × rateHz messages whatever order its nodes came up in; the harness's \
+             talkers publish their window from then",
+            meta.scenario.trials.warmup_s.0
+        ));
+    }
+    if let Some(why) = barrier_off {
+        notes.push(why.to_owned());
     }
     if meta.early_windows {
         let warmup = meta.scenario.trials.warmup_s.0;
@@ -641,7 +767,9 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         let row = row?;
         let trial = row.trial.unwrap_or(0);
         let (acc, first, last) = open.entry(trial).or_insert_with(|| {
-            let mut acc = TrialAnalyzer::new(roster_for(trial), settings).with_clocks(clocks.clone());
+            let mut acc = TrialAnalyzer::new(roster_for(trial), settings)
+                .with_clocks(clocks.clone())
+                .with_barrier(meta.start_barrier);
             acc.open_window_at(recorded(trial).and_then(|m| m.opened_ns));
             (acc, u64::MAX, 0)
         });
@@ -656,7 +784,10 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     // Trials that produced no record at all still count.
     let seen: Vec<u32> = analyzer.trials().iter().map(|t| t.meta.trial).collect();
     for m in meta.trials.iter().filter(|m| !seen.contains(&m.trial)) {
-        add(&mut analyzer, TrialAnalyzer::new(roster_for(m.trial), settings).finish(*m));
+        add(
+            &mut analyzer,
+            TrialAnalyzer::new(roster_for(m.trial), settings).with_barrier(meta.start_barrier).finish(*m),
+        );
     }
     let mut notes = meta.notes.clone();
     if results::truncated_tail(dir)? {

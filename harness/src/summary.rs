@@ -396,6 +396,7 @@ mod tests {
             containers: Vec::new(),
             incomplete: Vec::new(),
             warmup_ends_ns: None,
+            last_started_ns: None,
         }
     }
 

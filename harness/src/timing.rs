@@ -7,6 +7,12 @@
 //! listener stops (its `stop` record, or its last record if it died). A message is expected by
 //! a listener only if it was sent inside that window; what a late listener missed before it was
 //! up is not loss.
+//!
+//! Where the harness starts the talkers itself (local, netns) and every node is its own, it
+//! holds a trial at a start barrier instead: every pair's window opens at once, the warm-up
+//! after the *last* node's start (or as soon as every pair matched), and the talkers publish a
+//! whole window from then ([`BARRIER_BOUND`]), so each pair expects `duration × rate` however
+//! late an emulated node came up.
 
 use std::time::Duration;
 
@@ -15,6 +21,12 @@ use serde::{Deserialize, Serialize};
 /// How long the harness lets talkers overrun their own duration before stopping them
 /// (processes on this machine).
 pub const TALKER_SLACK: Duration = Duration::from_secs(10);
+
+/// The start barrier (local and netns): how much later than the trial's start its last node may
+/// come up (an emulated node under qemu takes seconds) with every talker still publishing a
+/// whole window after it. Only a trial whose barrier never opens (a node that never started)
+/// sees talkers run this much longer than the scenario says.
+pub const BARRIER_BOUND: Duration = Duration::from_secs(5);
 
 /// The same on a real cluster, where containers start and stop more slowly.
 pub const KUBE_TALKER_SLACK: Duration = Duration::from_secs(30);
@@ -53,6 +65,12 @@ impl TrialTiming {
     /// How long a talker that starts `delay` into the trial publishes.
     pub fn talker_runs_for(&self, delay: Duration) -> Duration {
         (self.warmup + self.duration).saturating_sub(delay)
+    }
+
+    /// How long our talker publishes, at most, when the start barrier holds its window: the
+    /// barrier's SIGUSR1 ends it [`TrialTiming::duration`] after the window opened.
+    pub fn barrier_talker_runs_for(&self) -> Duration {
+        self.warmup + self.duration + BARRIER_BOUND
     }
 
     /// How long a talker stays after its last message.

@@ -179,6 +179,10 @@ pub struct PodSpec {
     pub node_selector: BTreeMap<String, String>,
     #[serde(default)]
     pub host_network: bool,
+    /// Shares the node's IPC namespace, so its /dev/shm is the node's (Kubernetes `hostIPC`);
+    /// otherwise the pod has a /dev/shm of its own, shared by its containers only.
+    #[serde(default, rename = "hostIPC", skip_serializing_if = "std::ops::Not::not")]
+    pub host_ipc: bool,
     /// Taints this pod tolerates (Kubernetes semantics).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
@@ -190,6 +194,21 @@ pub struct PodSpec {
 pub enum ContainerRole {
     Talker,
     Listener,
+    /// Neither: a program the others need (e.g. a Fast DDS discovery server), run from its
+    /// `command` before the talkers and listeners of its trial and stopped with the listeners.
+    /// Its output is not read.
+    Process,
+}
+
+impl ContainerRole {
+    /// As a scenario spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerRole::Talker => "talker",
+            ContainerRole::Listener => "listener",
+            ContainerRole::Process => "process",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,6 +248,9 @@ pub struct ContainerSpec {
     /// Extra environment variables.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Overrides `dds.rmw` for this container (your own programs and the stock nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmw: Option<Rmw>,
     /// How to read what the container prints.
     #[serde(default)]
     pub output: Output,
@@ -480,22 +502,37 @@ pub enum SpecError {
     Syntax { at: Location, field: Option<String>, message: String },
     #[error("{at}: {field}: {message}")]
     Invalid { at: Location, field: String, message: String },
+    /// Every error a scenario has, in file order, one a line (two or more).
+    #[error("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many { errors: Vec<SpecError> },
 }
 
 impl SpecError {
+    /// Where the (first) error is.
     pub fn location(&self) -> Option<&Location> {
         match self {
             SpecError::Read { .. } => None,
             SpecError::Syntax { at, .. } | SpecError::Invalid { at, .. } => Some(at),
+            SpecError::Many { errors } => errors.first().and_then(SpecError::location),
         }
     }
 
-    /// The offending field's path (`pods[1].containers[0].name`), where known.
+    /// The offending field's path (`pods[1].containers[0].name`) of the (first) error, where
+    /// known.
     pub fn field(&self) -> Option<&str> {
         match self {
             SpecError::Read { .. } => None,
             SpecError::Syntax { field, .. } => field.as_deref(),
             SpecError::Invalid { field, .. } => Some(field),
+            SpecError::Many { errors } => errors.first().and_then(SpecError::field),
+        }
+    }
+
+    /// Each error on its own (one, unless this is [`SpecError::Many`]).
+    pub fn errors(&self) -> Vec<&SpecError> {
+        match self {
+            SpecError::Many { errors } => errors.iter().collect(),
+            e => vec![e],
         }
     }
 }
@@ -536,7 +573,11 @@ pub fn load(path: &Path) -> Result<Scenario, SpecError> {
 
 /// Parses and validates scenario text; `path` is only used in errors. Every error names the
 /// line and column of the offending value and its field path, from the YAML parser's positions
-/// (see [`crate::yaml`]).
+/// (see [`crate::yaml`]), and every error the scenario has is reported, in file order, as
+/// compilers do: after a parse error the offending entry is blanked out (its characters turned
+/// to spaces, so every other position stays where it was) and the text parsed again; an error
+/// that only follows from a blanked entry (the missing field it leaves) is not reported again.
+/// Validation then runs on what parsed, leaving out what depends on a blanked field.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
     let at = |pos: Option<Pos>| Location::at(path, pos);
     if text.len() as u64 > MAX_SCENARIO_BYTES {
@@ -547,31 +588,143 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
         });
     }
     let positions = Positions::of_text(text);
-    let options = serde_saphyr::options! { duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error };
-    let scenario: Scenario = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let pos = e.location().map(|l| Pos {
-            line: usize::try_from(l.line()).unwrap_or(usize::MAX),
-            col: usize::try_from(l.column()).unwrap_or(usize::MAX),
-        });
-        let message = e.without_snippet().to_string();
-        // The message ends with the position, which the location already says.
-        let message = match message.rfind(" at line ") {
-            Some(i) => message[..i].to_owned(),
-            None => message,
+    let mut patched: Vec<char> = text.chars().collect();
+    let mut errors = Vec::new();
+    let mut blanked: Vec<String> = Vec::new();
+    let mut scenario = None;
+    for _ in 0..MAX_PASSES {
+        let options = serde_saphyr::options! { duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error };
+        let e = match serde_saphyr::from_str_with_options::<Scenario>(&patched.iter().collect::<String>(), options) {
+            Ok(s) => {
+                scenario = Some(s);
+                break;
+            }
+            Err(e) => e,
         };
-        let here = pos.and_then(|p| positions.field_at(p));
-        match here.and_then(|f| missing_field(&positions, f, &message)) {
-            // Reported where the mapping that lacks it is.
-            Some((field, mapping)) => SpecError::Syntax { at: at(positions.of(&mapping)), field: Some(field), message },
-            None => SpecError::Syntax { at: at(pos), field: here.map(|f| refine_field(f, &message)), message },
+        let (error, mapping) = syntax_error(&e, &positions, path);
+        let Some(field) = error.field().map(str::to_owned) else {
+            errors.push(error);
+            break;
+        };
+        // What follows from an entry already blanked: the field it was, or what holds it.
+        if !blanked.iter().any(|b| b == &field || holds(&field, b)) {
+            errors.push(error);
         }
-    })?;
-    validate(&scenario).map_err(|v| SpecError::Invalid {
-        at: at(positions.of(&v.field)),
-        field: v.field,
-        message: v.message,
-    })?;
-    Ok(scenario)
+        // A missing field cannot be blanked: its mapping is.
+        let target = mapping.unwrap_or(field);
+        let Some((from, to)) = positions.span(&target).filter(|_| !target.is_empty() && !blanked.contains(&target))
+        else {
+            break;
+        };
+        blank(&mut patched, from, to);
+        blanked.push(target);
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if let Some(s) = &scenario {
+        // Fields of what parsed, as they are in the original (blanked items shift indices).
+        let now = if blanked.is_empty() { None } else { Some(Positions::of_text(&patched.iter().collect::<String>())) };
+        for v in violations(s) {
+            let field = now.as_ref().map_or_else(|| v.field.clone(), |now| original_field(&v.field, now, &positions));
+            let broken = |f: &str| blanked.iter().any(|b| b == f || holds(b, f) || matches_pattern(b, f));
+            if broken(&field) || v.about.iter().any(|a| broken(a)) {
+                continue;
+            }
+            errors.push(SpecError::Invalid { at: at(positions.of(&field)), field, message: v.message });
+        }
+    }
+    if errors.is_empty() {
+        return scenario.ok_or_else(|| SpecError::Syntax {
+            at: at(Some(Pos { line: 1, col: 1 })),
+            field: None,
+            message: "not a scenario".into(),
+        });
+    }
+    // In file order (a missing field is reported where its mapping starts).
+    let key = |e: &SpecError| e.location().map(|l| (l.line.unwrap_or(0), l.column.unwrap_or(0)));
+    errors.sort_by_key(key);
+    errors.dedup_by(|a, b| a.to_string() == b.to_string());
+    if errors.len() == 1 {
+        return Err(errors.remove(0));
+    }
+    Err(SpecError::Many { errors })
+}
+
+/// At most this many errors are listed, and the text parsed this many times.
+const MAX_ERRORS: usize = 50;
+const MAX_PASSES: usize = 200;
+
+/// A parse error at its field; for a missing field, also the mapping that lacks it.
+fn syntax_error(e: &serde_saphyr::Error, positions: &Positions, path: &Path) -> (SpecError, Option<String>) {
+    let at = |pos: Option<Pos>| Location::at(path, pos);
+    let pos = e.location().map(|l| Pos {
+        line: usize::try_from(l.line()).unwrap_or(usize::MAX),
+        col: usize::try_from(l.column()).unwrap_or(usize::MAX),
+    });
+    let message = e.without_snippet().to_string();
+    // The message ends with the position, which the location already says.
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    let here = pos.and_then(|p| positions.field_at(p));
+    // At a key (a flow mapping's first, say): the mapping is the one the key is in.
+    let in_mapping = pos.and_then(|p| positions.key_at(p)).filter(|k| Some(*k) == here).map(crate::yaml::parent);
+    match here.and_then(|f| missing_field(positions, in_mapping.unwrap_or(f), &message)) {
+        // Reported where the mapping that lacks it is.
+        Some((field, mapping)) => {
+            let error = SpecError::Syntax { at: at(positions.of(&mapping)), field: Some(field), message };
+            (error, Some(mapping))
+        }
+        None => (SpecError::Syntax { at: at(pos), field: here.map(|f| refine_field(f, &message)), message }, None),
+    }
+}
+
+/// Turns the characters `from..to` into spaces (newlines stay, so every position after them
+/// does too), with the comma that separated them in a flow collection.
+fn blank(text: &mut [char], from: usize, to: usize) {
+    let to = to.min(text.len());
+    for c in &mut text[from.min(to)..to] {
+        if *c != '\n' {
+            *c = ' ';
+        }
+    }
+    let next = (to..text.len()).find(|&i| !text[i].is_whitespace());
+    let prev = (0..from.min(text.len())).rev().find(|&i| !text[i].is_whitespace());
+    if let Some(i) = next.filter(|&i| text[i] == ',') {
+        text[i] = ' ';
+    } else if let Some(i) = prev.filter(|&i| text[i] == ',') {
+        text[i] = ' ';
+    }
+}
+
+/// Whether `outer` holds `inner` (`pods[0]` holds `pods[0].name`; the document holds all).
+fn holds(outer: &str, inner: &str) -> bool {
+    outer.is_empty() || inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// Whether `field` is, or holds, what `pattern` names (`pods[*].name`: every pod's name).
+fn matches_pattern(field: &str, pattern: &str) -> bool {
+    let segments = |p: &str| p.split(['.', '[']).map(str::to_owned).collect::<Vec<_>>();
+    let (f, p) = (segments(field), segments(pattern));
+    f.len() <= p.len() && f.iter().zip(&p).all(|(a, b)| a == b || (b == "*]" && a.ends_with(']')))
+}
+
+/// `field` of the blanked text, named as in the original: the longest part of it that the
+/// blanked text has is looked up at its position in the original.
+fn original_field(field: &str, now: &Positions, original: &Positions) -> String {
+    let mut cut = field.len();
+    loop {
+        let prefix = &field[..cut];
+        if let Some(o) = now.value_pos(prefix).and_then(|p| original.value_at(p)) {
+            return format!("{o}{}", &field[cut..]);
+        }
+        match prefix.rfind(['.', '[']) {
+            Some(i) => cut = i,
+            None => return field.to_owned(),
+        }
+    }
 }
 
 /// Where `field` is in the scenario file at `path` (for failures found after loading, such as a
@@ -602,10 +755,20 @@ pub struct Violation {
     /// Path of the offending field, e.g. `pods[1].containers[0].name`.
     pub field: String,
     pub message: String,
+    /// Other fields the check read (`pods[*].name`: every pod's name): a violation is not
+    /// reported when one of them could not be parsed.
+    pub about: Vec<String>,
 }
 
 fn violation(field: impl Into<String>, message: impl Into<String>) -> Violation {
-    Violation { field: field.into(), message: message.into() }
+    Violation { field: field.into(), message: message.into(), about: Vec::new() }
+}
+
+impl Violation {
+    fn about(mut self, fields: &[&str]) -> Violation {
+        self.about.extend(fields.iter().map(|f| (*f).to_owned()));
+        self
+    }
 }
 
 fn is_dns_label(s: &str) -> bool {
@@ -629,14 +792,21 @@ const MAX_DEPTH: u32 = 100_000;
 const MAX_PAYLOAD_BYTES: u32 = 16 << 20;
 const MAX_DELAY_MS: f64 = 60_000.0;
 
-/// Checks what the types cannot: names, uniqueness, references, roles, real ranges.
+/// Checks what the types cannot: names, uniqueness, references, roles, real ranges; the first
+/// violation (see [`violations`] for all).
 pub fn validate(s: &Scenario) -> Result<(), Violation> {
+    violations(s).into_iter().next().map_or(Ok(()), Err)
+}
+
+/// Every violation of what the types cannot check, in the order of the scenario's sections.
+pub fn violations(s: &Scenario) -> Vec<Violation> {
+    let mut out = Vec::new();
     let t = &s.trials;
     if t.count == 0 || t.count > MAX_TRIALS {
-        return Err(violation("trials.count", format!("must be between 1 and {MAX_TRIALS}, got {}", t.count)));
+        out.push(violation("trials.count", format!("must be between 1 and {MAX_TRIALS}, got {}", t.count)));
     }
     if t.max == 0 || t.max > MAX_TRIALS {
-        return Err(violation("trials.max", format!("must be between 1 and {MAX_TRIALS}, got {}", t.max)));
+        out.push(violation("trials.max", format!("must be between 1 and {MAX_TRIALS}, got {}", t.max)));
     }
     let at_most = |field: &str, v: f64, max: f64, unit: &str| {
         if v > max {
@@ -645,10 +815,10 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             Ok(())
         }
     };
-    at_most("trials.durationS", t.duration_s.0, MAX_DURATION_S, "s")?;
-    at_most("trials.warmupS", t.warmup_s.0, MAX_WARMUP_S, "s")?;
-    at_most("trials.drainS", t.drain_s.0, MAX_WARMUP_S, "s")?;
-    at_most("trials.rateHz", t.rate_hz.0, MAX_RATE_HZ, "Hz")?;
+    out.extend(at_most("trials.durationS", t.duration_s.0, MAX_DURATION_S, "s").err());
+    out.extend(at_most("trials.warmupS", t.warmup_s.0, MAX_WARMUP_S, "s").err());
+    out.extend(at_most("trials.drainS", t.drain_s.0, MAX_WARMUP_S, "s").err());
+    out.extend(at_most("trials.rateHz", t.rate_hz.0, MAX_RATE_HZ, "Hz").err());
     let domain = |field: String, d: u16| {
         if d > MAX_DOMAIN {
             Err(violation(
@@ -662,24 +832,23 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             Ok(())
         }
     };
-    domain("dds.domain".into(), s.dds.domain)?;
+    out.extend(domain("dds.domain".into(), s.dds.domain).err());
     if s.dds.depth == 0 || s.dds.depth > MAX_DEPTH {
-        return Err(violation(
+        out.push(violation(
             "dds.depth",
             format!("a keep-last history holds 1 to {MAX_DEPTH} samples, got {}", s.dds.depth),
         ));
     }
     if s.pods.is_empty() {
-        return Err(violation("pods", "a scenario needs at least one pod"));
+        out.push(violation("pods", "a scenario needs at least one pod"));
     }
     let mut node_names = HashSet::new();
     for (i, n) in s.nodes.iter().enumerate() {
         let field = format!("nodes[{i}].name");
         if !is_dns_label(&n.name) {
-            return Err(violation(field, format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name)));
-        }
-        if !node_names.insert(&n.name) {
-            return Err(violation(field, format!("node `{}` is declared twice", n.name)));
+            out.push(violation(field, format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name)));
+        } else if !node_names.insert(&n.name) {
+            out.push(violation(field, format!("node `{}` is declared twice", n.name)));
         }
     }
     let mut pod_names = HashSet::new();
@@ -687,97 +856,113 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
     let talkers_end = t.warmup_s.0 + t.duration_s.0;
     for (i, p) in s.pods.iter().enumerate() {
         if !is_dns_label(&p.name) {
-            return Err(violation(
+            out.push(violation(
                 format!("pods[{i}].name"),
                 format!("`{}` is not a DNS label (lowercase letters, digits, '-')", p.name),
             ));
-        }
-        if !pod_names.insert(&p.name) {
-            return Err(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name)));
+        } else if !pod_names.insert(&p.name) {
+            out.push(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name)));
         }
         if p.containers.is_empty() {
-            return Err(violation(format!("pods[{i}].containers"), "a pod needs at least one container"));
+            let all = format!("pods[{i}].containers[*]");
+            out.push(violation(format!("pods[{i}].containers"), "a pod needs at least one container").about(&[&all]));
         }
         let mut container_names = HashSet::new();
         for (j, c) in p.containers.iter().enumerate() {
             let field = format!("pods[{i}].containers[{j}]");
             let sub = |name: &str| format!("{field}.{name}");
             if !is_dns_label(&c.name) {
-                return Err(violation(sub("name"), format!("`{}` is not a DNS label", c.name)));
-            }
-            if !container_names.insert(&c.name) {
-                return Err(violation(
-                    sub("name"),
-                    format!("container `{}` appears twice in pod `{}`", c.name, p.name),
-                ));
+                out.push(violation(sub("name"), format!("`{}` is not a DNS label", c.name)));
+            } else if !container_names.insert(&c.name) {
+                out.push(violation(sub("name"), format!("container `{}` appears twice in pod `{}`", c.name, p.name)));
             }
             if let Some(d) = c.domain {
-                domain(sub("domain"), d)?;
+                out.extend(domain(sub("domain"), d).err());
             }
             if let Some(r) = c.rate_hz {
-                at_most(&sub("rateHz"), r.0, MAX_RATE_HZ, "Hz")?;
+                out.extend(at_most(&sub("rateHz"), r.0, MAX_RATE_HZ, "Hz").err());
             }
             if let Some(b) = c.payload_bytes.filter(|b| *b > MAX_PAYLOAD_BYTES) {
-                return Err(violation(sub("payloadBytes"), format!("{b} bytes is more than {MAX_PAYLOAD_BYTES}")));
+                out.push(violation(sub("payloadBytes"), format!("{b} bytes is more than {MAX_PAYLOAD_BYTES}")));
             }
             if c.args.is_some() && !c.is_custom() {
-                return Err(violation(
+                out.push(violation(
                     sub("args"),
                     "args replace a program's arguments: set `command` (or `image` on kube) too; the harness's own \
                      nodes get theirs from the scenario",
                 ));
             }
             if c.output == Output::DemoNodes && !c.is_custom() {
-                return Err(violation(
+                out.push(violation(
                     sub("output"),
                     "`output: demo-nodes` reads a stock demo node's console: set the `command` (or `image`) that runs it",
                 ));
             }
             if c.command.as_ref().is_some_and(Vec::is_empty) {
-                return Err(violation(sub("command"), "command must name a program"));
+                out.push(violation(sub("command"), "command must name a program"));
             }
             if let Some(d) = c.start_delay_s.filter(|d| d.0 >= talkers_end) {
-                return Err(violation(
+                out.push(violation(
                     sub("startDelayS"),
                     format!(
                         "starts at {} s, when the talkers have stopped (warmupS + durationS = {talkers_end} s): it would \
                          never take part; start it earlier or lengthen the trial",
                         d.0
                     ),
-                ));
+                )
+                .about(&["trials.warmupS", "trials.durationS"]));
             }
             if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
-                return Err(violation(sub("standIn"), "standIn must name a program"));
+                out.push(violation(sub("standIn"), "standIn must name a program"));
             }
             match c.role {
                 ContainerRole::Talker => talkers += 1,
-                ContainerRole::Listener => {
-                    listeners += 1;
+                ContainerRole::Listener | ContainerRole::Process => {
+                    if c.role == ContainerRole::Listener {
+                        listeners += 1;
+                    }
                     if c.rate_hz.is_some() || c.payload_bytes.is_some() {
                         let which = if c.rate_hz.is_some() { "rateHz" } else { "payloadBytes" };
-                        return Err(violation(sub(which), "rateHz and payloadBytes apply to talkers only"));
+                        out.push(violation(sub(which), "rateHz and payloadBytes apply to talkers only"));
                     }
+                }
+            }
+            if c.role == ContainerRole::Process {
+                if c.command.is_none() && c.stand_in.is_none() {
+                    out.push(violation(
+                        sub("role"),
+                        "`role: process` runs your own program: set its `command` (or `standIn`)",
+                    ));
+                }
+                if c.output == Output::DemoNodes {
+                    out.push(violation(sub("output"), "a process's output is not read: drop `output: demo-nodes`"));
                 }
             }
         }
     }
     if talkers == 0 || listeners == 0 {
-        return Err(violation(
-            "pods",
-            format!(
-                "an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} \
+        out.push(
+            violation(
+                "pods",
+                format!(
+                    "an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} \
                  listener(s))"
-            ),
-        ));
+                ),
+            )
+            .about(&["pods[*].containers[*].role"]),
+        );
     }
     let node_known = |n: &str| s.nodes.iter().any(|d| d.name == n);
     let trial_end = talkers_end + t.drain_s.0;
     for (i, f) in s.faults.iter().enumerate() {
         let sub = |name: &str| format!("faults[{i}].{name}");
-        let unknown = |field: String, n: &str| violation(field, format!("node `{n}` is not declared under nodes"));
+        let unknown = |field: String, n: &str| {
+            violation(field, format!("node `{n}` is not declared under nodes")).about(&["nodes[*].name"])
+        };
         let during = |field: String, at: f64| {
             if at >= trial_end {
-                Err(violation(field, format!("{at} s is after the trial ends ({trial_end} s): it would never happen")))
+                Err(violation(field, format!("{at} s is after the trial ends ({trial_end} s): it would never happen"))
+                    .about(&["trials.warmupS", "trials.durationS", "trials.drainS"]))
             } else {
                 Ok(())
             }
@@ -790,29 +975,29 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             }
         };
         match f {
-            FaultSpec::Loss { percent, .. } => {
-                range("percent", *percent, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100")?
-            }
+            FaultSpec::Loss { percent, .. } => out.extend(
+                range("percent", *percent, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100").err(),
+            ),
             FaultSpec::Delay { ms, jitter_ms, .. } => {
-                range("ms", *ms, |v| v > 0.0, "a positive number")?;
+                out.extend(range("ms", *ms, |v| v > 0.0, "a positive number").err());
                 if let Some(j) = jitter_ms {
-                    range("jitterMs", *j, |v| v >= 0.0, "zero or more")?;
+                    out.extend(range("jitterMs", *j, |v| v >= 0.0, "zero or more").err());
                 }
             }
             FaultSpec::Partition { from_s, to_s, .. } => {
-                range("fromS", *from_s, |v| v >= 0.0, "zero or more")?;
-                range("toS", *to_s, |v| v > 0.0, "a positive number")?;
+                out.extend(range("fromS", *from_s, |v| v >= 0.0, "zero or more").err());
+                out.extend(range("toS", *to_s, |v| v > 0.0, "a positive number").err());
             }
-            FaultSpec::Kill { at_s, .. } => range("atS", *at_s, |v| v >= 0.0, "zero or more")?,
+            FaultSpec::Kill { at_s, .. } => out.extend(range("atS", *at_s, |v| v >= 0.0, "zero or more").err()),
         }
         match f {
             FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
-                return Err(unknown(sub("node"), node))
+                out.push(unknown(sub("node"), node))
             }
             FaultSpec::Delay { ms, jitter_ms, .. } => {
-                at_most(&sub("ms"), ms.0, MAX_DELAY_MS, "ms")?;
+                out.extend(at_most(&sub("ms"), ms.0, MAX_DELAY_MS, "ms").err());
                 if let Some(j) = jitter_ms.filter(|j| j.0 > ms.0) {
-                    return Err(violation(
+                    out.push(violation(
                         sub("jitterMs"),
                         format!("jitter {} ms is more than the delay {} ms", j.0, ms.0),
                     ));
@@ -820,29 +1005,33 @@ pub fn validate(s: &Scenario) -> Result<(), Violation> {
             }
             FaultSpec::Partition { between, from_s, to_s } => {
                 if let Some(k) = between.iter().position(|n| !node_known(n)) {
-                    return Err(unknown(format!("faults[{i}].between[{k}]"), &between[k]));
+                    out.push(unknown(format!("faults[{i}].between[{k}]"), &between[k]));
                 }
                 if between[0] == between[1] {
-                    return Err(violation(sub("between"), "a partition needs two different nodes"));
+                    out.push(violation(sub("between"), "a partition needs two different nodes"));
                 }
                 if to_s.0 <= from_s.0 {
-                    return Err(violation(sub("toS"), format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0)));
+                    out.push(violation(sub("toS"), format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0)));
                 }
-                during(sub("fromS"), from_s.0)?;
+                out.extend(during(sub("fromS"), from_s.0).err());
             }
             FaultSpec::Kill { pod, container, at_s } => {
                 let Some(p) = s.pods.iter().find(|p| &p.name == pod) else {
-                    return Err(violation(sub("pod"), format!("no pod `{pod}`")));
+                    out.push(violation(sub("pod"), format!("no pod `{pod}`")).about(&["pods[*].name"]));
+                    continue;
                 };
                 if !p.containers.iter().any(|c| &c.name == container) {
-                    return Err(violation(sub("container"), format!("no container `{container}` in pod `{pod}`")));
+                    out.push(
+                        violation(sub("container"), format!("no container `{container}` in pod `{pod}`"))
+                            .about(&["pods[*].containers[*].name"]),
+                    );
                 }
-                during(sub("atS"), at_s.0)?;
+                out.extend(during(sub("atS"), at_s.0).err());
             }
             FaultSpec::Loss { .. } => {}
         }
     }
-    Ok(())
+    out
 }
 
 #[cfg(test)]
@@ -873,6 +1062,41 @@ pods:
         assert_eq!(s.trials.count, 5);
         assert_eq!(s.dds.depth, 10);
         assert_eq!(s.pods[0].containers[1].role, ContainerRole::Listener);
+    }
+
+    /// `hostIPC`, spelled as Kubernetes spells it (not `hostIpc`), off unless asked.
+    #[test]
+    fn host_ipc_is_spelled_as_in_kubernetes() {
+        let s = parse(OK, Path::new("s.yaml")).expect("valid");
+        assert!(!s.pods[0].host_ipc);
+        let s = parse(&OK.replace("    nodeSelector:", "    hostIPC: true\n    nodeSelector:"), Path::new("s.yaml"))
+            .expect("valid");
+        assert!(s.pods[0].host_ipc);
+        let e = err(&OK.replace("    nodeSelector:", "    hostIpc: true\n    nodeSelector:"));
+        assert!(e.to_string().contains("pods[0].hostIpc: unknown field `hostIpc`"), "{e}");
+        let e = err(&OK.replace("    nodeSelector:", "    hostIPC: sometimes\n    nodeSelector:"));
+        assert!(e.to_string().contains("pods[0].hostIPC"), "{e}");
+    }
+
+    /// A process (a discovery server) is neither talker nor listener: it must say what it runs,
+    /// and it does not count as the experiment's talker or listener.
+    #[test]
+    fn a_process_runs_its_own_command_and_is_no_listener() {
+        let with = |c: &str| {
+            OK.replace(
+                "      - {name: listener, role: listener}\n",
+                &format!("      - {{name: listener, role: listener}}\n      - {c}\n"),
+            )
+        };
+        let s = parse(&with("{name: server, role: process, command: [fastdds, discovery]}"), Path::new("s.yaml"))
+            .expect("valid");
+        assert_eq!(s.pods[0].containers[2].role, ContainerRole::Process);
+        let e = err(&with("{name: server, role: process}"));
+        assert!(e.to_string().contains("pods[0].containers[2].role: `role: process` runs your own program"), "{e}");
+        let e = err(&with("{name: server, role: process, command: [x], output: demo-nodes}"));
+        assert!(e.to_string().contains("containers[2].output"), "{e}");
+        let e = err(&OK.replace("role: listener}", "role: process, command: [x]}"));
+        assert!(e.to_string().contains("found 1 talker(s), 0 listener(s)"), "{e}");
     }
 
     #[test]
@@ -940,6 +1164,80 @@ pods:
         assert!(e.to_string().contains("toS (2) must be after fromS (3)"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: flood, node: pi}}\n"));
         assert!(e.to_string().contains("unknown variant `flood`"), "{e}");
+    }
+
+    fn all(text: &str) -> Vec<String> {
+        err(text).errors().iter().map(ToString::to_string).collect()
+    }
+
+    /// Two mistakes, two errors, in file order: a wrong type and an unknown field (parse
+    /// errors), a bad value and a missing reference (validation), and one of each.
+    #[test]
+    fn every_error_is_reported_in_file_order() {
+        let two = OK
+            .replace("  - name: pi\n", "  - name: pi\n    colour: red\n")
+            .replace("role: listener}", "role: listener, domain: seven}");
+        assert_eq!(
+            all(&two),
+            [
+                "s.yaml:5:5: nodes[1].colour: unknown field `colour`, expected one of name, labels, taints",
+                "s.yaml:12:50: pods[0].containers[1].domain: invalid u16",
+            ],
+            "{}",
+            err(&two)
+        );
+        let semantic = format!("{OK}trials: {{count: 0}}\nfaults: [{{kind: loss, node: moon, percent: 5}}]\n");
+        let got = all(&semantic);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].starts_with("s.yaml:12:17: trials.count: must be between 1"), "{got:#?}");
+        assert!(got[1].starts_with("s.yaml:13:29: faults[0].node: node `moon`"), "{got:#?}");
+        let mixed = format!(
+            "{}faults: [{{kind: kill, pod: a, container: ghost, atS: 1}}]\n",
+            OK.replace("    nodeSelector:", "    nodeSelectr:")
+        );
+        let got = all(&mixed);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].starts_with("s.yaml:8:5: pods[0].nodeSelectr: unknown field"), "{got:#?}");
+        assert!(got[1].contains("faults[0].container: no container `ghost` in pod `a`"), "{got:#?}");
+        // One error is itself, not a list of one.
+        assert!(matches!(err(&OK.replace("name: pi", "name: Pi_4")), SpecError::Invalid { .. }));
+    }
+
+    /// What only follows from a reported mistake is not reported again: an unknown role leaves
+    /// no "missing field `role`" and no "needs a talker"; an unparsable pod name no "no pod".
+    #[test]
+    fn consequences_of_a_mistake_are_not_reported() {
+        let got =
+            all(&format!("{OK}  - name: b\n    containers: [{{name: l, role: shouter}}, {{name: m, role: x}}]\n"));
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got.iter().all(|e| e.contains("unknown variant")), "{got:#?}");
+        assert!(got[0].contains("s.yaml:13:34: pods[1].containers[0].role"), "{got:#?}");
+        assert!(got[1].contains("s.yaml:13:60: pods[1].containers[1].role"), "{got:#?}");
+        let text = OK.replace("{name: talker, role: talker}", "{name: talker, role: talker, rateHz: fast}");
+        let text = format!("{text}faults: [{{kind: kill, pod: a, container: talker, atS: 1}}, {{kind: kill, pod: b, container: x, atS: 1}}]\n");
+        let got = all(&text);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].contains("pods[0].containers[0].rateHz"), "{got:#?}");
+        assert!(got[1].contains("faults[1].pod: no pod `b`"), "{got:#?}");
+        // A blanked item shifts the ones after it: errors still name the original index.
+        let text = format!(
+            "{OK}  - {{containers: [{{name: l, role: listener}}]}}\n  - name: c\n    containers: [{{name: UP, role: listener}}]\n"
+        );
+        let got = all(&text);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].starts_with("s.yaml:12:5: pods[1].name: missing field `name`"), "{got:#?}");
+        assert!(got[1].starts_with("s.yaml:14:25: pods[2].containers[0].name: `UP`"), "{got:#?}");
+    }
+
+    #[test]
+    fn spans_cover_an_entry_from_key_or_dash_to_the_end_of_its_value() {
+        let p = Positions::of_text(OK);
+        let chars: Vec<char> = OK.chars().collect();
+        let text = |f: &str| p.span(f).map(|(a, b)| chars[a..b].iter().collect::<String>());
+        assert_eq!(text("name").as_deref(), Some("name: t"));
+        assert_eq!(text("nodes[1]").as_deref(), Some("- name: pi\n    labels: {kubernetes.io/arch: arm64}"));
+        assert_eq!(text("pods[0].containers[0]").as_deref(), Some("- {name: talker, role: talker}"));
+        assert_eq!(text("pods[0].containers[0].role").as_deref(), Some("role: talker"));
     }
 
     #[test]

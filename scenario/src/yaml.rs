@@ -20,11 +20,14 @@ pub struct Positions {
     keys: Vec<(String, Pos)>,
     /// Fields whose value is a mapping or a sequence.
     collections: Vec<String>,
+    /// What each field's text covers, in characters from the start: from its key (a mapping
+    /// entry), its `-` (a block sequence item) or its value, to the end of its value.
+    spans: Vec<(String, usize, usize)>,
 }
 
 enum Frame {
-    Map { path: String, key: Option<String> },
-    Seq { path: String, next: usize },
+    Map { path: String, key: Option<(String, usize)>, span: usize },
+    Seq { path: String, next: usize, span: usize },
 }
 
 impl Positions {
@@ -34,49 +37,93 @@ impl Positions {
         let mut out = Positions::default();
         let mut stack: Vec<Frame> = Vec::new();
         let mut parser = Parser::new_from_str(text);
+        let chars: Vec<char> = text.chars().collect();
+        // End of the last scalar or flow bracket: where a block collection ends.
+        let mut last_end = 0;
         while let Some(Ok((event, span))) = parser.next_event() {
             let pos = Pos { line: span.start.line(), col: span.start.col() + 1 };
+            let (start, end) = (span.start.index(), span.end.index());
             let node = match event {
                 Event::Scalar(value, ..) => {
+                    last_end = end;
                     // A scalar where a mapping expects a key is the key.
-                    if let Some(Frame::Map { path, key: key @ None }) = stack.last_mut() {
+                    if let Some(Frame::Map { path, key: key @ None, .. }) = stack.last_mut() {
                         let k = join_key(path, &value);
                         out.keys.push((k, pos));
-                        *key = Some(value.into_owned());
+                        *key = Some((value.into_owned(), start));
                         continue;
                     }
                     None
                 }
                 Event::SequenceStart(..) => Some(false),
                 Event::MappingStart(..) => Some(true),
-                Event::Alias(..) | Event::UnresolvedAlias(..) => None,
+                Event::Alias(..) | Event::UnresolvedAlias(..) => {
+                    last_end = end;
+                    None
+                }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    stack.pop();
+                    if matches!(chars.get(start), Some(']' | '}')) {
+                        last_end = end;
+                    }
+                    if let Some(Frame::Map { span, .. } | Frame::Seq { span, .. }) = stack.pop() {
+                        out.spans[span].2 = last_end;
+                    }
                     continue;
                 }
                 Event::DocumentEnd => break,
                 _ => continue,
             };
-            // A value: its path from where it sits.
-            let path = match stack.last_mut() {
-                Some(Frame::Map { path, key }) => join_key(path, &key.take().unwrap_or_default()),
-                Some(Frame::Seq { path, next }) => {
-                    *next += 1;
-                    format!("{path}[{}]", *next - 1)
+            // A value: its path from where it sits, and where its text starts.
+            let (path, from) = match stack.last_mut() {
+                Some(Frame::Map { path, key, .. }) => {
+                    let (k, at) = key.take().unwrap_or_default();
+                    (join_key(path, &k), at)
                 }
-                None => String::new(),
+                Some(Frame::Seq { path, next, .. }) => {
+                    *next += 1;
+                    // A block item starts at its `-`.
+                    let mut at = start;
+                    while at > 0 && chars[at - 1].is_whitespace() {
+                        at -= 1;
+                    }
+                    let at = if at > 0 && chars[at - 1] == '-' { at - 1 } else { start };
+                    (format!("{path}[{}]", *next - 1), at)
+                }
+                None => (String::new(), start),
             };
             out.values.push((path.clone(), pos));
+            out.spans.push((path.clone(), from, if node.is_some() { start } else { end }));
+            let span = out.spans.len() - 1;
             if node.is_some() {
                 out.collections.push(path.clone());
             }
             match node {
-                Some(true) => stack.push(Frame::Map { path, key: None }),
-                Some(false) => stack.push(Frame::Seq { path, next: 0 }),
+                Some(true) => stack.push(Frame::Map { path, key: None, span }),
+                Some(false) => stack.push(Frame::Seq { path, next: 0, span }),
                 None => {}
             }
         }
         out
+    }
+
+    /// The characters `field` covers (see [`Positions::spans`]), the first time it appears.
+    pub fn span(&self, field: &str) -> Option<(usize, usize)> {
+        self.spans.iter().find(|(k, ..)| k == field).map(|(_, a, b)| (*a, *b))
+    }
+
+    /// Where `field`'s own value starts, if the document has it.
+    pub fn value_pos(&self, field: &str) -> Option<Pos> {
+        self.values.iter().find(|(k, _)| k == field).map(|(_, p)| *p)
+    }
+
+    /// The field whose key starts exactly at `pos`.
+    pub fn key_at(&self, pos: Pos) -> Option<&str> {
+        self.keys.iter().find(|(_, p)| *p == pos).map(|(k, _)| k.as_str())
+    }
+
+    /// The field whose value starts exactly at `pos`.
+    pub fn value_at(&self, pos: Pos) -> Option<&str> {
+        self.values.iter().find(|(_, p)| *p == pos).map(|(k, _)| k.as_str())
     }
 
     /// Where `field`'s value starts (for a mapping or sequence under a key: where its key
@@ -121,7 +168,7 @@ impl Positions {
 
 /// The field that holds `field` (`pods[0]` for `pods[0].name`, `pods` for `pods[0]`; the
 /// document, `""`, for a top-level field).
-fn parent(field: &str) -> &str {
+pub fn parent(field: &str) -> &str {
     field.rfind(['.', '[']).map_or("", |i| &field[..i])
 }
 

@@ -99,6 +99,8 @@ pub fn report() -> RunReport {
         faults: Vec::new(),
         start_delays: Default::default(),
         doctor: None,
+        shm: Default::default(),
+        stock: Default::default(),
     };
     let info = RunInfo {
         run_id: "20261123T000000Z-fixture",

@@ -66,6 +66,8 @@ impl Roster {
             match c.role {
                 crate::spec::ContainerRole::Talker => r.talkers.push(m),
                 crate::spec::ContainerRole::Listener => r.listeners.push(m),
+                // A helper program (a discovery server) is in no pair.
+                crate::spec::ContainerRole::Process => {}
             }
         }
         r

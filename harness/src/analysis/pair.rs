@@ -52,6 +52,10 @@ pub struct PairAcc {
     pub longest_gap: u64,
     /// Runs of skipped sequence numbers (each run of consecutive losses counts once).
     pub loss_runs: u64,
+    /// Sequence numbers skipped between arrivals and not filled by a later (reordered) one:
+    /// messages missing between the first and the last received, as opposed to before the
+    /// first or after the last.
+    pub in_gaps: u64,
     /// Arrivals stamped before they were sent: the two clocks disagree (not recorded as
     /// latency).
     pub negative_latency: u64,
@@ -79,6 +83,7 @@ impl Default for PairAcc {
             first_seq: None,
             longest_gap: 0,
             loss_runs: 0,
+            in_gaps: 0,
             negative_latency: 0,
             first_any_ns: None,
             first_recv_ns: None,
@@ -112,6 +117,7 @@ impl PairAcc {
                     self.loss_runs += 1;
                 }
                 self.longest_gap = self.longest_gap.max(seq - high - 1);
+                self.in_gaps += seq - high - 1;
                 self.shift(seq - high);
                 self.seen[0] |= 1;
                 self.highest = Some(seq);
@@ -126,6 +132,7 @@ impl PairAcc {
                     }
                     self.seen[w] |= 1 << b;
                 }
+                self.in_gaps = self.in_gaps.saturating_sub(1);
                 self.reordered += 1;
             }
         }

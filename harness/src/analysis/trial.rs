@@ -4,6 +4,12 @@
 //! per pair: a talker's `start` record names its writer GUID, a listener's `matched` records
 //! list the writers it is matched with, so "did this listener ever match *that* talker" has an
 //! answer (and the same the other way round).
+//!
+//! Held at a start barrier ([`TrialAnalyzer::with_barrier`], local and netns), every pair's
+//! window opens at once: the warm-up after the *last* node of the trial started (or when the
+//! harness opened it early, every pair matched). Until every node has started, a receipt that
+//! may fall inside that window waits; if some node never starts, each pair falls back to its
+//! own window.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -134,6 +140,10 @@ pub struct PairReport {
     pub expected: u64,
     pub received: u64,
     pub lost: u64,
+    /// Of `lost`, those missing between the first and the last message received (the rest
+    /// were before the first or after the last: a late start or discovery, an early end).
+    #[serde(default)]
+    pub lost_in_gaps: u64,
     pub duplicates: u64,
     pub reordered: u64,
     /// Messages sent before the window (warm-up, or before the listener was up) that arrived.
@@ -233,6 +243,10 @@ pub struct TrialReport {
     /// pair had matched before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup_ends_ns: Option<u64>,
+    /// When the last node of the trial printed its start record (wall clock ns): where the
+    /// start barrier's warm-up began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_started_ns: Option<u64>,
 }
 
 impl TrialReport {
@@ -324,6 +338,13 @@ pub struct TrialAnalyzer<'r> {
     clocks: Option<ClockCorrection>,
     /// The harness opened every window early, here (every expected pair had matched).
     opened_ns: Option<u64>,
+    /// Every pair's window opens at the start barrier (see the module's header).
+    barrier: bool,
+    /// Nodes of the roster that printed their start record, and the latest such start.
+    started: usize,
+    last_start_ns: Option<u64>,
+    /// Receipts that may be inside the barrier's window, held until every node has started.
+    held: Vec<Pending>,
 }
 
 /// A demo receipt is attributed to the demo talker whose send of the same number came last
@@ -363,7 +384,41 @@ impl<'r> TrialAnalyzer<'r> {
             stray: 0,
             clocks: None,
             opened_ns: None,
+            barrier: false,
+            started: 0,
+            last_start_ns: None,
+            held: Vec::new(),
         }
+    }
+
+    /// Holds every pair's window at the trial's start barrier (see the module's header): the
+    /// harness opened them all at once, the warm-up after the last node's start.
+    #[must_use]
+    pub fn with_barrier(mut self, barrier: bool) -> Self {
+        self.barrier = barrier;
+        self
+    }
+
+    /// The warm-up after both ends (or, at a barrier, every node) are up.
+    pub fn warmup_ns(&self) -> u64 {
+        self.settings.warmup_ns
+    }
+
+    /// When the last node of the roster started (wall clock ns), once every one has.
+    pub fn last_start_ns(&self) -> Option<u64> {
+        self.last_start_ns.filter(|_| self.all_started())
+    }
+
+    /// Where the start barrier opened every window: the warm-up after the last node's start,
+    /// or earlier where the harness opened it early; `None` without a barrier or until every
+    /// node has started.
+    pub fn barrier_ns(&self) -> Option<u64> {
+        if !self.barrier {
+            return None;
+        }
+        let last = self.last_start_ns()?;
+        let by_warmup = last.saturating_add(self.settings.warmup_ns);
+        Some(self.opened_ns.filter(|o| *o >= last).map_or(by_warmup, |o| o.min(by_warmup)))
     }
 
     /// The harness opened the measurement window at `t_ns` (wall clock), before the warm-up
@@ -374,8 +429,22 @@ impl<'r> TrialAnalyzer<'r> {
 
     /// Whether every node of the roster has printed its start record.
     pub fn all_started(&self) -> bool {
-        self.talkers.values().all(|t| t.facts.node.start_ns.is_some())
-            && self.listeners.values().all(|l| l.facts.node.start_ns.is_some())
+        self.started == self.talkers.len() + self.listeners.len()
+    }
+
+    /// Counts a node's first start record; once the last node has started, the receipts held
+    /// for the barrier are judged.
+    fn note_started(&mut self, was_started: bool, t_ns: u64) {
+        if was_started {
+            return;
+        }
+        self.started += 1;
+        self.last_start_ns = Some(self.last_start_ns.map_or(t_ns, |l| l.max(t_ns)));
+        if self.all_started() {
+            for p in std::mem::take(&mut self.held) {
+                self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
+            }
+        }
     }
 
     /// Whether every node of the roster is up and every pair has matched both ways — the
@@ -400,6 +469,9 @@ impl<'r> TrialAnalyzer<'r> {
     /// When the window of a pair whose ends were both up at `both_up` opens: the warm-up after
     /// that, or earlier where the harness opened it early after both were up.
     fn opening(&self, both_up: u64) -> u64 {
+        if let Some(barrier) = self.barrier_ns() {
+            return barrier;
+        }
         let by_warmup = both_up.saturating_add(self.settings.warmup_ns);
         match self.opened_ns {
             Some(opened) if opened >= both_up => opened.min(by_warmup),
@@ -464,10 +536,12 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
+        let was_started = t.facts.node.start_ns.is_some();
         t.facts.node.note(r);
         match r.kind {
             RecordKind::Start => {
                 let id = r.node.clone().into_owned();
+                self.note_started(was_started, r.t_ns);
                 self.release_pending(&id);
             }
             RecordKind::Matched => note_matched(&mut t.matched, r),
@@ -487,7 +561,12 @@ impl<'r> TrialAnalyzer<'r> {
             self.stray += 1;
             return;
         };
+        let was_started = l.facts.node.start_ns.is_some();
         l.facts.node.note(r);
+        if r.kind == RecordKind::Start {
+            self.note_started(was_started, r.t_ns);
+            return;
+        }
         match r.kind {
             RecordKind::Recv => {
                 l.facts.received += 1;
@@ -531,7 +610,23 @@ impl<'r> TrialAnalyzer<'r> {
     }
 
     fn arrive(&mut self, listener: &str, talker: &str, seq: u64, recv_ns: u64, sent_ns: Option<u64>) {
-        let opens = self.window_opens(listener, talker);
+        // At a barrier not known yet (a node still to start), a message sent a warm-up after
+        // the latest start so far may be inside the window: it waits for the last start.
+        // Before that, it is before the window whatever the last start will be.
+        let mut opens = None;
+        if self.barrier && !self.all_started() {
+            let earliest = self.last_start_ns.map(|l| l.saturating_add(self.settings.warmup_ns));
+            match (sent_ns, earliest) {
+                (Some(s), Some(e)) if s < e => opens = earliest,
+                (Some(_), _) if self.held.len() < PENDING_LIMIT => {
+                    let (listener, talker) = (listener.to_owned(), talker.to_owned());
+                    self.held.push(Pending { listener, talker, seq, recv_ns, sent_ns });
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let opens = opens.or_else(|| self.window_opens(listener, talker));
         let by_talker = match self.pairs.get_mut(listener) {
             Some(m) => m,
             None => self.pairs.entry(listener.to_owned()).or_default(),
@@ -608,6 +703,11 @@ impl<'r> TrialAnalyzer<'r> {
     /// Closes the trial: its report, and each pair's latency histogram for run-level merging.
     pub fn finish(mut self, meta: TrialMeta) -> (TrialReport, PairLatencies) {
         self.attribute_demo();
+        // Some node never started: the barrier never opened, each pair has its own window.
+        self.barrier &= self.all_started();
+        for p in std::mem::take(&mut self.held) {
+            self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
+        }
         // Receipts whose talker never printed a start record: judged by the listener alone.
         for p in std::mem::take(&mut self.pending) {
             self.arrive(&p.listener, &p.talker, p.seq, p.recv_ns, p.sent_ns);
@@ -707,6 +807,7 @@ impl<'r> TrialAnalyzer<'r> {
                     expected,
                     received: acc.received,
                     lost: expected.saturating_sub(acc.received),
+                    lost_in_gaps: acc.in_gaps.min(expected.saturating_sub(acc.received)),
                     duplicates: acc.duplicates,
                     reordered: acc.reordered,
                     before_window: acc.before_window,
@@ -754,6 +855,7 @@ impl<'r> TrialAnalyzer<'r> {
             containers: Vec::new(),
             incomplete: Vec::new(),
             warmup_ends_ns: last_start.map(|s| s.saturating_add(self.settings.warmup_ns)),
+            last_started_ns: last_start,
         };
         (report, hists)
     }
@@ -1075,5 +1177,107 @@ mod unmeasured_tests {
         let on_time = trial(200 * MS);
         assert_eq!((on_time.pairs[0].expected, on_time.pairs[0].received), (4, 0));
         assert!(on_time.unmeasured().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod barrier_tests {
+    use super::*;
+    use crate::analysis::Member;
+    use chatter::{payload, Record};
+
+    const S: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    fn roster() -> Roster {
+        let member = |id: &str, node: &str| Member { id: id.into(), pod: id.into(), node: node.into(), demo: false };
+        Roster {
+            talkers: vec![member("m.talker", "master"), member("p.talker", "pi")],
+            listeners: vec![member("m.listener", "master"), member("p.listener", "pi")],
+        }
+    }
+
+    /// The seed's timing: the master's nodes start at 0, the Pi's at 1 s (emulated), warm-up
+    /// 1 s; every talker sends at 10 Hz from 50 ms after its start until 5 s (a whole 3 s
+    /// window after the barrier at 2 s), everything is heard 1 ms later, listeners stop at
+    /// 5.5 s. The Pi's start records reach the harness only after the receipts of the first
+    /// 2.5 s (another pipe), unless `pi_starts` is false (the Pi's nodes never start).
+    fn run(barrier: bool, pi_starts: bool) -> TrialReport {
+        let roster = roster();
+        let mut acc =
+            TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S, shared_clock: true }).with_barrier(barrier);
+        let starts = [("m.talker", Role::Talker, 0), ("m.listener", Role::Listener, 0)];
+        for (id, role, at) in starts {
+            acc.push(&testkit::start_record(at, id, role, "h", None).view());
+        }
+        let talkers: &[(&str, u64)] = if pi_starts { &[("m.talker", 0), ("p.talker", S)] } else { &[("m.talker", 0)] };
+        let listeners: &[&str] = if pi_starts { &["m.listener", "p.listener"] } else { &["m.listener"] };
+        let mut events: Vec<(u64, Record)> = Vec::new();
+        for (t, up) in talkers {
+            let mut seq = 0;
+            let mut sent = up + 50 * MS;
+            while sent < 5 * S {
+                seq += 1;
+                events.push((sent, Record::sent(sent, t, seq)));
+                for l in listeners {
+                    events.push((sent + MS, Record::recv(sent + MS, l, &payload::encode(seq, t, sent, 0))));
+                }
+                sent += 100 * MS;
+            }
+        }
+        events.sort_by_key(|(at, _)| *at);
+        let late = 2 * S + S / 2;
+        for (at, r) in events.iter().filter(|(at, _)| *at < late) {
+            let _ = at;
+            acc.push(&r.view());
+        }
+        if pi_starts {
+            acc.push(&testkit::start_record(S, "p.talker", Role::Talker, "h", None).view());
+            acc.push(&testkit::start_record(S, "p.listener", Role::Listener, "h", None).view());
+        }
+        for (_, r) in events.iter().filter(|(at, _)| *at >= late) {
+            acc.push(&r.view());
+        }
+        let totals = chatter::record::ListenerTotals { received: 0, foreign: 0, talkers: 2 };
+        for l in listeners {
+            acc.push(&Record::listener_stop(5 * S + S / 2, l, &totals, "SIGTERM").view());
+        }
+        let meta = TrialMeta { trial: 1, start_ns: 0, end_ns: 6 * S, interrupted: false, opened_ns: None };
+        acc.finish(meta).0
+    }
+
+    fn pair<'a>(r: &'a TrialReport, t: &str, l: &str) -> &'a PairReport {
+        r.pairs.iter().find(|p| p.talker == t && p.listener == l).expect("pair")
+    }
+
+    #[test]
+    fn every_pair_gets_the_whole_window_after_the_last_start() {
+        let r = run(true, true);
+        for p in &r.pairs {
+            assert_eq!(p.window_from_s, Some(2.0), "{}", p.name());
+            assert_eq!((p.expected, p.received, p.lost), (30, 30, 0), "{}", p.name());
+        }
+        // The master's own pair heard 20 messages before the window, 10 of them judged only once
+        // the Pi's late start records came in.
+        assert_eq!(pair(&r, "m.talker", "m.listener").before_window, 20);
+        assert_eq!(r.last_started_ns, Some(S));
+        assert_eq!(r.warmup_ends_ns, Some(2 * S));
+    }
+
+    #[test]
+    fn without_the_barrier_each_pair_opens_after_its_own_ends() {
+        let r = run(false, true);
+        let own = pair(&r, "m.talker", "m.listener");
+        assert_eq!((own.window_from_s, own.expected), (Some(1.0), 40));
+        assert_eq!(pair(&r, "p.talker", "m.listener").expected, 30);
+    }
+
+    /// A node that never starts holds no window back: each pair falls back to its own.
+    #[test]
+    fn a_node_that_never_starts_leaves_each_pair_its_own_window() {
+        let r = run(true, false);
+        let own = pair(&r, "m.talker", "m.listener");
+        assert_eq!((own.window_from_s, own.expected, own.received), (Some(1.0), 40, 40));
+        assert_eq!(r.last_started_ns, Some(0), "of the nodes that started");
     }
 }

@@ -1,6 +1,9 @@
 //! One trial's process choreography, shared by the process-based backends: start every
 //! container (honouring start delays), fire timed events (kills, partitions), wait until the
 //! talkers stop by themselves, give messages in flight the drain period, stop the listeners.
+//! Processes that end by themselves when they should not (an error exit, a signal, a listener
+//! or your own talker exiting early) come back as [`ContainerExit`]s, with their last stderr
+//! lines.
 
 use std::time::Duration;
 
@@ -8,12 +11,20 @@ use tokio::process::Command;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::process::NodeProcess;
-use super::{BackendError, Line, TrialStart};
+use super::process::{Ended, NodeProcess};
+use super::{BackendError, ContainerExit, Line, TrialStart};
 use crate::analysis::TrialMeta;
-use crate::placement::{PlacedPod, Plan, PlannedContainer};
+use crate::placement::{PlacedPod, Plan, PlannedContainer, ARCH_LABEL};
 use crate::spec::ContainerRole;
 use crate::timing::TALKER_SLACK;
+
+/// One trial as [`drive`] ran it.
+#[derive(Debug)]
+pub struct Driven {
+    pub meta: TrialMeta,
+    /// Containers that ended by themselves when they should not have.
+    pub exits: Vec<ContainerExit>,
+}
 
 /// Something that happens at a time during the trial.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +68,7 @@ pub async fn drive<F>(
     mut command: impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
     events: Vec<(Duration, Event)>,
     mut on_event: impl FnMut(String) -> F,
-) -> Result<TrialMeta, BackendError>
+) -> Result<Driven, BackendError>
 where
     F: std::future::Future<Output = Result<(), BackendError>>,
 {
@@ -72,7 +83,9 @@ where
             .map(|(p, c)| (plan.timing.talker_runs_for(Duration::ZERO) + c.stagger, Step::Stop(p, c))),
     );
     steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
-    steps.sort_by_key(|(at, _)| *at);
+    // Helper processes (a discovery server) start before the nodes that need them.
+    let helper = |s: &Step<'_>| matches!(s, Step::Start(_, c) if c.role == ContainerRole::Process);
+    steps.sort_by_key(|(at, s)| (*at, !helper(s)));
 
     let mut procs: Vec<NodeProcess> = Vec::new();
     // Our talkers, which open their window on SIGUSR1 (`--window`); your own programs do not.
@@ -84,7 +97,9 @@ where
     let mut watching_open = true;
     let mut opened_ns = None;
     let mut interrupted = false;
-    let talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
+    let mut talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
+    // When the trial was interrupted: ends after that are the harness's (or the terminal's).
+    let mut interrupted_ns = None;
     let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
     let mut pending = steps.into_iter().peekable();
     // Whether every talker ended by itself, after its linger.
@@ -100,11 +115,19 @@ where
                             if c.role == ContainerRole::Talker {
                                 talkers_to_start -= 1;
                             }
-                            let mut cmd = command(pod, c)?;
-                            if c.role == ContainerRole::Talker && !c.is_custom() {
+                            let ours = c.role == ContainerRole::Talker && !c.is_custom();
+                            let mut cmd = if ours && start.barrier {
+                                // Held at the start barrier: long enough to publish a whole
+                                // window after the last node's start (SIGUSR1 ends it sooner).
+                                command(pod, &held_at_barrier(plan, c))?
+                            } else {
+                                command(pod, c)?
+                            };
+                            if ours {
                                 cmd.arg("--window").arg(plan.timing.duration.as_secs_f64().to_string());
                             }
-                            procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, lines)?);
+                            let stderr_is_output = c.output == crate::spec::Output::DemoNodes;
+                            procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, stderr_is_output, lines)?);
                         }
                         Step::Stop(pod, c) => {
                             if let Some(p) = procs.iter_mut().find(|p| p.pod == pod.name && p.container == c.name) {
@@ -134,17 +157,23 @@ where
                     (Err(_), _) => watching_open = false,
                     (Ok(()), None) => {}
                     (Ok(()), Some(t_ns)) => {
-                        // Every expected pair has matched: the window opens now, for everyone.
+                        // Every expected pair has matched, or the start barrier's warm-up ran
+                        // out: the window opens now, for everyone.
                         opened_ns = Some(t_ns);
                         for p in procs.iter_mut().filter(|p| ours(&p.pod, &p.container)) {
                             p.signal(nix::sys::signal::Signal::SIGUSR1);
                         }
-                        tracing::info!(trial = start.trial, "window opened early: every expected pair matched");
+                        // Talkers publish a window from now: give them that, whenever it is.
+                        let window_ends = plan.timing.duration + TALKER_SLACK;
+                        let late = Duration::from_nanos(t_ns.saturating_sub(origin_ns)) + window_ends;
+                        talk_until = talk_until.max(t0 + late);
+                        tracing::info!(trial = start.trial, "window opened");
                     }
                 }
             }
             _ = stopped(&mut stop) => {
                 interrupted = true;
+                interrupted_ns = Some(chatter::now_ns());
                 break;
             }
         }
@@ -156,17 +185,50 @@ where
         }
     }
     let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);
+    let mut ends = Vec::new();
     for p in talkers {
-        p.stop().await;
+        let who = (p.pod.clone(), p.container.clone());
+        ends.push((who, p.stop().await));
     }
     if !interrupted {
         interrupted = drain(drain_after_talkers(plan, talkers_done), &mut stop).await;
+        if interrupted {
+            interrupted_ns = Some(chatter::now_ns());
+        }
     }
-    let handles: Vec<_> = listeners.into_iter().map(|p| tokio::spawn(p.stop())).collect();
+    let handles: Vec<_> = listeners
+        .into_iter()
+        .map(|p| {
+            let who = (p.pod.clone(), p.container.clone());
+            tokio::spawn(async move { (who, p.stop().await) })
+        })
+        .collect();
     for h in handles {
-        let _ = h.await;
+        if let Ok(end) = h.await {
+            ends.push(end);
+        }
     }
-    Ok(TrialMeta { opened_ns, ..TrialMeta::ended(start.trial, origin_ns, interrupted) })
+    let exits = ends
+        .into_iter()
+        .filter(|(_, end)| interrupted_ns.is_none_or(|i| end.t_ns < i))
+        .filter_map(|((pod, container), end)| exit_of(plan, &pod, &container, end, origin_ns))
+        .collect();
+    Ok(Driven { meta: TrialMeta { opened_ns, ..TrialMeta::ended(start.trial, origin_ns, interrupted) }, exits })
+}
+
+/// The [`ContainerExit`] of a process that ended by itself when it should not have: with an
+/// error or a signal, or — a listener, or your own talker, which the harness stops — at all.
+/// Our talkers end by themselves with status 0; anything the harness stopped is not counted.
+fn exit_of(plan: &Plan, pod: &str, container: &str, end: Ended, origin_ns: u64) -> Option<ContainerExit> {
+    let (p, c) = plan.containers().find(|(p, c)| p.name == pod && c.name == container)?;
+    let stops_by_itself = c.role == ContainerRole::Talker && !c.is_custom();
+    if end.by_harness || (end.success() && stops_by_itself) {
+        return None;
+    }
+    let arch = plan.nodes.iter().find(|n| n.name == p.node).and_then(|n| n.labels.get(ARCH_LABEL)).cloned();
+    let exit = ContainerExit::of_process(c.id.clone(), p.node.clone(), arch, end, origin_ns);
+    tracing::warn!("{}", exit.describe());
+    Some(exit)
 }
 
 /// What is left of the drain period once the talkers have exited: our talkers stay on the
@@ -180,6 +242,19 @@ fn drain_after_talkers(plan: &Plan, talkers_done: bool) -> Duration {
     } else {
         plan.timing.drain
     }
+}
+
+/// Our talker `c` with a `--duration` long enough to publish a whole window after the start
+/// barrier opens ([`crate::timing::TrialTiming::barrier_talker_runs_for`]); SIGUSR1 then ends
+/// it a window after that.
+fn held_at_barrier(plan: &Plan, c: &PlannedContainer) -> PlannedContainer {
+    let mut c = c.clone();
+    if let Some(i) = c.args.iter().position(|a| a == "--duration") {
+        if let Some(v) = c.args.get_mut(i + 1) {
+            *v = plan.timing.barrier_talker_runs_for().as_secs_f64().to_string();
+        }
+    }
+    c
 }
 
 /// Resolves when every started talker has exited by itself.

@@ -6,7 +6,7 @@
 use tokio::sync::{mpsc, watch};
 
 use super::drive::drive;
-use super::{Backend, BackendError, Line, NodeCommand, TrialStart};
+use super::{Backend, BackendError, Line, NodeCommand, TrialFacts, TrialStart};
 use crate::analysis::TrialMeta;
 use crate::placement::{declared_nodes, Node, PlacedPod, Plan, PlannedContainer};
 use crate::spec::Scenario;
@@ -14,11 +14,13 @@ use crate::spec::Scenario;
 #[derive(Debug)]
 pub struct LocalBackend {
     nodes: NodeCommand,
+    /// Per trial, the processes that ended by themselves.
+    facts: std::collections::BTreeMap<u32, TrialFacts>,
 }
 
 impl LocalBackend {
     pub fn new(nodes: NodeCommand) -> LocalBackend {
-        LocalBackend { nodes }
+        LocalBackend { nodes, facts: Default::default() }
     }
 }
 
@@ -28,7 +30,7 @@ impl Backend for LocalBackend {
     }
 
     fn notes(&self) -> Vec<String> {
-        let mut notes = vec!["local backend: every pod runs on this machine in one network namespace, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".to_owned()];
+        let mut notes = vec!["local backend: every pod runs on this machine in one network namespace and one /dev/shm, so node placement is not simulated (cross-node pairs behave like same-node ones); use --backend netns for a simulated cluster".to_owned()];
         if !chatter_sandbox::is_root() {
             notes.push("not root: each trial ran in an unprivileged user + network namespace (loopback only)".into());
         }
@@ -69,9 +71,16 @@ impl Backend for LocalBackend {
             super::program(&mut cmd, nodes, pod, c, None)?;
             Ok(cmd)
         };
-        let meta = drive(plan, start, &lines, stop, command, Vec::new(), |_| async { Ok(()) }).await;
+        let trial = start.trial;
+        let driven = drive(plan, start, &lines, stop, command, Vec::new(), |_| async { Ok(()) }).await;
         drop(sandbox);
-        meta
+        let driven = driven?;
+        self.facts.insert(trial, TrialFacts { containers: driven.exits, ..TrialFacts::default() });
+        Ok(driven.meta)
+    }
+
+    fn trial_facts(&mut self, trial: u32) -> TrialFacts {
+        self.facts.remove(&trial).unwrap_or_default()
     }
 
     async fn cleanup(&mut self) -> Result<(), BackendError> {

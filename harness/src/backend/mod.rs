@@ -65,6 +65,11 @@ pub struct TrialStart {
     /// [opens windows early](Backend::opens_windows_early) tells the talkers to publish the
     /// window's length from then on.
     pub open: watch::Receiver<Option<u64>>,
+    /// The harness holds the trial's windows at a start barrier: `open` becomes `Some` when the
+    /// warm-up after the last node's start ran out (or earlier, every pair matched). The
+    /// backend's talkers then publish until the window's length after that, however late the
+    /// last node came up (see [`crate::timing::BARRIER_BOUND`]).
+    pub barrier: bool,
 }
 
 /// The timing facts of one trial, as the backend that ran it measured them.
@@ -128,14 +133,81 @@ pub struct ContainerExit {
     /// without a build for its architecture).
     #[serde(default)]
     pub wrong_arch: bool,
+    /// When it ended, ms since the trial's start (processes on this machine: the harness reaped
+    /// it then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
+    /// Its last lines on stderr, oldest first (bounded: [`process::STDERR_TAIL`] lines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stderr: Vec<String>,
 }
 
 impl ContainerExit {
-    /// One line: `demo-talker.talker on pi (arm64): OOMKilled, exit 137`.
+    /// A process on this machine that ended by itself, as `drive` saw it end: `trial_start_ns`
+    /// is the trial's origin.
+    pub fn of_process(
+        id: String,
+        node: String,
+        arch: Option<String>,
+        end: process::Ended,
+        trial_start_ns: u64,
+    ) -> Self {
+        let reason = match (end.code, end.signal) {
+            (Some(0), _) => "Completed",
+            (_, Some(_)) => "Signaled",
+            _ => "Error",
+        };
+        ContainerExit {
+            id,
+            node,
+            arch,
+            reason: reason.to_owned(),
+            exit_code: end.code,
+            signal: end.signal,
+            restarts: 0,
+            message: String::new(),
+            wrong_arch: end.stderr.iter().any(|l| l.contains("Exec format error") || l.contains("exec format error")),
+            at_ms: Some(end.t_ns.saturating_sub(trial_start_ns) / 1_000_000),
+            stderr: end.stderr,
+        }
+    }
+
+    /// How a process on this machine ended, in words — `exited with status 1 at 0.02 s`,
+    /// `was killed by signal 11 (SIGSEGV) at 1.30 s` — or `None` for a container the cluster
+    /// reported (no time of its own).
+    pub fn ended(&self) -> Option<String> {
+        let at = self.at_ms? as f64 / 1000.0;
+        Some(match (self.exit_code, self.signal) {
+            (_, Some(sig)) => {
+                let name = nix::sys::signal::Signal::try_from(sig).map(|s| format!(" ({s})")).unwrap_or_default();
+                format!("was killed by signal {sig}{name} at {at:.2} s")
+            }
+            (Some(code), None) => format!("exited with status {code} at {at:.2} s"),
+            (None, None) => format!("ended at {at:.2} s"),
+        })
+    }
+
+    /// The last stderr line, where it printed one.
+    pub fn last_words(&self) -> Option<&str> {
+        self.stderr.last().map(String::as_str)
+    }
+
+    /// One line: `demo-talker.talker on pi (arm64): OOMKilled, exit 137`, or for a process on
+    /// this machine `demo-talker.talker on master: exited with status 1 at 0.02 s: error: …`.
     pub fn describe(&self) -> String {
         let mut s = format!("{} on {}", self.id, self.node);
         if let Some(a) = &self.arch {
             s.push_str(&format!(" ({a})"));
+        }
+        if let Some(how) = self.ended() {
+            s.push_str(&format!(": {how}"));
+            if self.wrong_arch {
+                s.push_str(", wrong architecture: the binary is not for this node's CPU");
+            }
+            if let Some(words) = self.last_words() {
+                s.push_str(&format!(": {words}"));
+            }
+            return s;
         }
         s.push_str(&format!(": {}", self.reason));
         if let Some(c) = self.exit_code {

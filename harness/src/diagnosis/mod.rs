@@ -7,6 +7,7 @@
 //! and trials, so a report says each cause once. Where the scenario injected a fault, the
 //! finding says whether the symptom matches it (a self-check of the simulator).
 
+mod plain_words;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -82,6 +83,43 @@ pub struct Setting {
     pub start_delays: BTreeMap<String, f64>,
     /// The doctor's probes before the run (`--preflight`): the rules cite them.
     pub doctor: Option<crate::doctor::DoctorReport>,
+    /// Talkers and listeners (container ids) whose Fast DDS may send data through shared
+    /// memory (see [`ShmEnd::of`]), with their pod.
+    pub shm: BTreeMap<String, ShmEnd>,
+    /// Talkers and listeners that are stock nodes read from their console (`output:
+    /// demo-nodes`): they say nothing about discovery.
+    pub stock: std::collections::BTreeSet<String>,
+}
+
+/// A container whose Fast DDS has its shared-memory transport on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShmEnd {
+    pub pod: String,
+    /// `hostIPC`: its /dev/shm is the node's.
+    pub host_ipc: bool,
+}
+
+/// Whether a `FASTDDS_BUILTIN_TRANSPORTS` value keeps Fast DDS's shared-memory transport (an
+/// empty one is taken as unset: the default, with shared memory).
+pub fn builtin_transports_include_shm(value: &str) -> bool {
+    matches!(value, "" | "DEFAULT" | "DEFAULTv6" | "SHM" | "LARGE_DATA" | "LARGE_DATAv6")
+}
+
+impl ShmEnd {
+    /// Whether `c` of pod `p` runs Fast DDS with shared memory: RMW_IMPLEMENTATION names it
+    /// (or is unset under our r2r nodes: rmw_fastrtps_cpp is ROS 2's default), and neither
+    /// FASTDDS_BUILTIN_TRANSPORTS nor a profile file (which could say anything) is set to
+    /// something without SHM. RustDDS has no shared-memory transport.
+    pub fn of(p: &crate::placement::PlacedPod, c: &crate::placement::PlannedContainer) -> Option<ShmEnd> {
+        let env = |k: &str| c.env.get(k).map(String::as_str);
+        let fastdds = match env("RMW_IMPLEMENTATION") {
+            Some(rmw) => rmw.starts_with("rmw_fastrtps"),
+            None => !c.is_custom() && c.transport == crate::spec::Transport::Ros,
+        };
+        let shm_on = env("FASTDDS_BUILTIN_TRANSPORTS").is_none_or(builtin_transports_include_shm);
+        let profile = env("FASTRTPS_DEFAULT_PROFILES_FILE").is_some() || env("FASTDDS_DEFAULT_PROFILES_FILE").is_some();
+        (fastdds && shm_on && !profile).then(|| ShmEnd { pod: p.name.clone(), host_ipc: p.host_ipc })
+    }
 }
 
 impl Setting {
@@ -101,6 +139,12 @@ impl Setting {
                 .map(|(_, c)| (c.id.clone(), c.start_delay.as_secs_f64()))
                 .collect(),
             doctor: None,
+            shm: plan.containers().filter_map(|(p, c)| Some((c.id.clone(), ShmEnd::of(p, c)?))).collect(),
+            stock: plan
+                .containers()
+                .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
+                .map(|(_, c)| c.id.clone())
+                .collect(),
         }
     }
 

@@ -21,6 +21,7 @@ pub const SILENT_RULES: &[PairRule] = &[
     domain_mismatch,
     qos_incompatible,
     talker_sent_nothing,
+    fastdds_shared_memory,
     no_discovery_across_nodes,
     matched_but_no_data,
     no_discovery,
@@ -36,13 +37,8 @@ pub fn why_silent(c: &Context<'_>) -> Option<Finding> {
         return None;
     }
     SILENT_RULES.iter().find_map(|rule| rule(c)).map(|h| {
-        let placed = format!(
-            "trial {}: {} ({}), {}",
-            c.trial.meta.trial,
-            c.pair.name(),
-            where_(c.pair),
-            discovery_words(c.pair)
-        );
+        let placed =
+            format!("trial {}: {} ({}), {}", c.trial.meta.trial, c.pair.name(), where_(c.pair), discovery_words(c));
         let mut h = h.pair(c.pair.name()).trial(c.trial.meta.trial);
         h.evidence.insert(0, placed);
         h
@@ -60,11 +56,14 @@ fn where_(p: &PairReport) -> String {
 }
 
 /// Per-pair discovery in words, never contradicting the finding's title.
-fn discovery_words(p: &PairReport) -> String {
+fn discovery_words(c: &Context<'_>) -> String {
+    let p = c.pair;
+    let stock = c.setting.stock.contains(&p.talker) || c.setting.stock.contains(&p.listener);
     let listener = match (p.listener_matched, p.matched_ms) {
         (Some(true), Some(ms)) => format!("the listener matched this talker's writer after {}", ms_words(ms)),
         (Some(true), None) => "the listener matched this talker's writer".into(),
         (Some(false), _) => "the listener never matched this talker's writer".into(),
+        (None, _) if stock => "per-pair discovery not observable (the stock nodes print nothing about it)".into(),
         (None, _) => "per-pair discovery unknown (the transport does not list matched endpoints)".into(),
     };
     match p.talker_matched {
@@ -153,7 +152,11 @@ pub fn talker_sent_nothing(c: &Context<'_>) -> Option<Finding> {
             format!("talker `{}` published nothing", c.pair.talker),
             "check the talker's logs; it started but did not publish",
         )
-        .evidence(format!("trial {}: sent 0, stop reason {:?}", c.trial.meta.trial, t.node.stop_reason))
+        .evidence(format!(
+            "trial {}: sent 0, {}",
+            c.trial.meta.trial,
+            t.node.stop_reason.as_deref().map_or("no stop record".to_owned(), |r| format!("stop reason: {r}"))
+        ))
     })
 }
 
@@ -195,14 +198,24 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Finding> {
         let (from, to) = (c.pair.talker_node.as_deref()?, c.pair.listener_node.as_deref()?);
         d.multicast_words(from, to)
     });
+    // On Fast DDS with shared memory, hostNetwork alone trades this failure for another
+    // (pods of one node lose each other to shared memory: measured, 0 of 3 trials).
+    let fastdds = c.setting.shm.contains_key(&c.pair.talker) && c.setting.shm.contains_key(&c.pair.listener);
+    let fix = if fastdds {
+        "configure unicast discovery: ROS_STATIC_PEERS with the peers' addresses (Jazzy and later) or a Fast DDS \
+         discovery server (ROS_DISCOVERY_SERVER); hostNetwork: true only with FASTDDS_BUILTIN_TRANSPORTS=UDPv4 (or \
+         hostIPC), since alone it loses pods of one node to shared memory; `harness matrix` measures each"
+    } else {
+        "use hostNetwork: true for ROS pods, configure unicast discovery peers (CYCLONEDDS_URI Peers / Fast DDS \
+         initial peers), or run a Fast DDS discovery server"
+    };
     let finding = Some(
         Finding::new(
             "no-discovery-across-nodes",
             Severity::Failure,
             "no discovery across nodes while same-node delivery works: SPDP multicast (239.255.0.1) does not cross \
              nodes on the pod network (flannel VXLAN drops multicast)",
-            "use hostNetwork: true for ROS pods, configure unicast discovery peers (CYCLONEDDS_URI Peers / Fast DDS \
-             initial peers), or run a Fast DDS discovery server",
+            fix,
         )
         .evidence(format!(
             "trial {}: meanwhile {} ({}) delivered {} of {}",
@@ -219,6 +232,61 @@ pub fn no_discovery_across_nodes(c: &Context<'_>) -> Option<Finding> {
     })
 }
 
+/// Two pods on the host network of one node share its network namespace, so Fast DDS (whose
+/// host id comes from the network interfaces) takes them for one host and sends data through
+/// shared memory — but each pod has a /dev/shm of its own (Kubernetes gives every pod one,
+/// unless both are `hostIPC`), so it never arrives. Containers of one pod share theirs.
+pub fn fastdds_shared_memory(c: &Context<'_>) -> Option<Finding> {
+    let s = c.setting;
+    let (p, tid, lid) = (c.pair, c.pair.talker.as_str(), c.pair.listener.as_str());
+    if !s.separate_nodes || p.relation != Relation::SameNode || !s.on_host_network(tid) || !s.on_host_network(lid) {
+        return None;
+    }
+    let (t, l) = (s.shm.get(tid)?, s.shm.get(lid)?);
+    if t.host_ipc && l.host_ipc {
+        return None;
+    }
+    let node = p.listener_node.as_deref().unwrap_or("?");
+    // Unknown (stock nodes, a transport that lists nothing): the placement line says so.
+    let discovery = match (p.listener_matched, p.talker_matched) {
+        (Some(true), Some(true)) => "; both ends matched (discovery worked over UDP), no data arrived",
+        (Some(true), _) => "; the listener matched this talker's writer (discovery worked), no data arrived",
+        (Some(false), _) => "; the listener never matched this talker's writer",
+        (None, _) => "",
+    };
+    let mut h = Finding::new(
+        "fastdds-shared-memory",
+        Severity::Failure,
+        "Fast DDS shared memory between pods that share a network namespace but not /dev/shm: hostNetwork pods on \
+         one node look like one host to Fast DDS, which then sends data through shared memory, but every pod has a \
+         /dev/shm of its own",
+        "disable Fast DDS's shared-memory transport in these pods (FASTDDS_BUILTIN_TRANSPORTS=UDPv4, or a profile \
+         with UDP transports only), or give both pods hostIPC: true so they share the node's /dev/shm",
+    )
+    .evidence(format!(
+        "trial {}: {} and {} are both on the host network of {node}: one network namespace, two /dev/shm ({}){discovery}",
+        c.trial.meta.trial,
+        t.pod,
+        l.pod,
+        match (t.host_ipc, l.host_ipc) {
+            (false, false) => "neither pod has hostIPC".to_owned(),
+            (true, _) => format!("only {} has hostIPC", t.pod),
+            (_, true) => format!("only {} has hostIPC", l.pod),
+        }
+    ));
+    if let Some(other) = c.trial.pairs.iter().find(|o| o.talker == p.talker && o.delivery != Delivery::None) {
+        h = h.evidence(format!(
+            "trial {}: meanwhile {} ({}) delivered {} of {}",
+            c.trial.meta.trial,
+            other.name(),
+            other.relation.as_str(),
+            other.received,
+            other.expected
+        ));
+    }
+    Some(h)
+}
+
 pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
     let matched = match c.pair.listener_matched {
         Some(m) => m,
@@ -229,10 +297,9 @@ pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
         Finding::new(
             "matched-but-no-data",
             Severity::Failure,
-            "discovery matched but no data arrived: the data path fails (e.g. Fast DDS shared memory between \
-             containers that do not share /dev/shm, or unicast data ports blocked)",
-            "disable shared-memory transport (FASTDDS_BUILTIN_TRANSPORTS=UDPv4) or share /dev/shm between the \
-             containers; check that UDP 7400–7500 passes between pods",
+            "discovery matched but no data arrived: the data path fails (e.g. unicast data ports blocked, or \
+             Fast DDS shared memory between processes that share a network namespace but not /dev/shm)",
+            "check that UDP 7400–7500 passes between the pods; on Fast DDS, try FASTDDS_BUILTIN_TRANSPORTS=UDPv4",
         )
         .evidence(format!(
             "trial {}: {} sent {} in the window, none arrived",
@@ -311,7 +378,10 @@ pub fn late_discovery(c: &Context<'_>) -> Option<Finding> {
     let warmup_ms = c.setting.warmup_s * 1000.0;
     let (what, ms) = match (c.pair.matched_ms, c.pair.first_message_ms) {
         (Some(m), _) => ("matched", m),
-        (None, Some(f)) => ("first message", f),
+        // Without a match record the first message stands in, and it also waits for the
+        // talker's first send (a stock node's start-up is in it): late only if the window
+        // lost messages before it.
+        (None, Some(f)) if c.pair.lost > c.pair.lost_in_gaps => ("first message", f),
         _ => return None,
     };
     if ms <= warmup_ms || !c.pair.clock_trusted {
@@ -321,7 +391,12 @@ pub fn late_discovery(c: &Context<'_>) -> Option<Finding> {
         Finding::new(
             "late-discovery",
             Severity::Warning,
-            "late discovery: the pair matched only after the warm-up, so its window opened before discovery",
+            if what == "matched" {
+                "late discovery: the pair matched only after the warm-up, so its window opened before discovery"
+            } else {
+                "late first message: the pair heard its first message only after the warm-up, and the window lost \
+                 messages before it (slow discovery, or a talker that started publishing late)"
+            },
             "messages sent before the match are lost to this listener; look at why discovery is slow (SPDP \
              announcement period, multicast reaching only some interfaces) or raise trials.warmupS",
         )
@@ -363,6 +438,29 @@ pub fn containers_failed(trial: &TrialReport) -> Vec<Finding> {
                     "raise the container's memory limit (resources.limits.memory), or lower its message rate or \
                      payload size",
                 )
+            } else if let Some(how) = c.ended() {
+                // A process on this machine, reaped by the harness: how and when, and its last
+                // words on stderr.
+                let words = c.last_words().map(|w| format!(": {w}")).unwrap_or_default();
+                if c.exit_code == Some(0) {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "`{}` on node {} ended by itself before the trial was over: it {how}{words}",
+                            c.id, c.node
+                        ),
+                        "a node that exits at once usually ran the wrong command (check its command and args); \
+                         messages it would have sent or received after that are not network loss",
+                    )
+                } else {
+                    (
+                        Severity::Failure,
+                        format!("`{}` on node {} {how}{words}", c.id, c.node),
+                        "a program that exits at once usually has a wrong command, a missing package or a missing \
+                         environment: its last stderr line is quoted above; run its command by hand to see more. What \
+                         it would have sent or received after that is not network loss",
+                    )
+                }
             } else if c.exit_code.is_some_and(|x| x != 0) || c.signal.is_some() {
                 (
                     Severity::Failure,
@@ -382,6 +480,9 @@ pub fn containers_failed(trial: &TrialReport) -> Vec<Finding> {
             let mut h = Finding::new("container-failed", severity, cause, advice)
                 .trial(trial.meta.trial)
                 .evidence(format!("trial {}: {}", trial.meta.trial, c.describe()));
+            if c.stderr.len() > 1 {
+                h = h.evidence(format!("its last {} stderr lines: {}", c.stderr.len(), c.stderr.join(" | ")));
+            }
             h.pairs = pairs;
             h
         })
@@ -393,7 +494,12 @@ pub fn containers_failed(trial: &TrialReport) -> Vec<Finding> {
 fn container_failed(trial: &TrialReport, id: &str) -> bool {
     trial.containers.iter().any(|c| {
         c.id == id
-            && (c.wrong_arch || c.exit_code.is_some_and(|x| x != 0) || c.reason == "OOMKilled" || c.signal.is_some())
+            && (c.wrong_arch
+                || c.exit_code.is_some_and(|x| x != 0)
+                || c.reason == "OOMKilled"
+                || c.signal.is_some()
+                // A process on this machine that ended by itself early, even with status 0.
+                || c.at_ms.is_some())
     })
 }
 
@@ -543,8 +649,17 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
             .filter(|p| p.talker == s.talker && p.listener == s.listener && p.relation == s.relation)
             .filter(|p| p.delivery != Delivery::None && p.outages == 0)
             .collect();
-        let (lost, expected) = rows.iter().fold((0, 0), |(l, e), p| (l + p.lost, e + p.expected));
-        if lost == 0 || expected == 0 {
+        let (all_lost, expected) = rows.iter().fold((0, 0), |(l, e), p| (l + p.lost, e + p.expected));
+        // Loss in transit is what went missing between received messages; what the window
+        // missed before the first or after the last is a late start or discovery, or an early
+        // end, and says nothing about the link.
+        let lost: u64 = rows.iter().map(|p| p.lost_in_gaps.min(p.lost)).sum();
+        let edges = all_lost - lost;
+        if all_lost == 0 || expected == 0 {
+            continue;
+        }
+        if lost == 0 {
+            hits.push(missed_window_edges(s, &rows, edges, expected, setting));
             continue;
         }
         let runs: u64 = rows.iter().map(|p| p.loss_runs).sum::<u64>().max(1);
@@ -589,9 +704,14 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
             )
             .pair(s.name())
             .evidence(format!(
-                "{lost} of {expected} messages lost over {} trial(s) ({}); loss is {spread}",
+                "{lost} of {expected} messages lost between received ones over {} trial(s) ({}); loss is {spread}{}",
                 rows.len(),
-                s.relation.as_str()
+                s.relation.as_str(),
+                if edges > 0 {
+                    format!("; {edges} more missing before the first or after the last message received, not counted as loss")
+                } else {
+                    String::new()
+                }
             ))
             .fault(fault),
         );
@@ -600,6 +720,39 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
         }
     }
     hits
+}
+
+/// A pair whose window missed messages only before its first or after its last receipt.
+fn missed_window_edges(s: &PairSummary, rows: &[&PairReport], edges: u64, expected: u64, setting: &Setting) -> Finding {
+    let warmup_ms = setting.warmup_s * 1000.0;
+    let mut evidence: Vec<String> = rows
+        .iter()
+        .filter(|p| p.lost > 0)
+        .map(|p| {
+            let first = p
+                .first_message_ms
+                .filter(|_| p.clock_trusted)
+                .map_or(String::new(), |f| format!(", first message {} after both ends were up", ms_words(f)));
+            format!("trial {}: {} of {} missed, none between received messages{first}", p.trial, p.lost, p.expected)
+        })
+        .collect();
+    evidence.push(format!("warm-up {}", ms_words(warmup_ms)));
+    let partial = rows.iter().any(|p| p.delivery == Delivery::Partial) || s.ratio < DELIVERED_RATIO;
+    let mut f = Finding::new(
+        "missed-window-edges",
+        if partial { Severity::Failure } else { Severity::Warning },
+        format!(
+            "{} missed {edges} of {expected} messages of its windows, all before its first message or after its last — \
+             a late first message (slow discovery or start-up) or an early end, not loss between messages",
+            s.name()
+        ),
+        "see late-discovery for a late first message; raise trials.warmupS if discovery is slow but steady, or find \
+         why the node started late or ended early",
+    )
+    .pair(s.name());
+    f.evidence = evidence;
+    f.trials = rows.iter().filter(|p| p.lost > 0).map(|p| p.trial).collect();
+    f
 }
 
 /// Whether measured loss on a pair into node X matches an injected loss fault on X.
@@ -681,6 +834,8 @@ mod tests {
             faults: Vec::new(),
             start_delays: BTreeMap::new(),
             doctor: None,
+            shm: BTreeMap::new(),
+            stock: Default::default(),
         }
     }
 
@@ -706,6 +861,7 @@ mod tests {
             expected: 30,
             received,
             lost: 30 - received,
+            lost_in_gaps: 30 - received,
             duplicates: 0,
             reordered: 0,
             before_window: 0,
@@ -752,6 +908,7 @@ mod tests {
             containers: Vec::new(),
             incomplete: Vec::new(),
             warmup_ends_ns: None,
+            last_started_ns: None,
         }
     }
 
@@ -779,6 +936,8 @@ mod tests {
             restarts: 0,
             message: message.into(),
             wrong_arch: message.contains("exec format error"),
+            at_ms: None,
+            stderr: Vec::new(),
         }
     }
 
@@ -809,10 +968,83 @@ mod tests {
         );
     }
 
+    /// A process on this machine that exited at once: its status, time and last words, and
+    /// never "published nothing" for its pairs.
+    #[test]
+    fn a_process_exit_is_named_with_its_status_time_and_stderr() {
+        let end = crate::backend::process::Ended {
+            code: Some(1),
+            signal: None,
+            t_ns: 1_020_000_000,
+            by_harness: false,
+            stderr: vec!["starting".into(), "error: package not found".into()],
+        };
+        let e = crate::backend::ContainerExit::of_process("tl.talker".into(), "pi".into(), None, end, 1_000_000_000);
+        let mut t = trial_with(e);
+        t.talkers[0].sent = 0;
+        let pair = t.pairs.iter().find(|p| p.talker == "tl.talker").cloned();
+        assert!(pair.is_some_and(|p| container_failed(&t, &p.talker)), "its pairs are explained by the exit");
+        let hits = containers_failed(&t);
+        assert_eq!(hits[0].cause, "`tl.talker` on node pi exited with status 1 at 0.02 s: error: package not found");
+        assert_eq!(hits[0].severity, Severity::Failure);
+        assert_eq!(hits[0].evidence[1], "its last 2 stderr lines: starting | error: package not found");
+        let signalled = crate::backend::process::Ended {
+            code: None,
+            signal: Some(11),
+            t_ns: 2_500_000_000,
+            by_harness: false,
+            stderr: Vec::new(),
+        };
+        let e = crate::backend::ContainerExit::of_process("tl.talker".into(), "pi".into(), None, signalled, 0);
+        assert_eq!(
+            containers_failed(&trial_with(e))[0].cause,
+            "`tl.talker` on node pi was killed by signal 11 (SIGSEGV) at 2.50 s"
+        );
+    }
+
     fn trial_with(e: crate::backend::ContainerExit) -> TrialReport {
         let mut t = seed();
         t.containers.push(e);
         t
+    }
+
+    /// Two hostNetwork pods on one node, both on Fast DDS with shared memory.
+    fn host_network_fastdds(host_ipc: [bool; 2]) -> Setting {
+        let mut s = setting();
+        for (id, pod, ipc) in [("t.talker", "t", host_ipc[0]), ("l.listener", "l", host_ipc[1])] {
+            s.host_network.insert(id.into(), true);
+            s.shm.insert(id.into(), crate::diagnosis::ShmEnd { pod: pod.into(), host_ipc: ipc });
+            s.stock.insert(id.into());
+        }
+        s
+    }
+
+    #[test]
+    fn host_network_pods_on_one_node_are_a_shared_memory_failure_never_multicast() {
+        let mut t = trial(vec![pair("t.talker", "master", "l.listener", "master", 0)]);
+        t.pairs[0].listener_matched = None;
+        t.pairs[0].talker_matched = None;
+        let s = host_network_fastdds([false, false]);
+        let hit = why_silent(&Context::new(&t.pairs[0], &t, &s)).expect("a finding");
+        assert_eq!(hit.rule, "fastdds-shared-memory");
+        assert!(!hit.cause.contains("multicast"), "{}", hit.cause);
+        let ev = hit.evidence.join("\n");
+        assert!(ev.contains("t and l are both on the host network of master"), "{ev}");
+        assert!(ev.contains("(neither pod has hostIPC)") && ev.contains("not observable (the stock nodes"), "{ev}");
+        // Matched both ways: discovery worked, data did not.
+        t.pairs[0].listener_matched = Some(true);
+        t.pairs[0].talker_matched = Some(true);
+        let ev = why_silent(&Context::new(&t.pairs[0], &t, &s)).expect("a finding").evidence.join("\n");
+        assert!(ev.contains("both ends matched"), "{ev}");
+        // Not when both share the node's /dev/shm, nor off the host network, nor on RustDDS.
+        assert_ne!(silent_rule(&t, &host_network_fastdds([true, true])).as_deref(), Some("fastdds-shared-memory"));
+        assert_eq!(silent_rule(&t, &host_network_fastdds([true, false])).as_deref(), Some("fastdds-shared-memory"));
+        let mut pod_network = host_network_fastdds([false, false]);
+        pod_network.host_network.clear();
+        assert_ne!(silent_rule(&t, &pod_network).as_deref(), Some("fastdds-shared-memory"));
+        let mut rustdds = host_network_fastdds([false, false]);
+        rustdds.shm.clear();
+        assert_ne!(silent_rule(&t, &rustdds).as_deref(), Some("fastdds-shared-memory"));
     }
 
     #[test]
@@ -859,6 +1091,15 @@ mod tests {
         // The evidence agrees with the title: this listener never matched *this* talker.
         assert!(hit.evidence[0].contains("never matched this talker's writer"), "{:?}", hit.evidence);
         assert!(hit.evidence.iter().all(|e| !e.contains("yes")), "{:?}", hit.evidence);
+        assert!(hit.advice.starts_with("use hostNetwork: true"), "{}", hit.advice);
+        // On Fast DDS with shared memory, hostNetwork alone is not offered as the fix.
+        let mut s = setting();
+        for (id, pod) in [(p.talker.as_str(), "tl"), (p.listener.as_str(), "l")] {
+            s.shm.insert(id.into(), crate::diagnosis::ShmEnd { pod: pod.into(), host_ipc: false });
+        }
+        let hit = why_silent(&Context::new(p, &t, &s)).expect("explained");
+        assert!(hit.advice.contains("only with FASTDDS_BUILTIN_TRANSPORTS=UDPv4"), "{}", hit.advice);
+        assert!(!hit.advice.starts_with("use hostNetwork"), "{}", hit.advice);
     }
 
     #[test]
@@ -928,6 +1169,20 @@ mod tests {
         assert!(hit.evidence[0].contains("1.80 s"), "{:?}", hit.evidence);
         t.pairs[0].matched_ms = Some(300.0);
         assert!(late_discovery(&Context::new(&t.pairs[0], &t, &setting())).is_none());
+    }
+
+    /// Without a match record (stock nodes), a first message after the warm-up is late only if
+    /// the window lost messages before it: a stock talker that first published just before the
+    /// window opened, heard at once, is not late discovery.
+    #[test]
+    fn a_first_message_after_the_warmup_is_late_only_if_the_window_missed_some() {
+        let mut t = trial(vec![pair("a.talker", "pi", "b.listener", "master", 30)]);
+        (t.pairs[0].matched_ms, t.pairs[0].first_message_ms) = (None, Some(1010.0));
+        assert!(late_discovery(&Context::new(&t.pairs[0], &t, &setting())).is_none());
+        let p = &mut t.pairs[0];
+        (p.received, p.lost, p.lost_in_gaps, p.first_message_ms) = (22, 8, 0, Some(5150.0));
+        let hit = late_discovery(&Context::new(&t.pairs[0], &t, &setting())).expect("late");
+        assert!(hit.evidence[0].contains("first message 5.15 s"), "{:?}", hit.evidence);
     }
 
     #[test]
@@ -1001,6 +1256,7 @@ mod tests {
         let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
         let p = &mut t.pairs[0];
         (p.expected, p.received, p.lost, p.loss_runs, p.longest_gap) = (400, 284, 116, 90, 4);
+        p.lost_in_gaps = 116;
         p.delivery = Delivery::Partial;
         t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
         let summary = summary_of(&t, 0);
@@ -1017,11 +1273,42 @@ mod tests {
         assert!(!loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
     }
 
+    /// The seed's static-peers variant under load: a pair first heard 5.15 s after both ends
+    /// were up (warm-up 3 s) missed the window's first 8 messages and none after — a late
+    /// first message, never reported as random loss "(mean run 8.0, longest 0)".
+    #[test]
+    fn a_late_first_message_is_not_loss() {
+        let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
+        let p = &mut t.pairs[0];
+        (p.expected, p.received, p.lost, p.lost_in_gaps, p.loss_runs, p.longest_gap) = (20, 12, 8, 0, 0, 0);
+        (p.first_message_ms, p.clock_trusted, p.delivery) = (Some(5150.0), true, Delivery::Partial);
+        let summary = summary_of(&t, 0);
+        let hits = loss(&[&t], std::slice::from_ref(&summary), &setting());
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].rule, "missed-window-edges");
+        assert!(
+            hits[0].cause.contains("8 of 20") && hits[0].cause.contains("not loss between messages"),
+            "{}",
+            hits[0].cause
+        );
+        assert!(hits[0].evidence[0].contains("first message 5.15 s after both ends were up"), "{:?}", hits[0].evidence);
+        // Some in gaps as well: loss, counting only those, and saying what else went missing.
+        t.pairs[0].lost_in_gaps = 3;
+        let hits = loss(&[&t], &[summary], &setting());
+        assert_eq!(hits[0].rule, "loss");
+        assert!(
+            hits[0].evidence[0].starts_with("3 of 20") && hits[0].evidence[0].contains("5 more missing"),
+            "{:?}",
+            hits[0].evidence
+        );
+    }
+
     #[test]
     fn long_loss_runs_are_bursty() {
         let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
         let p = &mut t.pairs[0];
         (p.expected, p.received, p.lost, p.loss_runs, p.longest_gap) = (400, 340, 60, 2, 40);
+        p.lost_in_gaps = 60;
         p.delivery = Delivery::Partial;
         let summary = summary_of(&t, 0);
         let hits = loss(&[&t], &[summary], &setting());

@@ -18,6 +18,8 @@ pub struct TrialRow<'a> {
     /// When the measurement window opened because every pair had matched both ways, seconds
     /// into the trial; empty when the warm-up ran out first.
     pub all_matched_s: Option<f64>,
+    /// When the last node of the trial started (its start record), seconds into the trial.
+    pub last_started_s: Option<f64>,
     /// When the warm-up after the last node's start ran out, seconds into the trial: where the
     /// window would have opened without per-pair discovery.
     pub warmup_ends_s: Option<f64>,
@@ -72,6 +74,7 @@ impl Exporter for TrialsCsv {
                 end_ns: t.meta.end_ns,
                 interrupted: t.meta.interrupted,
                 all_matched_s: t.meta.opened_ns.map(|o| crate::timing::secs_since(t.meta.start_ns, o)),
+                last_started_s: t.last_started_ns.map(|w| crate::timing::secs_since(t.meta.start_ns, w)),
                 warmup_ends_s: t.warmup_ends_ns.map(|w| crate::timing::secs_since(t.meta.start_ns, w)),
                 placement: t.placement.iter().map(|(p, n)| format!("{p}={n}")).collect::<Vec<_>>().join(" "),
                 letter: if t.meta.interrupted { "" } else { report.letter_of(&t.outcome).unwrap_or("") },

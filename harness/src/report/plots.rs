@@ -138,59 +138,120 @@ fn viridis(x: f64) -> (String, &'static str) {
     (colour, if x > 2.4 { "#111" } else { "#fff" })
 }
 
-/// Talker × listener, filled by the share delivered, with the figures and relation as text.
-pub fn heatmap(r: &RunReport) -> String {
+/// One cell of the delivery heatmap: a talker, a listener and one relation between them (a
+/// pair whose pods sat on one node in some trials and on two in others has a cell per relation,
+/// as the tables do — pooling 100 % same-node and 0 % cross-node into one colour would show a
+/// share no placement ever gave).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatCell {
+    pub talker: String,
+    pub listener: String,
+    pub relation: crate::analysis::Relation,
+    /// Share delivered over the trials in this relation.
+    pub ratio: f64,
+    pub trials_heard: u32,
+    pub trials: u32,
+}
+
+/// The heatmap's rows: per talker (in the order the pairs list them), per listener of the
+/// roster, its cells, one per relation the pair had (none: the pair never ran).
+pub fn heat_cells(r: &RunReport) -> Vec<(String, Vec<Vec<HeatCell>>)> {
     let mut talkers: Vec<&str> = Vec::new();
     for p in &r.pairs {
         if !talkers.contains(&p.talker.as_str()) {
             talkers.push(&p.talker);
         }
     }
+    talkers
+        .into_iter()
+        .map(|t| {
+            let cells = r
+                .roster
+                .listeners
+                .iter()
+                .map(|l| {
+                    r.pairs
+                        .iter()
+                        .filter(|p| p.talker == t && p.listener == l.id)
+                        .map(|p| HeatCell {
+                            talker: p.talker.clone(),
+                            listener: p.listener.clone(),
+                            relation: p.relation,
+                            ratio: crate::analysis::trial::ratio(p.received, p.expected),
+                            trials_heard: p.trials_heard(),
+                            trials: p.trials,
+                        })
+                        .collect()
+                })
+                .collect();
+            (t.to_owned(), cells)
+        })
+        .collect()
+}
+
+/// Talker × listener, filled by the share delivered, with the figures and relation as text;
+/// a pair whose relation varied gets one cell per relation, stacked.
+pub fn heatmap(r: &RunReport) -> String {
+    let rows = heat_cells(r);
     let listeners = &r.roster.listeners;
     let (lw, cw, ch, head) = (230.0, 220.0, 58.0, 30.0);
     let w = lw + cw * listeners.len() as f64;
-    let h = head + ch * talkers.len() as f64 + 2.0;
+    // A talker's row is as tall as its most split cell.
+    let span = |cells: &[Vec<HeatCell>]| cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f64;
+    let h = head + ch * rows.iter().map(|(_, c)| span(c)).sum::<f64>() + 2.0;
     let mut s = open("plot-heatmap", "Delivery heatmap: talker × listener", w, h);
     for (j, l) in listeners.iter().enumerate() {
         s.push_str(&text(lw + cw * (j as f64 + 0.5), 20.0, "middle", &member_label(r, &l.id)));
     }
-    for (i, t) in talkers.iter().enumerate() {
-        let y = head + ch * i as f64;
-        s.push_str(&text(lw - 8.0, y + ch / 2.0 + 4.0, "end", &member_label(r, t)));
-        for (j, l) in listeners.iter().enumerate() {
+    let mut y = head;
+    for (t, cells) in &rows {
+        let rh = ch * span(cells);
+        s.push_str(&text(lw - 8.0, y + rh / 2.0 + 4.0, "end", &member_label(r, t)));
+        for (j, cell) in cells.iter().enumerate() {
             let x = lw + cw * j as f64;
-            let rows: Vec<&PairSummary> = r.pairs.iter().filter(|p| p.talker == *t && p.listener == l.id).collect();
-            let (rec, exp) = rows.iter().fold((0, 0), |(a, b), p| (a + p.received, b + p.expected));
-            let ratio = crate::analysis::trial::ratio(rec, exp);
-            let (fill, ink) = viridis(ratio);
-            let _ = write!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/>",
-                x + 1.0,
-                y + 1.0,
-                cw - 2.0,
-                ch - 2.0
-            );
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"15\" font-weight=\"700\">{}</text>",
-                x + cw / 2.0,
-                y + 20.0,
-                esc(&percent(ratio))
-            );
-            for (k, p) in rows.iter().enumerate() {
-                let _ = write!(
-                    s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"11\">{}</text>",
-                    x + cw / 2.0,
-                    y + 35.0 + 12.0 * k as f64,
-                    esc(&format!("{} {}/{} trials", p.relation.as_str(), p.trials_heard(), p.trials))
-                );
+            if cell.is_empty() {
+                let (fill, ink) = viridis(0.0);
+                heat_rect(&mut s, (x, y, cw, rh), &fill, ink, &percent(0.0), &[]);
+            }
+            let sub = rh / cell.len().max(1) as f64;
+            for (k, c) in cell.iter().enumerate() {
+                let (fill, ink) = viridis(c.ratio);
+                let label = format!("{} {}/{} trials", c.relation.as_str(), c.trials_heard, c.trials);
+                heat_rect(&mut s, (x, y + sub * k as f64, cw, sub), &fill, ink, &percent(c.ratio), &[label]);
             }
         }
+        y += rh;
     }
     s.push_str(CLOSE);
     s
+}
+
+/// One filled heatmap rectangle `(x, y, w, h)` with its share in bold and lines below it.
+fn heat_rect(s: &mut String, (x, y, w, h): (f64, f64, f64, f64), fill: &str, ink: &str, share: &str, lines: &[String]) {
+    let _ = write!(
+        s,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/>",
+        x + 1.0,
+        y + 1.0,
+        w - 2.0,
+        h - 2.0
+    );
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"15\" font-weight=\"700\">{}</text>",
+        x + w / 2.0,
+        y + 20.0,
+        esc(share)
+    );
+    for (k, line) in lines.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"11\">{}</text>",
+            x + w / 2.0,
+            y + 35.0 + 12.0 * k as f64,
+            esc(line)
+        );
+    }
 }
 
 /// A log-scale axis from `lo` to `hi` (both > 0) mapped onto `x0..x1`.
@@ -526,6 +587,39 @@ mod tests {
         let all: String = r.timelines.iter().enumerate().map(|(i, t)| timeline(t, i)).collect();
         assert!(all.contains("✗") && all.contains("◆") && all.contains("(never matched)"), "{all}");
         assert!(tl.contains("<path"), "ticks: {tl}");
+    }
+
+    /// The pair of the issue: 4 same-node trials at 100 % and 6 cross-node ones at 0 % are two
+    /// cells, never one pooled 40 %.
+    #[test]
+    fn a_pair_whose_relation_varied_gets_a_cell_per_relation() {
+        use crate::analysis::Relation;
+        let mut r = fixture::report();
+        let at = r.pairs.iter().position(|p| p.relation == Relation::CrossNode).expect("a cross-node pair");
+        let mut same = r.pairs[at].clone();
+        let cross = &mut r.pairs[at];
+        (cross.trials, cross.expected, cross.received, cross.trials_delivered, cross.trials_partial) = (6, 60, 0, 0, 0);
+        cross.trials_none = 6;
+        same.relation = Relation::SameNode;
+        (same.trials, same.expected, same.received, same.trials_delivered, same.trials_partial) = (4, 40, 40, 4, 0);
+        same.trials_none = 0;
+        let (talker, listener) = (same.talker.clone(), same.listener.clone());
+        r.pairs.insert(at + 1, same);
+        let rows = heat_cells(&r);
+        let cell = rows
+            .iter()
+            .find(|(t, _)| *t == talker)
+            .and_then(|(_, cells)| cells.iter().find(|c| c.first().is_some_and(|c| c.listener == listener)))
+            .expect("the pair's cell");
+        let got: Vec<(Relation, f64, u32, u32)> =
+            cell.iter().map(|c| (c.relation, c.ratio, c.trials_heard, c.trials)).collect();
+        assert_eq!(got, [(Relation::CrossNode, 0.0, 0, 6), (Relation::SameNode, 1.0, 4, 4)]);
+        // Every other pair kept its one cell.
+        let cells: usize = rows.iter().flat_map(|(_, c)| c).map(Vec::len).sum();
+        assert_eq!(cells, r.pairs.len());
+        let svg = heatmap(&r);
+        assert!(svg.contains("cross node 0/6 trials") && svg.contains("same node 4/4 trials"), "{svg}");
+        assert!(!svg.contains("40.0 %"), "no pooled share: {svg}");
     }
 
     #[test]

@@ -534,6 +534,7 @@ async fn run_mock_after(
         run_id: Some(RUN.into()),
         preflight,
         parallel: 1,
+        ros: None,
     };
     let kube_opts = KubeOptions { images: Images::new("registry.test", "t"), namespace, pod_timeout, pin };
     let (stop_tx, stop) = watch::channel(false);
@@ -1101,6 +1102,7 @@ async fn real_cluster_seed_run() {
         run_id: None,
         preflight: None,
         parallel: 1,
+        ros: None,
     };
     let tag = std::env::var("CHATTER_IMAGE_TAG").unwrap_or_else(|_| "dev".into());
     let registry = std::env::var("CHATTER_IMAGE_REGISTRY").unwrap_or_else(|_| Images::DEFAULT_REGISTRY.into());

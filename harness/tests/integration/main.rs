@@ -5,9 +5,11 @@
 
 mod browser;
 mod cli;
+mod fastdds;
 mod kube;
 mod malformed;
 mod netns;
+mod plain;
 mod soak;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once `trials` of its

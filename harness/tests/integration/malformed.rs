@@ -181,3 +181,36 @@ fn every_malformed_scenario_exits_2_naming_line_and_field() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Two mistakes, one run: both are listed, each with its file:line:col and field, in file
+/// order (a compiler's habit), and the run still exits 2 before anything starts.
+#[test]
+fn every_mistake_of_a_scenario_is_listed_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.yaml");
+    let text = BASE
+        .replace("role: talker}", "role: talker, colour: red}")
+        .replace("  - name: b\n", "  - name: b\n    hostNetwork: maybe\n");
+    let text = format!("{text}faults: [{{kind: loss, node: moon, percent: 5}}]\n");
+    std::fs::write(&path, text).unwrap();
+    for command in ["validate", "run"] {
+        let mut cmd = Command::cargo_bin("harness").unwrap();
+        cmd.arg(command).arg(&path);
+        if command == "run" {
+            cmd.arg("--out").arg(dir.path());
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let want = [
+            format!("{}:10:38: pods[0].containers[0].colour: unknown field `colour`", path.display()),
+            format!("{}:13:18: pods[1].hostNetwork: ", path.display()),
+            format!("{}:15:29: faults[0].node: node `moon` is not declared", path.display()),
+        ];
+        let at: Vec<Option<usize>> = want.iter().map(|w| stderr.find(w.as_str())).collect();
+        assert!(at.iter().all(Option::is_some), "{command}: want {want:#?} in order, got:\n{stderr}");
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{command}: not in file order:\n{stderr}");
+    }
+    // Nothing was started, so nothing was written.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

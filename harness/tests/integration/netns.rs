@@ -7,25 +7,25 @@ use std::process::Command;
 use assert_cmd::prelude::*;
 use serde_json::Value;
 
-fn harness() -> Command {
+pub(crate) fn harness() -> Command {
     assert!(chatter_sandbox::is_root(), "netns backend tests need root (CI runs them as root)");
     Command::cargo_bin("harness").unwrap()
 }
 
-fn scenario(name: &str) -> PathBuf {
+pub(crate) fn scenario(name: &str) -> PathBuf {
     testkit::workspace_root().join("scenarios").join(name)
 }
 
-struct Run {
-    summary: Value,
-    pairs_csv: String,
-    dir: PathBuf,
+pub(crate) struct Run {
+    pub summary: Value,
+    pub pairs_csv: String,
+    pub dir: PathBuf,
     _out: tempfile::TempDir,
 }
 
 /// Runs a scenario on the netns backend and checks its namespaces are gone afterwards. Trials
 /// run one at a time unless `extra` says `--parallel` (the tests themselves run side by side).
-fn run(scenario: &Path, extra: &[&str]) -> Run {
+pub(crate) fn run(scenario: &Path, extra: &[&str]) -> Run {
     let out = tempfile::tempdir().unwrap();
     let status = harness()
         // Scenarios name stand-ins relative to the repository (tests/peers/…).
@@ -55,7 +55,7 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
 }
 
 /// `harness report` on the run directory derives the same `summary.json` the run wrote.
-fn assert_reanalysis_agrees(dir: &Path) {
+pub(crate) fn assert_reanalysis_agrees(dir: &Path) {
     let before = std::fs::read_to_string(dir.join("summary.json")).unwrap();
     std::fs::remove_file(dir.join("summary.json")).unwrap();
     Command::cargo_bin("harness")
@@ -69,7 +69,7 @@ fn assert_reanalysis_agrees(dir: &Path) {
 }
 
 /// Per-trial rows of one pair from pairs.csv.
-fn trial_rows(csv: &str, talker: &str, listener: &str) -> Vec<std::collections::HashMap<String, String>> {
+pub(crate) fn trial_rows(csv: &str, talker: &str, listener: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut r = csv::Reader::from_reader(csv.as_bytes());
     let headers = r.headers().unwrap().clone();
     r.records()
@@ -80,7 +80,7 @@ fn trial_rows(csv: &str, talker: &str, listener: &str) -> Vec<std::collections::
         .collect()
 }
 
-fn ratio(row: &std::collections::HashMap<String, String>) -> f64 {
+pub(crate) fn ratio(row: &std::collections::HashMap<String, String>) -> f64 {
     row["received"].parse::<f64>().unwrap() / row["expected"].parse::<f64>().unwrap()
 }
 
@@ -122,6 +122,46 @@ fn seed_on_the_pod_network_never_crosses_nodes() {
         let expected = p["expected"].as_u64().unwrap();
         assert!((29..=31).contains(&expected), "expected {expected}: {p}");
     }
+}
+
+/// The seed as deployed, the Pi's nodes aarch64 under qemu (they come up about a second after
+/// the master's): the start barrier gives every pair, master → Pi too, its whole window — 3 s
+/// at 10 Hz, 30 messages — counted from the last node's start, which trials.csv keeps.
+#[test]
+fn start_barrier_gives_every_seed_pair_its_whole_window_under_qemu() {
+    let r = run(&scenario("seed.yaml"), &["--trials", "1", "--arm64-bin-dir", &arm64_bin_dir()]);
+    assert!(!r.summary["notes"].to_string().contains("amd64 build"), "ran real aarch64 binaries");
+    let pairs = r.summary["trials"][0]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 4);
+    for p in pairs {
+        let expected = p["expected"].as_u64().unwrap();
+        assert!((29..=31).contains(&expected), "expected {expected}: {p}");
+    }
+    let trials = std::fs::read_to_string(r.dir.join("trials.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(trials.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let col = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].parse::<f64>().unwrap();
+    let (last, warmup_ends) = (col("last_started_s"), col("warmup_ends_s"));
+    assert!(last > 0.0 && (warmup_ends - last - 1.0).abs() < 1e-6, "{trials}");
+    for p in pairs {
+        let from = p["window_from_s"].as_f64().unwrap();
+        assert!((from - warmup_ends).abs() < 1e-6, "every pair's window opens at the barrier: {p}");
+    }
+    assert!(r.summary["notes"].to_string().contains("start barrier: each trial's windows opened at once"));
+    // `harness report` reads the same barrier back from records.csv and run.json.
+    assert_reanalysis_agrees(&r.dir);
+}
+
+/// On the simulated cluster too, a talker that exits at once is named with its status, time
+/// and last stderr line (see the local test in cli.rs).
+#[test]
+fn a_talker_that_exits_at_once_is_named_on_netns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken-talker.yaml");
+    std::fs::write(&path, crate::cli::BROKEN_TALKER).unwrap();
+    let r = run(&path, &[]);
+    crate::cli::assert_the_exit_is_named(&r.summary);
 }
 
 #[test]
@@ -669,4 +709,100 @@ fn until_confident_settles_the_seed_in_five_trials() {
     assert_eq!(r.summary["verdict"]["kind"], "no-delivery");
     finding(&r.summary, "no-discovery-across-nodes");
     assert!(r.summary["notes"].to_string().contains("stopped after 5 of at most 50 trials"), "{}", r.summary["notes"]);
+}
+
+/// The tag of a netns run, from the first note of its run.json (`… namespaces chh-<tag>-* …`).
+fn tag_of(dir: &Path) -> String {
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let note = meta["notes"][0].as_str().unwrap().to_owned();
+    note.split("namespaces ").nth(1).unwrap().split('*').next().unwrap().trim_end_matches('-').to_owned()
+}
+
+/// The /dev/shm directories of run `tag` that exist now (`tag` as in `chh-<tag>`).
+fn shm_dirs_of(tag: &str) -> Vec<PathBuf> {
+    harness::backend::netns::list_shm_dirs(&format!("{tag}-"))
+}
+
+/// /dev/shm as Kubernetes gives it to pods, on one node: the containers of one pod share theirs;
+/// two hostNetwork pods share the node's network but not its /dev/shm; two hostIPC pods (one on
+/// the host network, one on the pod network) share the node's. In every pod a talker-role
+/// container writes a file named after its pod into /dev/shm, and a listener-role container
+/// started a second later lists /dev/shm into a file outside it: each listing must be exactly
+/// the files of the pods that share it (nothing of this machine's own /dev/shm either). The
+/// writers trap SIGTERM, so the harness's stop must reach the program itself through the
+/// wrapper; nothing of the run is left behind.
+#[test]
+fn pods_have_their_own_dev_shm_and_host_ipc_pods_the_nodes() {
+    let out = tempfile::tempdir().unwrap();
+    let seen = out.path().join("seen");
+    std::fs::create_dir(&seen).unwrap();
+    let pods = [
+        ("one", false, false),
+        ("hn1", true, false),
+        ("hn2", true, false),
+        ("ipc1", true, true),
+        ("ipc2", false, true),
+    ];
+    let mut yaml = String::from("name: shm\nnodes: [{name: a}]\npods:\n");
+    for (name, host_network, host_ipc) in pods {
+        yaml.push_str(&format!(
+            "  - name: {name}\n    hostNetwork: {host_network}\n    hostIPC: {host_ipc}\n    containers:\n\
+             \x20     - name: w\n        role: talker\n        env: {{SEEN: {seen}}}\n        command: [sh, -c]\n\
+             \x20       args: [\"trap 'echo TERM > $SEEN/$POD_NAME.term; kill $!; exit 0' TERM; touch /dev/shm/$POD_NAME; sleep 30 & wait\"]\n\
+             \x20     - name: r\n        role: listener\n        startDelayS: 1\n        env: {{SEEN: {seen}}}\n\
+             \x20       command: [sh, -c, \"ls /dev/shm > $SEEN/$POD_NAME.ls; exec sleep 30\"]\n",
+            seen = seen.display()
+        ));
+    }
+    yaml.push_str("trials: {count: 1, warmupS: 1, durationS: 1, drainS: 0}\n");
+    let path = out.path().join("shm.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let r = run(&path, &[]);
+    let listing = |pod: &str| {
+        let text = std::fs::read_to_string(seen.join(format!("{pod}.ls"))).unwrap_or_else(|e| panic!("{pod}: {e}"));
+        text.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(listing("one"), ["one"], "the containers of one pod share its /dev/shm, and only they do");
+    assert_eq!(listing("hn1"), ["hn1"], "hostNetwork pods on one node do not share /dev/shm");
+    assert_eq!(listing("hn2"), ["hn2"]);
+    assert_eq!(listing("ipc1"), ["ipc1", "ipc2"], "hostIPC pods share the node's");
+    assert_eq!(listing("ipc2"), ["ipc1", "ipc2"], "on the pod network too");
+    for (pod, _, _) in pods {
+        let term = std::fs::read_to_string(seen.join(format!("{pod}.term"))).unwrap_or_default();
+        assert_eq!(term.trim(), "TERM", "{pod}'s program got the harness's SIGTERM itself");
+    }
+    let notes = r.summary["notes"].to_string();
+    assert!(notes.contains("each pod has a /dev/shm of its own"), "{notes}");
+    let tag = tag_of(&r.dir);
+    assert_eq!(shm_dirs_of(&tag), Vec::<PathBuf>::new(), "the run's /dev/shm directories are gone");
+}
+
+/// A run's /dev/shm directories exist while it runs (named like its namespaces) and go with
+/// them: at the end of a run stopped by SIGTERM, and — for a run killed with SIGKILL, which
+/// removes nothing itself — by `harness netns cleanup`.
+#[test]
+fn shm_directories_go_at_sigterm_and_with_a_killed_runs_leftovers() {
+    let long = "name: long\nnodes: [{name: a}]\npods:\n  - name: p\n    containers: [{name: t, role: talker, rateHz: 20}, {name: l, role: listener}]\n  - name: q\n    hostIPC: true\n    containers: [{name: l, role: listener}]\ntrials: {count: 1, durationS: 60, warmupS: 0}\n";
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut termed, term_tag) = background_run(one.path(), long);
+    let (mut killed, dead_tag) = background_run(two.path(), long);
+    for tag in [&term_tag, &dead_tag] {
+        let names: Vec<String> =
+            shm_dirs_of(tag).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        // Node a's (hostIPC pod q's) and pod p's.
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&format!("{tag}-n0")) && names.contains(&format!("{tag}-p0")), "{names:?}");
+    }
+    Command::new("kill").args(["-TERM", &termed.id().to_string()]).status().unwrap();
+    assert_eq!(termed.wait().unwrap().code(), Some(143), "stopped by SIGTERM");
+    assert!(namespaces_of(&term_tag).is_empty());
+    assert_eq!(shm_dirs_of(&term_tag), Vec::<PathBuf>::new(), "SIGTERM: the run removed its directories");
+
+    killed.kill().unwrap(); // SIGKILL: no cleanup of its own
+    killed.wait().unwrap();
+    assert_eq!(shm_dirs_of(&dead_tag).len(), 2, "the killed run left its directories");
+    let out = harness().args(["netns", "cleanup"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(namespaces_of(&dead_tag).is_empty());
+    assert_eq!(shm_dirs_of(&dead_tag), Vec::<PathBuf>::new(), "cleanup removed the killed run's directories");
 }

@@ -98,6 +98,7 @@ fn hundred_trials_leak_nothing_and_lose_no_record() {
             run_id: Some(format!("soak-{run}")),
             preflight: None,
             parallel: 1,
+            ros: None,
         };
         let (_tx, stop) = tokio::sync::watch::channel(false);
         let mut backend = NetnsBackend::new(NodeCommand::SelfExe(exe.clone()), Arm64::Native);

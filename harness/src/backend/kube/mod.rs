@@ -204,6 +204,8 @@ pub fn container_exits(pod: &Pod, node: Option<&Node>) -> Vec<ContainerExit> {
                 signal,
                 restarts: cs.restart_count,
                 message,
+                at_ms: None,
+                stderr: Vec::new(),
             })
         })
         .collect()
@@ -782,7 +784,7 @@ impl Backend for KubeBackend {
             }
             None => {
                 let name = objects::namespace_name(run_id);
-                self.create_namespace(&name, plan.pods.iter().any(|p| p.host_network)).await?;
+                self.create_namespace(&name, objects::needs_privileged(plan)).await?;
                 self.bind_pods_role(&name).await;
                 name
             }

@@ -75,9 +75,10 @@ impl Images {
     pub fn of(&self, c: &PlannedContainer) -> &str {
         match (c.transport, c.role) {
             (Transport::Rustdds, ContainerRole::Talker) => &self.talker,
-            (Transport::Rustdds, ContainerRole::Listener) => &self.listener,
+            // A process without an image of its own runs its command in our listener's.
+            (Transport::Rustdds, ContainerRole::Listener | ContainerRole::Process) => &self.listener,
             (Transport::Ros, ContainerRole::Talker) => &self.ros_talker,
-            (Transport::Ros, ContainerRole::Listener) => &self.ros_listener,
+            (Transport::Ros, ContainerRole::Listener | ContainerRole::Process) => &self.ros_listener,
         }
     }
 }
@@ -160,10 +161,11 @@ pub fn managed_selector(run_id: Option<&str>) -> String {
 }
 
 /// A run's namespace, with Pod Security admission at `restricted` — which forbids the host
-/// network, so a scenario with hostNetwork pods gets `privileged` enforcement (and still
-/// warnings and audit at `restricted`).
-pub fn namespace(name: &str, run_id: &str, host_network: bool) -> Namespace {
-    let enforce = if host_network { "privileged" } else { "restricted" };
+/// network and the host's IPC, so a scenario with hostNetwork or hostIPC pods gets
+/// `privileged` enforcement (see [`needs_privileged`]; and still warnings and audit at
+/// `restricted`).
+pub fn namespace(name: &str, run_id: &str, privileged: bool) -> Namespace {
+    let enforce = if privileged { "privileged" } else { "restricted" };
     let mut l = labels(run_id, &[]);
     for (i, key) in PSS_LABELS.iter().enumerate() {
         l.insert((*key).to_owned(), if i == 0 { enforce } else { "restricted" }.to_owned());
@@ -172,6 +174,12 @@ pub fn namespace(name: &str, run_id: &str, host_network: bool) -> Namespace {
         metadata: ObjectMeta { name: Some(name.to_owned()), labels: Some(l), ..ObjectMeta::default() },
         ..Namespace::default()
     }
+}
+
+/// Whether any pod of `plan` shares a namespace of its node (hostNetwork, hostIPC), which the
+/// `baseline` and `restricted` Pod Security levels forbid.
+pub fn needs_privileged(plan: &crate::placement::Plan) -> bool {
+    plan.pods.iter().any(|p| p.host_network || p.host_ipc)
 }
 
 /// Grants `subject` the pod permissions of [`PODS_ROLE`] in the run's namespace only.
@@ -321,6 +329,7 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
         spec: Some(PodSpec {
             restart_policy: Some("Never".into()),
             host_network: p.host_network.then_some(true),
+            host_ipc: p.host_ipc.then_some(true),
             dns_policy: p.host_network.then(|| "ClusterFirstWithHostNet".into()),
             node_selector: (!selector.is_empty()).then_some(selector),
             tolerations: (!p.tolerations.is_empty()).then(|| p.tolerations.iter().map(toleration).collect()),
@@ -420,8 +429,7 @@ pub fn render(
     pin: bool,
 ) -> Result<String, serde_saphyr::SerializeError> {
     let ns = namespace_name(run_id);
-    let host_network = plan.pods.iter().any(|p| p.host_network);
-    let mut docs = vec![serde_saphyr::to_string(&namespace(&ns, run_id, host_network))?];
+    let mut docs = vec![serde_saphyr::to_string(&namespace(&ns, run_id, needs_privileged(plan)))?];
     let ctx = PodContext { namespace: &ns, run_id, images, pin, nodes: &plan.nodes };
     for p in &plan.pods {
         docs.push(serde_saphyr::to_string(&pod(p, &ctx, 1))?);
@@ -491,6 +499,26 @@ mod tests {
         assert_eq!(l["pod-security.kubernetes.io/warn"], "restricted");
         assert!(owned_by_run(&l, "x"));
         assert!(!owned_by_run(&l, "y"));
+    }
+
+    /// hostIPC is rendered on the pod (without the host network unless asked too), and needs the
+    /// `privileged` Pod Security level as hostNetwork does.
+    #[test]
+    fn host_ipc_pods_render_it_and_need_a_privileged_namespace() {
+        let text = "name: t\npods:\n  - name: a\n    hostIPC: true\n    containers: [{name: t, role: talker}]\n  - name: b\n    containers: [{name: l, role: listener}]\n";
+        let s = crate::spec::parse(text, std::path::Path::new("t.yaml")).expect("valid");
+        let mut plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
+        let yaml = render(&plan, "x", &Images::new(Images::DEFAULT_REGISTRY, "0.1.0"), false).expect("yaml");
+        let docs: Vec<&str> = yaml.split("---\n").collect();
+        assert!(docs[0].contains("pod-security.kubernetes.io/enforce: privileged"), "{}", docs[0]);
+        let spec = |doc: &str| serde_saphyr::from_str::<Pod>(doc).expect("a pod").spec.expect("spec");
+        let (a, b) = (spec(docs[1]), spec(docs[2]));
+        assert_eq!((a.host_ipc, a.host_network), (Some(true), None));
+        assert_eq!((b.host_ipc, b.host_network), (None, None));
+        plan.pods[0].host_ipc = false;
+        assert!(!needs_privileged(&plan));
+        plan.pods[1].host_network = true;
+        assert!(needs_privileged(&plan));
     }
 
     #[test]

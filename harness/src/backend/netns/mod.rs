@@ -1,7 +1,9 @@
 //! The `netns` backend: a simulated k3s + flannel cluster on this machine (see [`topology`]).
 //! Requires root. Everything it creates is named `chh-<tag>-…` and removed at the end, after an
 //! error and on Ctrl-C or SIGTERM; each run registers its tag under [`REGISTRY`] so that
-//! `harness netns cleanup` removes only the leftovers of runs whose harness is gone.
+//! `harness netns cleanup` removes only the leftovers of runs whose harness is gone. So are the
+//! pods' /dev/shm directories (`<base>/chh-<tag>-…` on a tmpfs, see [`topology`]), which every
+//! container has bind-mounted on /dev/shm in a mount namespace of its own.
 //!
 //! Faults: loss and partitions through nftables in the node namespaces; delay through
 //! `tc netem` when the kernel has it (refused before the run otherwise, never skipped); kills
@@ -15,9 +17,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use self::topology::{base_ruleset, loss_rules, partition_rules, Topology, PREFIX};
+use self::topology::{
+    base_ruleset, container_args, loss_rules, partition_rules, tmpfs_base, Topology, PREFIX, SHM_BASES,
+};
 use super::drive::{drive, Event};
-use super::{Backend, BackendError, Line, NodeCommand, TrialStart};
+use super::{Backend, BackendError, Line, NodeCommand, TrialFacts, TrialStart};
 use crate::analysis::TrialMeta;
 use crate::placement::{declared_nodes, local_arch, Node, PlacedPod, Plan, PlannedContainer, ARCH_LABEL};
 use crate::spec::{FaultSpec, Scenario};
@@ -46,6 +50,8 @@ pub struct NetnsBackend {
     faults: Vec<FaultSpec>,
     /// Why arm64 nodes ran the native build although aarch64 under qemu was preferred.
     arm64_fallback: Option<String>,
+    /// Per trial, the processes that ended by themselves.
+    facts: std::collections::BTreeMap<u32, TrialFacts>,
 }
 
 impl NetnsBackend {
@@ -59,6 +65,7 @@ impl NetnsBackend {
             topology: None,
             faults: Vec::new(),
             arm64_fallback: None,
+            facts: Default::default(),
         }
     }
 }
@@ -119,6 +126,61 @@ pub fn list_namespaces(prefix: &str) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// Where this run's /dev/shm directories go: the first of [`SHM_BASES`] on a tmpfs here.
+fn shm_base() -> Result<&'static Path, BackendError> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    tmpfs_base(&mounts).map(Path::new).ok_or_else(|| {
+        BackendError::Unsupported(format!(
+            "the pods' /dev/shm directories need a tmpfs, and neither of {} is on one",
+            SHM_BASES.join(", ")
+        ))
+    })
+}
+
+/// Creates `dirs` (mode 1777, as /dev/shm is), emptied first when `fresh`.
+fn make_shm_dirs(dirs: &[PathBuf], fresh: bool) -> Result<(), BackendError> {
+    use std::os::unix::fs::PermissionsExt;
+    for dir in dirs {
+        let fail = |e: std::io::Error| setup_err("make a pod's /dev/shm", format!("{}: {e}", dir.display()));
+        if fresh {
+            match std::fs::remove_dir_all(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+                _ => {}
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)))
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The /dev/shm directories whose names start with `prefix`, under every one of [`SHM_BASES`].
+pub fn list_shm_dirs(prefix: &str) -> Vec<PathBuf> {
+    SHM_BASES
+        .iter()
+        .filter_map(|base| std::fs::read_dir(base).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Removes the /dev/shm directories starting with `prefix` (see [`list_shm_dirs`]), and a base
+/// left empty by that.
+fn remove_shm_dirs(prefix: &str) {
+    for dir in list_shm_dirs(prefix) {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!("could not remove {}: {e}", dir.display());
+        }
+    }
+    for base in SHM_BASES {
+        // Only when empty: another run's directories keep it.
+        let _ = std::fs::remove_dir(base);
+    }
+}
+
 /// Where every netns run (and doctor) registers itself while it runs: a file per tag holding
 /// the harness's pid and the run id, so `harness netns cleanup` can tell a crashed run's
 /// leftovers from a run still going on beside it.
@@ -135,7 +197,8 @@ fn unregister(tag: &str) {
     let _ = std::fs::remove_file(std::path::Path::new(REGISTRY).join(tag));
 }
 
-/// One run's namespaces, and whether the harness that made them is still running.
+/// One run's namespaces (and /dev/shm directories, removed with them), and whether the harness
+/// that made them is still running.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leftover {
     pub tag: String,
@@ -155,9 +218,13 @@ fn harness_alive(pid: u32) -> bool {
 /// Every tag's namespaces, with its registration.
 pub fn runs() -> Vec<Leftover> {
     let mut by_tag: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let tag_of = |name: &str| name.trim_start_matches(PREFIX).split('-').next().unwrap_or("").to_owned();
     for ns in list_namespaces(PREFIX) {
-        let tag = ns.trim_start_matches(PREFIX).split('-').next().unwrap_or("").to_owned();
-        by_tag.entry(tag).or_default().push(ns);
+        by_tag.entry(tag_of(&ns)).or_default().push(ns);
+    }
+    // A run that left directories without namespaces is a leftover too.
+    for dir in list_shm_dirs(PREFIX) {
+        by_tag.entry(tag_of(&dir.file_name().unwrap_or_default().to_string_lossy())).or_default();
     }
     by_tag
         .into_iter()
@@ -181,7 +248,8 @@ fn pids_in(ns: &str) -> Vec<i32> {
 }
 
 /// Stops every process in the namespaces (SIGTERM, then SIGKILL after 2 s) and waits until they
-/// are gone, then deletes the namespaces. Returns what it removed.
+/// are gone, then removes their /dev/shm directories and deletes the namespaces. Returns the
+/// namespaces it removed.
 pub fn remove_namespaces(prefix: &str) -> Vec<String> {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
@@ -211,6 +279,9 @@ pub fn remove_namespaces(prefix: &str) -> Vec<String> {
     while !alive(&left).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The directories before the namespaces: a run is found by its namespaces, so none of its
+    // directories can outlive them unseen (and `runs` looks for directories too).
+    remove_shm_dirs(prefix);
     // Pods first, then nodes, then the underlay: veths go with their namespaces. One `ip`
     // for all (`-force`: a namespace that is already gone does not stop the others).
     let script: String = names.iter().rev().map(|ns| format!("netns del {ns}\n")).collect();
@@ -263,8 +334,9 @@ pub enum BuildMode {
     PerCommand,
 }
 
-/// Creates the namespaces, links, routes and fault rules of `topo`. Blocking (it forks `ip`,
-/// `sysctl`, `nft` and waits for them): async code calls it through [`off_runtime`].
+/// Creates the namespaces, links, routes and fault rules of `topo`, and its /dev/shm
+/// directories. Blocking (it forks `ip`, `sysctl`, `nft` and waits for them): async code calls
+/// it through [`off_runtime`].
 pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) -> Result<(), BackendError> {
     for f in faults {
         if let FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } = f {
@@ -287,6 +359,8 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
             }
         }
     }
+    // After the namespaces, which are how a run's leftovers are found.
+    make_shm_dirs(&topo.shm_dirs(shm_base()?), false)?;
     for i in 0..topo.nodes.len() {
         let ns = topo.node_ns(i);
         // Forwarding on, then the base table and this node's loss rules in one `nft -f`.
@@ -389,6 +463,7 @@ impl NetnsBackend {
                     node: n.name.clone(),
                     node_selector: Default::default(),
                     host_network: false,
+                    host_ipc: false,
                     tolerations: Vec::new(),
                     containers: Vec::new(),
                 })
@@ -548,12 +623,17 @@ impl Backend for NetnsBackend {
             self.tag,
             if self.topology.as_ref().is_some_and(|t| t.multicast_between_nodes) { "allowed" } else { "dropped" }
         )];
+        notes.push(
+            "each pod has a /dev/shm of its own, shared by its containers only (hostIPC pods: their node's), as \
+             Kubernetes makes pods: hostNetwork pods on one node share its network, not its shared memory"
+                .into(),
+        );
         match (&self.arm64, &self.arm64_fallback) {
             (Arm64::Native, Some(why)) => {
                 notes.push(format!("arm64 nodes ran this machine's build, not aarch64 binaries under qemu: {why}"));
             }
             (Arm64::Native, None) => {
-                notes.push("arm64 nodes ran the amd64 build (--arm64-as-amd64), not aarch64 binaries".into());
+                notes.push("arm64 nodes ran this machine's (amd64) build, not aarch64 binaries under qemu".into());
             }
             _ => {}
         }
@@ -570,6 +650,10 @@ impl Backend for NetnsBackend {
         true
     }
 
+    fn trial_facts(&mut self, trial: u32) -> TrialFacts {
+        self.facts.remove(&trial).unwrap_or_default()
+    }
+
     /// A simulated cluster of its own: namespaces `chh-<tag>s<slot>-*`, registered and removed
     /// like this one's. Every cluster uses the same addresses: each lives in namespaces of its
     /// own, with no interface, route or bridge in common, so their traffic never meets.
@@ -581,6 +665,7 @@ impl Backend for NetnsBackend {
             topology: None,
             faults: Vec::new(),
             arm64_fallback: self.arm64_fallback.clone(),
+            facts: Default::default(),
         })
     }
 
@@ -625,6 +710,10 @@ impl Backend for NetnsBackend {
             self.build(wanted.clone()).await?;
         }
         let topo = wanted;
+        // A new trial's pods are new sandboxes: their /dev/shm starts empty (a node's does not).
+        let shm = shm_base()?;
+        let fresh = topo.pod_shm_dirs(shm);
+        off_runtime(move || make_shm_dirs(&fresh, true)).await?;
         let mut events = Vec::new();
         for f in &self.faults {
             match f {
@@ -659,10 +748,12 @@ impl Backend for NetnsBackend {
         };
         let (nodes, arm64) = (&self.nodes, &self.arm64);
         let command = |pod: &PlacedPod, c: &PlannedContainer| {
-            let ns =
-                topo.pod_ns(&pod.name).ok_or_else(|| setup_err("run", format!("no namespace for pod {}", pod.name)))?;
+            let missing = |what: &str| setup_err("run", format!("no {what} for pod {}", pod.name));
+            let ns = topo.pod_ns(&pod.name).ok_or_else(|| missing("namespace"))?;
+            let dir = topo.shm_dir(shm, &pod.name).ok_or_else(|| missing("/dev/shm"))?;
+            // In its network namespace, with its pod's /dev/shm; `program` appends what runs.
             let mut cmd = tokio::process::Command::new("nsenter");
-            cmd.arg(format!("--net=/run/netns/{ns}")).arg("--");
+            cmd.args(container_args(&ns, &dir));
             let emulate = match arm64 {
                 Arm64::Emulate { bin_dir }
                     if is_arm64(plan, &pod.node) && local_arch() != "arm64" && !c.is_custom() =>
@@ -674,7 +765,10 @@ impl Backend for NetnsBackend {
             super::program(&mut cmd, nodes, pod, c, emulate.map(PathBuf::as_path))?;
             Ok(cmd)
         };
-        let meta = drive(plan, start, &lines, stop, command, events, on_event).await?;
+        let trial = start.trial;
+        let driven = drive(plan, start, &lines, stop, command, events, on_event).await?;
+        self.facts.insert(trial, TrialFacts { containers: driven.exits, ..TrialFacts::default() });
+        let meta = driven.meta;
         // A partition must not outlive its trial.
         if self.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. })) {
             off_runtime(move || {
@@ -689,11 +783,16 @@ impl Backend for NetnsBackend {
         let tag = self.tag.clone();
         let removed = off_runtime(move || remove_run(&tag)).await;
         tracing::info!("removed {} namespaces", removed.len());
-        let left = list_namespaces(&format!("{PREFIX}{}-", self.tag));
-        if left.is_empty() {
-            Ok(())
-        } else {
+        let prefix = format!("{PREFIX}{}-", self.tag);
+        let left = list_namespaces(&prefix);
+        let dirs = list_shm_dirs(&prefix);
+        if !left.is_empty() {
             Err(setup_err("cleanup", format!("namespaces left behind: {}", left.join(", "))))
+        } else if !dirs.is_empty() {
+            let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            Err(setup_err("cleanup", format!("/dev/shm directories left behind: {}", dirs.join(", "))))
+        } else {
+            Ok(())
         }
     }
 }

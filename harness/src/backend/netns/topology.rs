@@ -14,11 +14,82 @@
 //! segment (bridge `mbr` in the underlay) so multicast floods across nodes, while unicast
 //! still takes the routed path. `hostNetwork` pods run in the node namespace, on the underlay.
 //! All addresses live only inside these namespaces.
+//!
+//! Each pod also has a /dev/shm of its own, as a Kubernetes pod sandbox does: a directory on a
+//! tmpfs (`<base>/chh-<tag>-p<k>`, see [`tmpfs_base`]) that each of its containers, in a mount
+//! namespace of its own, has bind-mounted on /dev/shm ([`container_args`]). hostNetwork pods
+//! have one too: they share their node's network, not its memory. `hostIPC` pods bind their
+//! node's directory (`<base>/chh-<tag>-n<i>`), the node's /dev/shm; no other process runs "on
+//! the node" here.
+
+use std::path::{Path, PathBuf};
 
 use crate::placement::Plan;
 
 /// Prefix of every namespace the netns backend creates.
 pub const PREFIX: &str = "chh-";
+
+/// Where the pods' /dev/shm directories may live, in order of preference: under `/run` (where
+/// containerd keeps its sandboxes' shm; a tmpfs private to the harness when it runs in a user
+/// namespace of its own, so nothing there outlives it), else under `/dev/shm`. Only one on a
+/// tmpfs is used (see [`tmpfs_base`]); leftovers are looked for in both.
+pub const SHM_BASES: [&str; 2] = ["/run/chatter-harness/shm", "/dev/shm/chatter-harness"];
+
+/// The first of [`SHM_BASES`] whose filesystem is a tmpfs, by `mounts` (the text of
+/// `/proc/self/mounts`): a pod's shared memory must be memory, as a sandbox's shm is.
+pub fn tmpfs_base(mounts: &str) -> Option<&'static str> {
+    SHM_BASES.into_iter().find(|base| {
+        // The filesystem of a path is that of its deepest mount point; of two at one place, the
+        // later (it covers the earlier).
+        let mut best: Option<(usize, &str)> = None;
+        for line in mounts.lines() {
+            let mut f = line.split_whitespace();
+            let (Some(_), Some(at), Some(fstype)) = (f.next(), f.next(), f.next()) else { continue };
+            let under = at == "/" || *base == at || base.strip_prefix(at).is_some_and(|r| r.starts_with('/'));
+            if under && best.is_none_or(|(len, _)| at.len() >= len) {
+                best = Some((at.len(), fstype));
+            }
+        }
+        best.is_some_and(|(_, fstype)| fstype == "tmpfs")
+    })
+}
+
+/// The script that makes `$1` the process's /dev/shm and then becomes the rest of its arguments:
+/// `exec`, so the container's program keeps the pid the harness signals (no shell in between).
+pub const SHM_SCRIPT: &str = r#"mount --bind "$1" /dev/shm && shift && exec "$@""#;
+
+/// The arguments of `nsenter` that run a container in network namespace `ns`, in a mount
+/// namespace of its own (private: nothing mounted there reaches the host) with `shm` mounted on
+/// /dev/shm; the container's program and its arguments follow them. `nsenter` and `unshare`
+/// exec (neither forks without a pid namespace), and so does the script.
+pub fn container_args(ns: &str, shm: &Path) -> Vec<String> {
+    [
+        &format!("--net=/run/netns/{ns}"),
+        "--",
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        SHM_SCRIPT,
+        "sh",
+        &shm.display().to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// One pod of the topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopoPod {
+    pub name: String,
+    /// Node index.
+    pub node: usize,
+    pub host_network: bool,
+    pub host_ipc: bool,
+}
 
 /// Names and addresses of one run's topology.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +97,8 @@ pub struct Topology {
     pub tag: String,
     /// Node names in plan order; index = node number.
     pub nodes: Vec<String>,
-    /// (pod name, node index, host network) in plan order; index = pod number.
-    pub pods: Vec<(String, usize, bool)>,
+    /// In plan order; index = pod number.
+    pub pods: Vec<TopoPod>,
     pub multicast_between_nodes: bool,
 }
 
@@ -37,7 +108,12 @@ impl Topology {
         let pods = plan
             .pods
             .iter()
-            .map(|p| (p.name.clone(), nodes.iter().position(|n| *n == p.node).unwrap_or(0), p.host_network))
+            .map(|p| TopoPod {
+                name: p.name.clone(),
+                node: nodes.iter().position(|n| *n == p.node).unwrap_or(0),
+                host_network: p.host_network,
+                host_ipc: p.host_ipc,
+            })
             .collect();
         Topology { tag: tag.to_owned(), nodes, pods, multicast_between_nodes }
     }
@@ -56,8 +132,36 @@ impl Topology {
 
     /// The namespace a pod's containers run in (the node's for hostNetwork pods).
     pub fn pod_ns(&self, pod: &str) -> Option<String> {
-        let (k, (_, node, host)) = self.pods.iter().enumerate().find(|(_, (name, _, _))| name == pod)?;
-        Some(if *host { self.node_ns(*node) } else { format!("{PREFIX}{}-p{k}", self.tag) })
+        let (k, p) = self.pods.iter().enumerate().find(|(_, p)| p.name == pod)?;
+        Some(if p.host_network { self.node_ns(p.node) } else { format!("{PREFIX}{}-p{k}", self.tag) })
+    }
+
+    /// The directory under `base` that is a pod's /dev/shm: its own (named like its pod
+    /// namespace, hostNetwork pods included), or its node's for a hostIPC pod.
+    pub fn shm_dir(&self, base: &Path, pod: &str) -> Option<PathBuf> {
+        let (k, p) = self.pods.iter().enumerate().find(|(_, p)| p.name == pod)?;
+        Some(if p.host_ipc { self.node_shm_dir(base, p.node) } else { self.pod_shm_dir(base, k) })
+    }
+
+    fn pod_shm_dir(&self, base: &Path, k: usize) -> PathBuf {
+        base.join(format!("{PREFIX}{}-p{k}", self.tag))
+    }
+
+    fn node_shm_dir(&self, base: &Path, i: usize) -> PathBuf {
+        base.join(self.node_ns(i))
+    }
+
+    /// The pods' own /dev/shm directories (not hostIPC pods'), emptied for each trial: a pod
+    /// of a new trial is a new sandbox.
+    pub fn pod_shm_dirs(&self, base: &Path) -> Vec<PathBuf> {
+        let own = self.pods.iter().enumerate().filter(|(_, p)| !p.host_ipc);
+        own.map(|(k, _)| self.pod_shm_dir(base, k)).collect()
+    }
+
+    /// Every /dev/shm directory: each node's, then each pod's own.
+    pub fn shm_dirs(&self, base: &Path) -> Vec<PathBuf> {
+        let nodes = (0..self.nodes.len()).map(|i| self.node_shm_dir(base, i));
+        nodes.chain(self.pod_shm_dirs(base)).collect()
     }
 
     pub fn node_addr(i: usize) -> String {
@@ -76,7 +180,7 @@ impl Topology {
             self.pods
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, _, host))| !host)
+                .filter(|(_, p)| !p.host_network)
                 .map(|(k, _)| format!("{PREFIX}{}-p{k}", self.tag)),
         );
         all
@@ -93,7 +197,7 @@ impl Topology {
         let u = self.underlay_ns();
         let nodes = 0..self.nodes.len();
         let pods: Vec<(usize, usize)> =
-            self.pods.iter().enumerate().filter(|(_, (_, _, host))| !host).map(|(k, (_, n, _))| (k, *n)).collect();
+            self.pods.iter().enumerate().filter(|(_, p)| !p.host_network).map(|(k, p)| (k, p.node)).collect();
         let pod_ns = |k: usize| format!("{PREFIX}{}-p{k}", self.tag);
         // 1. Namespaces.
         for ns in self.namespaces() {
@@ -221,22 +325,104 @@ mod tests {
     use crate::placement::{Node, PlacedPod, TrialTiming};
     use std::time::Duration;
 
-    fn plan() -> Plan {
-        let node = |n: &str| Node { name: n.into(), labels: Default::default(), taints: Vec::new() };
-        let pod = |p: &str, n: &str, host: bool| PlacedPod {
+    fn pod(p: &str, n: &str, host: bool) -> PlacedPod {
+        PlacedPod {
             name: p.into(),
             node: n.into(),
             node_selector: Default::default(),
             host_network: host,
+            host_ipc: false,
             tolerations: Vec::new(),
             containers: vec![],
-        };
+        }
+    }
+
+    fn plan() -> Plan {
+        let node = |n: &str| Node { name: n.into(), labels: Default::default(), taints: Vec::new() };
         Plan {
             scenario: "t".into(),
             nodes: vec![node("master"), node("pi")],
             pods: vec![pod("a", "pi", false), pod("b", "master", true), pod("c", "master", false)],
             timing: TrialTiming { warmup: Duration::ZERO, duration: Duration::ZERO, drain: Duration::ZERO },
         }
+    }
+
+    /// [`plan`] and three hostIPC pods: `d` on master's host network, `e` on master's pod
+    /// network, `f` on the Pi's host network.
+    fn plan_with_host_ipc() -> Plan {
+        let mut plan = plan();
+        for (name, node, host) in [("d", "master", true), ("e", "master", false), ("f", "pi", true)] {
+            plan.pods.push(PlacedPod { host_ipc: true, ..pod(name, node, host) });
+        }
+        plan
+    }
+
+    /// Each pod has a /dev/shm of its own, hostNetwork pods too (they share the node's network,
+    /// not its memory); hostIPC pods have their node's, whichever network they are on.
+    #[test]
+    fn every_pod_has_its_own_shm_and_host_ipc_pods_their_nodes() {
+        let t = Topology::new("x", &plan_with_host_ipc(), false);
+        let base = Path::new("/b");
+        let dir = |pod: &str| t.shm_dir(base, pod).map(|d| d.display().to_string());
+        let dirs: Vec<Option<String>> = ["a", "b", "c", "d", "e", "f", "zz"].map(&dir).into();
+        assert_eq!(
+            dirs,
+            [
+                Some("/b/chh-x-p0".into()),
+                Some("/b/chh-x-p1".into()),
+                Some("/b/chh-x-p2".into()),
+                Some("/b/chh-x-n0".into()),
+                Some("/b/chh-x-n0".into()),
+                Some("/b/chh-x-n1".into()),
+                None,
+            ]
+        );
+        assert_eq!(t.pod_ns("b").as_deref(), Some("chh-x-n0"), "b shares master's network…");
+        assert_ne!(dir("b"), dir("d"), "…but not its /dev/shm");
+        let all: Vec<String> = t.shm_dirs(base).iter().map(|d| d.display().to_string()).collect();
+        assert_eq!(all, ["/b/chh-x-n0", "/b/chh-x-n1", "/b/chh-x-p0", "/b/chh-x-p1", "/b/chh-x-p2"]);
+        let fresh: Vec<PathBuf> = t.pod_shm_dirs(base);
+        assert_eq!(fresh, all[2..].iter().map(PathBuf::from).collect::<Vec<_>>(), "nodes' dirs outlive a trial");
+        // Named like the namespaces, so one prefix finds a run's namespaces and directories.
+        assert!(all.iter().all(|d| d.starts_with("/b/chh-x-")));
+    }
+
+    /// The wrapper becomes the program `program()` appends after it: `"$@"` after the directory,
+    /// every step an exec.
+    #[test]
+    fn containers_bind_their_shm_and_exec_their_program() {
+        let args = container_args("chh-x-p0", Path::new("/b/chh-x-p0"));
+        assert_eq!(
+            args.join(" "),
+            format!("--net=/run/netns/chh-x-p0 -- unshare --mount --propagation private -- sh -c {SHM_SCRIPT} sh /b/chh-x-p0")
+        );
+        assert_eq!(SHM_SCRIPT, r#"mount --bind "$1" /dev/shm && shift && exec "$@""#);
+        // `sh -c SCRIPT sh DIR PROGRAM…`: `$0` is `sh`, `$1` the directory, the program after.
+        let at = args.iter().position(|a| a == SHM_SCRIPT).expect("script");
+        assert_eq!(args[at + 1..], ["sh", "/b/chh-x-p0"]);
+        assert_eq!(args[..2], ["--net=/run/netns/chh-x-p0", "--"]);
+    }
+
+    /// The directories go on a tmpfs: `/run` when it is one (the user-namespace mode mounts one
+    /// of its own there), else `/dev/shm`; none when neither is.
+    #[test]
+    fn shm_directories_go_on_a_tmpfs() {
+        let root_fs = "/dev/vda / ext4 rw 0 0\nproc /proc proc rw 0 0\n";
+        let shm = "tmpfs /dev/shm tmpfs rw,size=64m 0 0\n";
+        assert_eq!(tmpfs_base(&format!("{root_fs}{shm}")), Some("/dev/shm/chatter-harness"), "/run on the root disk");
+        let run = "tmpfs /run tmpfs rw,mode=755 0 0\n";
+        assert_eq!(tmpfs_base(&format!("{root_fs}{shm}{run}")), Some("/run/chatter-harness/shm"));
+        assert_eq!(tmpfs_base(root_fs), None);
+        // The deepest mount point decides, and of two at one place the later.
+        let run_disk = "/dev/vdb /run/chatter-harness ext4 rw 0 0\n";
+        assert_eq!(tmpfs_base(&format!("{root_fs}{run}{run_disk}")), None);
+        assert_eq!(tmpfs_base(&format!("{root_fs}{run_disk}{run}")), None, "/run/chatter-harness is deeper");
+        assert_eq!(tmpfs_base(&format!("{root_fs}/dev/vdc /run ext4 rw 0 0\n{run}")), Some("/run/chatter-harness/shm"));
+        assert_eq!(
+            tmpfs_base("tmpfs /r tmpfs rw 0 0\ntmpfs /dev/shmx tmpfs rw 0 0\n"),
+            None,
+            "a prefix is not a parent"
+        );
     }
 
     #[test]
