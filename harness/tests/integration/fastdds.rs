@@ -252,3 +252,8 @@ fn matrix_on_real_fast_dds(distro: &str) {
 fn matrix_on_fast_dds_jazzy_recommends_a_fast_dds_fix() {
     matrix_on_real_fast_dds("jazzy");
 }
+
+#[test]
+fn matrix_on_fast_dds_kilted_recommends_a_fast_dds_fix() {
+    matrix_on_real_fast_dds("kilted");
+}
