@@ -91,6 +91,28 @@ pub struct Setting {
     pub stock: std::collections::BTreeSet<String>,
 }
 
+#[cfg(test)]
+impl Setting {
+    /// The rules' test setting: two nodes on netns, flannel (no multicast between them), the
+    /// pod network, volatile depth 10, 1 s of warm-up, no faults.
+    pub(crate) fn netns_flannel() -> Self {
+        Setting {
+            backend: "netns".into(),
+            separate_nodes: true,
+            multicast_between_nodes: false,
+            host_network: BTreeMap::new(),
+            durability: Durability::Volatile,
+            depth: 10,
+            warmup_s: 1.0,
+            faults: Vec::new(),
+            start_delays: BTreeMap::new(),
+            doctor: None,
+            shm: BTreeMap::new(),
+            stock: Default::default(),
+        }
+    }
+}
+
 /// A container whose Fast DDS has its shared-memory transport on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShmEnd {

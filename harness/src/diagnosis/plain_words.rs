@@ -95,20 +95,7 @@ fn analysed(cross: impl Fn(u64) -> bool) -> (TrialReport, RunAnalyzer) {
 }
 
 fn setting() -> Setting {
-    Setting {
-        backend: "netns".into(),
-        separate_nodes: true,
-        multicast_between_nodes: false,
-        host_network: BTreeMap::new(),
-        durability: chatter::Durability::Volatile,
-        depth: 10,
-        warmup_s: 1.0,
-        faults: Vec::new(),
-        start_delays: BTreeMap::new(),
-        doctor: None,
-        shm: BTreeMap::new(),
-        stock: Default::default(),
-    }
+    Setting::netns_flannel()
 }
 
 fn seed() -> TrialReport {

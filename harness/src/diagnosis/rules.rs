@@ -823,20 +823,7 @@ mod tests {
     }
 
     fn setting() -> Setting {
-        Setting {
-            backend: "netns".into(),
-            separate_nodes: true,
-            multicast_between_nodes: false,
-            host_network: BTreeMap::new(),
-            durability: Durability::Volatile,
-            depth: 10,
-            warmup_s: 1.0,
-            faults: Vec::new(),
-            start_delays: BTreeMap::new(),
-            doctor: None,
-            shm: BTreeMap::new(),
-            stock: Default::default(),
-        }
+        Setting::netns_flannel()
     }
 
     /// `t` on node `tn` → `l` on node `ln`, `received` of 30.
