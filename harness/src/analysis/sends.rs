@@ -10,9 +10,12 @@
 pub const CAPACITY: usize = 8192;
 
 /// The send times of one talker in one trial.
+///
+/// Kept by position, `seq + 1`: a talker may number its messages from 0 (the ROS 2 tutorial's
+/// publisher does) or from 1 (ours, demo_nodes), and a count is a difference of positions.
 #[derive(Debug, Clone, Default)]
 pub struct SendLog {
-    /// (send time ns, seq), increasing in both.
+    /// (send time ns, position = seq + 1), increasing in both.
     points: Vec<(u64, u64)>,
     /// Only every `stride`-th point is kept (1 = all).
     stride: u64,
@@ -23,6 +26,7 @@ pub struct SendLog {
 impl SendLog {
     /// Notes that `seq` was sent at `t_ns`. Sequence numbers and times only grow.
     pub fn push(&mut self, t_ns: u64, seq: u64) {
+        let seq = seq.saturating_add(1);
         if self.stride == 0 {
             self.stride = 1;
         }
@@ -50,8 +54,9 @@ impl SendLog {
         self.last.is_none()
     }
 
-    /// The highest sequence number sent at or before `t_ns` (0: none).
-    pub fn seq_at(&self, t_ns: u64) -> u64 {
+    /// The position (`seq + 1`) of the last message sent at or before `t_ns`; before the
+    /// first message, the position just before it (0 for a talker numbering from 0).
+    fn position_at(&self, t_ns: u64) -> u64 {
         let Some((last_t, last_seq)) = self.last else { return 0 };
         if t_ns >= last_t {
             return last_seq;
@@ -76,11 +81,12 @@ impl SendLog {
         if to_ns < from_ns {
             return 0;
         }
-        self.seq_at(to_ns).saturating_sub(self.seq_at(from_ns.saturating_sub(1)))
+        self.position_at(to_ns).saturating_sub(self.position_at(from_ns.saturating_sub(1)))
     }
 
     /// When `seq` was sent, where that point is kept exactly.
     pub fn time_of(&self, seq: u64) -> Option<u64> {
+        let seq = seq.saturating_add(1);
         if let Some((t, s)) = self.last {
             if s == seq {
                 return Some(t);
@@ -118,6 +124,20 @@ mod tests {
         assert_eq!(l.count_between(45, 1000), 1);
         assert_eq!(l.count_between(0, u64::MAX), 5);
         assert_eq!(l.count_between(40, 20), 0);
+    }
+
+    /// The ROS 2 tutorial's publisher says "Hello World: 0" first: all of its messages count
+    /// (once measured 7 expected of 8 sent inside the window, and 8 received).
+    #[test]
+    fn a_talker_numbering_from_zero_is_counted_whole() {
+        let mut l = SendLog::default();
+        for (seq, t) in [10, 20, 30, 40].into_iter().enumerate() {
+            l.push(t, seq as u64);
+        }
+        assert_eq!(l.count_between(0, 100), 4);
+        assert_eq!(l.count_between(15, 100), 3);
+        assert_eq!(l.count_between(0, 25), 2);
+        assert_eq!((l.time_of(0), l.time_of(3), l.time_of(4)), (Some(10), Some(40), None));
     }
 
     proptest! {
