@@ -20,6 +20,28 @@ fn rows<'a>(csv: &'a str, pairs: &'a [(&str, &str)]) -> impl Iterator<Item = Has
     })
 }
 
+/// The run's one failure finding, which must be `rule`. Stock nodes keep the scenario's timing
+/// (no start barrier holds them), so under load a delivering pair can once hear its first
+/// message after the warm-up: a warning about that pair's window edges is then a true
+/// statement (seen once in CI) — allowed, but never as a failure, nor about another pair.
+fn the_one_failure<'a>(
+    summary: &'a serde_json::Value,
+    rule: &str,
+    delivering: &[(&str, &str)],
+) -> &'a serde_json::Value {
+    let findings = summary["findings"].as_array().unwrap();
+    let failures: Vec<&serde_json::Value> = findings.iter().filter(|f| f["severity"] == "failure").collect();
+    assert_eq!(failures.len(), 1, "{findings:#?}");
+    assert_eq!(failures[0]["rule"], rule, "{findings:#?}");
+    let delivering: Vec<String> = delivering.iter().map(|(t, l)| format!("{t} → {l}")).collect();
+    for f in findings.iter().filter(|f| f["severity"] != "failure") {
+        let pairs = f["pairs"].as_array().unwrap();
+        let about_delivering = !pairs.is_empty() && pairs.iter().all(|p| delivering.iter().any(|d| p == d.as_str()));
+        assert!(f["rule"] == "missed-window-edges" && about_delivering, "{f:#}");
+    }
+    failures[0]
+}
+
 /// The seed with the stock nodes on Fast DDS, on the pod network: the cross-node pairs never
 /// hear (SPDP multicast does not cross nodes), the same-node and same-pod pairs hear all, and
 /// the run records the ROS 2 it ran on.
@@ -33,9 +55,7 @@ fn seed_on_real_fast_dds(distro: &str, versions: &str) {
     for row in rows(&r.pairs_csv, &SAME) {
         assert!(ratio(&row) >= 0.95, "same-node pair: {row:?}");
     }
-    let rules: Vec<&str> =
-        r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["no-discovery-across-nodes"]);
+    the_one_failure(&r.summary, "no-discovery-across-nodes", &SAME);
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(r.dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(meta["ros"]["distro"], distro, "{}", meta["ros"]);
@@ -116,12 +136,12 @@ fn host_network_on_real_fast_dds(distro: &str) {
     for row in rows(&r.pairs_csv, &[SAME[0], CROSS[0], CROSS[1]]) {
         assert!(ratio(&row) >= 0.95, "{row:?}");
     }
-    let findings = r.summary["findings"].as_array().unwrap();
-    let rules: Vec<&str> = findings.iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["fastdds-shared-memory"], "{findings:?}");
-    let evidence = findings[0]["evidence"].to_string();
+    let shm = the_one_failure(&r.summary, "fastdds-shared-memory", &[SAME[0], CROSS[0], CROSS[1]]);
+    let evidence = shm["evidence"].to_string();
     assert!(evidence.contains("demo-talker and demo-listener are both on the host network of master"), "{evidence}");
-    assert!(!findings[0]["cause"].as_str().unwrap().contains("multicast"));
+    assert!(!shm["cause"].as_str().unwrap().contains("multicast"));
+    let rules = r.summary["findings"].as_array().unwrap().iter().map(|f| f["rule"].to_string()).collect::<Vec<_>>();
+    assert!(!rules.iter().any(|r| r.contains("multicast") || r.contains("discovery")), "{rules:?}");
 
     // The fix the finding names, measured: UDP only.
     let dir = tempfile::tempdir().unwrap();
