@@ -20,16 +20,19 @@ can be attributed to its sender by send time (see the harness's demo attribution
 The RMW is whatever rcl selects (RMW_IMPLEMENTATION; these wheels: rmw_fastrtps_cpp), with its
 own environment (ROS_DOMAIN_ID, ROS_STATIC_PEERS, ROS_DISCOVERY_SERVER,
 FASTDDS_BUILTIN_TRANSPORTS, FASTRTPS_DEFAULT_PROFILES_FILE, ...) untouched. SIGINT and SIGTERM
-end the node cleanly (its participant leaves) with exit status 0.
+end the node cleanly (its participant leaves) with exit status 0, within a bounded time.
 """
 import argparse
 import math
+import os
+import signal
 import sys
+import threading
 import time
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 from rclpy.qos import QoSProfile
 from std_msgs.msg import String
 
@@ -41,9 +44,15 @@ def main() -> int:
     ap.add_argument("--flavour", choices=["cpp", "py"], default="cpp")
     ap.add_argument("--phase", type=float, default=None)
     args, ros_args = ap.parse_known_args()
-    # rclpy's own handlers (SignalHandlerOptions.ALL, the default) turn SIGINT and SIGTERM into
-    # a shutdown that wakes the executor; a Python-level handler would run only once it woke.
-    rclpy.init(args=[sys.argv[0], *ros_args])
+    # SIGINT and SIGTERM are ours, not rclpy's: with rclpy's handlers (the default) the
+    # signal's shutdown of the context could race the executor's wait, and a listener on
+    # Fast DDS was seen not to exit at all (once in CI), and for 5 s in 2 of 3 Kilted host-network
+    # trials (cf. ros2/rclpy#944). Here the handler only sets a flag; the main loop
+    # wakes at least every 0.1 s, and shuts the node down itself.
+    rclpy.init(args=[sys.argv[0], *ros_args], signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     node = Node(args.node)
     qos = QoSProfile(depth=10)
     if args.node == "talker":
@@ -84,15 +93,21 @@ def main() -> int:
             String, "chatter", lambda msg: node.get_logger().info(f"I heard: [{msg.data}]"), qos
         )
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception:  # raised by a callback the shutdown interrupted
-        if rclpy.ok():
-            raise
+        while not stop.is_set() and rclpy.ok():
+            rclpy.spin_once(node, timeout_sec=0.1)
     finally:
+        # Leaving the domain is bounded: a participant whose teardown blocks (Fast DDS) must
+        # not keep a stopped node alive; it says so and exits.
+        def bound() -> None:
+            if not done.wait(5.0):
+                print("demo_nodes: shutdown did not finish within 5 s; exiting", file=sys.stderr, flush=True)
+                os._exit(0)
+
+        done = threading.Event()
+        threading.Thread(target=bound, daemon=True).start()
         node.destroy_node()
         rclpy.try_shutdown()
+        done.set()
     return 0
 
 
