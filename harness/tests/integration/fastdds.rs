@@ -153,7 +153,17 @@ fn host_network_on_real_fast_dds(distro: &str) {
     );
     std::fs::write(&udp, text).unwrap();
     let r = run(&udp, &["--trials", "2", "--ros-distro", distro]);
-    assert_eq!(r.summary["verdict"]["kind"], "consistent", "{}", r.summary["verdict"]);
+    // Every pair delivers. Stock nodes keep the scenario's timing (no start barrier holds
+    // them), so under load a pair can hear its first message after the warm-up: the verdict is
+    // then "degraded" by window-edge warnings alone (seen once in CI: 4 of 41 at the edges of
+    // a cross-node pair), never by a failure.
+    for row in rows(&r.pairs_csv, &[SAME[0], SAME[1], CROSS[0], CROSS[1]]) {
+        assert!(ratio(&row) >= 0.8, "{row:?}");
+    }
+    let findings = r.summary["findings"].as_array().unwrap();
+    let edges_only = findings.iter().all(|f| f["rule"] == "missed-window-edges" && f["severity"] != "failure");
+    let kind = &r.summary["verdict"]["kind"];
+    assert!(kind == "consistent" || (kind == "degraded" && edges_only), "{}\n{findings:#?}", r.summary["verdict"]);
 }
 
 #[test]
