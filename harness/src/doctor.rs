@@ -67,7 +67,7 @@ pub fn shared_hosts(plan: &crate::placement::Plan) -> Vec<SharedHost> {
             .filter(|p| {
                 p.node == node.name
                     && p.host_network
-                    && p.containers.iter().any(|c| crate::diagnosis::ShmEnd::of(p, c).is_some())
+                    && p.containers.iter().any(|c| crate::hosts::ShmEnd::of(p, c).is_some())
             })
             .collect();
         let mut pairs = Vec::new();

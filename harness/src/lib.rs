@@ -13,6 +13,7 @@ pub mod cli;
 pub mod demo;
 pub mod diagnosis;
 pub mod doctor;
+pub mod hosts;
 pub mod lint;
 pub mod matrix;
 pub mod placement;
