@@ -1,0 +1,102 @@
+//! [`Setting`]: what the scenario and its placement set up that a rule must take into account
+//! (backend, network, QoS, faults, start delays, shared memory, stock nodes, the doctor's probes).
+
+use std::collections::BTreeMap;
+
+use chatter::Durability;
+
+use crate::hosts::ShmEnd;
+use crate::placement::Plan;
+use crate::spec::{FaultSpec, Scenario};
+
+/// What the scenario set up that a rule must take into account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub backend: String,
+    /// Nodes are separate network stacks (netns, kube); on `local` they share one.
+    pub separate_nodes: bool,
+    pub multicast_between_nodes: bool,
+    /// Talkers and listeners (container ids) whose pod is on the host network.
+    pub host_network: BTreeMap<String, bool>,
+    pub durability: Durability,
+    pub depth: u32,
+    pub warmup_s: f64,
+    pub faults: Vec<FaultSpec>,
+    /// Configured `startDelayS` per container id.
+    pub start_delays: BTreeMap<String, f64>,
+    /// The doctor's probes before the run (`--preflight`): the rules cite them.
+    pub doctor: Option<crate::doctor::DoctorReport>,
+    /// Talkers and listeners (container ids) whose Fast DDS may send data through shared
+    /// memory (see [`ShmEnd::of`]), with their pod.
+    pub shm: BTreeMap<String, ShmEnd>,
+    /// Talkers and listeners that are stock nodes read from their console (`output:
+    /// demo-nodes`): they say nothing about discovery.
+    pub stock: std::collections::BTreeSet<String>,
+}
+
+impl Setting {
+    pub fn new(scenario: &Scenario, plan: &Plan, backend: &str) -> Setting {
+        Setting {
+            backend: backend.to_owned(),
+            separate_nodes: backend != "local",
+            multicast_between_nodes: scenario.network.multicast_between_nodes,
+            host_network: plan.containers().map(|(p, c)| (c.id.clone(), p.host_network)).collect(),
+            durability: scenario.dds.durability,
+            depth: scenario.dds.depth,
+            warmup_s: plan.timing.warmup.as_secs_f64(),
+            faults: scenario.faults.clone(),
+            start_delays: plan
+                .containers()
+                .filter(|(_, c)| !c.start_delay.is_zero())
+                .map(|(_, c)| (c.id.clone(), c.start_delay.as_secs_f64()))
+                .collect(),
+            doctor: None,
+            shm: plan.containers().filter_map(|(p, c)| Some((c.id.clone(), ShmEnd::of(p, c)?))).collect(),
+            stock: plan
+                .containers()
+                .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
+                .map(|(_, c)| c.id.clone())
+                .collect(),
+        }
+    }
+
+    /// Whether the pod of talker or listener `id` is on the host network.
+    pub fn on_host_network(&self, id: &str) -> bool {
+        self.host_network.get(id).copied().unwrap_or(false)
+    }
+
+    /// Partition faults between nodes `a` and `b` (either order).
+    pub fn partitions_between(&self, a: &str, b: &str) -> Vec<&FaultSpec> {
+        self.faults
+            .iter()
+            .filter(|f| match f {
+                FaultSpec::Partition { between, .. } => {
+                    (between[0] == a && between[1] == b) || (between[0] == b && between[1] == a)
+                }
+                _ => false,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+impl Setting {
+    /// The rules' test setting: two nodes on netns, flannel (no multicast between them), the
+    /// pod network, volatile depth 10, 1 s of warm-up, no faults.
+    pub(crate) fn netns_flannel() -> Self {
+        Setting {
+            backend: "netns".into(),
+            separate_nodes: true,
+            multicast_between_nodes: false,
+            host_network: BTreeMap::new(),
+            durability: Durability::Volatile,
+            depth: 10,
+            warmup_s: 1.0,
+            faults: Vec::new(),
+            start_delays: BTreeMap::new(),
+            doctor: None,
+            shm: BTreeMap::new(),
+            stock: Default::default(),
+        }
+    }
+}
