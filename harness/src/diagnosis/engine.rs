@@ -20,11 +20,9 @@ pub fn diagnose(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Settin
                 hits.extend(rules::LATE_RULES.iter().filter_map(|rule| rule(&ctx)));
             }
         }
-        hits.extend(rules::containers_failed(trial));
-        hits.extend(rules::nodes_died(trial, setting));
-        hits.extend(rules::outages(trial, setting));
+        hits.extend(rules::TRIAL_RULES.iter().flat_map(|rule| rule(trial, setting)));
     }
-    hits.extend(rules::loss(trials, pairs, setting));
+    hits.extend(rules::RUN_RULES.iter().flat_map(|rule| rule(trials, pairs, setting)));
     hits.extend(rules::faults_not_seen(&hits, setting));
     group(hits)
 }
@@ -91,4 +89,28 @@ pub fn group(hits: Vec<Finding>) -> Vec<Finding> {
         .collect();
     out.sort_by_key(|f| f.severity);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::rules::test_support::{pair, setting, trial};
+
+    #[test]
+    fn findings_with_one_cause_are_grouped() {
+        // Two silent cross-node pairs in two trials: one finding listing both pairs.
+        let t1 = trial(vec![
+            pair("tl.talker", "pi", "tl.listener", "pi", 30),
+            pair("tl.talker", "pi", "l.listener", "master", 0),
+            pair("t.talker", "pi", "l.listener", "master", 0),
+            pair("t.talker", "pi", "tl.listener", "pi", 30),
+        ]);
+        let mut t2 = t1.clone();
+        t2.meta.trial = 2;
+        let findings = diagnose(&[&t1, &t2], &[], &setting());
+        let multicast: Vec<_> = findings.iter().filter(|f| f.rule == "no-discovery-across-nodes").collect();
+        assert_eq!(multicast.len(), 1, "{findings:#?}");
+        assert_eq!(multicast[0].pairs.len(), 2);
+        assert_eq!(multicast[0].trials, [1, 2]);
+    }
 }
