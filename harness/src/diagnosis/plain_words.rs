@@ -113,6 +113,19 @@ fn findings(t: &TrialReport, summaries: &[PairSummary], s: &Setting) -> Vec<Find
 /// Each case: a trial bent so that one rule fires, its summaries and setting.
 fn cases() -> Vec<Vec<Finding>> {
     let mut out = Vec::new();
+    out.extend(ends_that_cannot_talk());
+    out.extend(silent_though_both_ends_are_up());
+    out.push(late_listener_and_slow_discovery());
+    out.extend(ends_that_died());
+    out.extend(outage_and_loss());
+    out.push(unnoticed_partition());
+    out
+}
+
+/// The seed as it is, then ends that never started, sit on other domains or QoS, or sent
+/// nothing.
+fn ends_that_cannot_talk() -> Vec<Vec<Finding>> {
+    let mut out = Vec::new();
     let seed_findings = findings(&seed(), &[], &setting());
     out.push(seed_findings);
     let mut t = seed();
@@ -134,6 +147,12 @@ fn cases() -> Vec<Vec<Finding>> {
         t.talkers[0].node.stop_reason = reason.map(str::to_owned);
         out.push(findings(&t, &[], &setting()));
     }
+    out
+}
+
+/// Both ends up, yet nothing arrived: shared memory, the data path, discovery.
+fn silent_though_both_ends_are_up() -> Vec<Vec<Finding>> {
+    let mut out = Vec::new();
     // Two hostNetwork Fast DDS pods on one node without a shared /dev/shm.
     let mut t = seed();
     let p = cross(&mut t);
@@ -152,13 +171,22 @@ fn cases() -> Vec<Vec<Finding>> {
     let mut s = setting();
     s.multicast_between_nodes = true;
     out.push(findings(&seed(), &[], &s));
-    // Delivered, but the listener joined late and discovery was slow.
+    out
+}
+
+/// Delivered, but the listener joined late and discovery was slow.
+fn late_listener_and_slow_discovery() -> Vec<Finding> {
     let (mut t, _) = analysed(|_| true);
     t.listeners[1].node.start_ns = Some(2 * S);
     cross(&mut t).matched_ms = Some(1800.0);
     let mut s = setting();
     s.start_delays.insert("l.listener".into(), 2.0);
-    out.push(findings(&t, &[], &s));
+    findings(&t, &[], &s)
+}
+
+/// A listener whose container failed; the talker killed mid-trial.
+fn ends_that_died() -> Vec<Vec<Finding>> {
+    let mut out = Vec::new();
     let mut t = seed();
     t.listeners[1].node = NodeFacts::default();
     t.containers.push(crate::backend::ContainerExit {
@@ -175,13 +203,18 @@ fn cases() -> Vec<Vec<Finding>> {
         stderr: vec!["error: package not found".into()],
     });
     out.push(findings(&t, &[], &setting()));
-    // The talker killed mid-trial; an outage on the link; loss into the master.
     let (mut t, _) = analysed(|_| true);
     t.talkers[0].node.stop_reason = None;
     t.talkers[0].node.last_ns = Some(2_450_000_000);
     let mut s = setting();
     s.faults.push(FaultSpec::Kill { pod: "tl".into(), container: "talker".into(), at_s: FaultNumber(2.5) });
     out.push(findings(&t, &[], &s));
+    out
+}
+
+/// An outage on the link; loss into the master; a window whose first messages went missing.
+fn outage_and_loss() -> Vec<Vec<Finding>> {
+    let mut out = Vec::new();
     let (mut t, _) = analysed(|seq| !(20..35).contains(&seq));
     cross(&mut t).outages = 1;
     t.silences.push(Silence {
@@ -206,7 +239,11 @@ fn cases() -> Vec<Vec<Finding>> {
     // The master's listener hears nothing of the window's first 12, then everything.
     let (t, run) = analysed(|seq| seq > 12);
     out.push(findings(&t, &run.pair_summaries(), &setting()));
-    // A partition nothing noticed.
+    out
+}
+
+/// A partition nothing noticed.
+fn unnoticed_partition() -> Vec<Finding> {
     let (t, _) = analysed(|_| true);
     let mut s = setting();
     s.faults.push(FaultSpec::Partition {
@@ -214,8 +251,7 @@ fn cases() -> Vec<Vec<Finding>> {
         from_s: FaultNumber(1.0),
         to_s: FaultNumber(2.0),
     });
-    out.push(findings(&t, &[], &s));
-    out
+    findings(&t, &[], &s)
 }
 
 /// Every word a finding shows a reader.
