@@ -5,27 +5,14 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{distribution_table, expectations_table, matrix, pairs_table, plots, trials_table, Exporter, Table};
+use super::exporter::Exporter;
+use super::markup::esc;
+use super::plots;
+use super::table::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Table};
 use crate::summary::{RunReport, VerdictKind};
 
 #[derive(Debug)]
 pub struct Html;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A table as HTML (inside a scrolling wrapper).
 pub fn table_html(t: &Table) -> String {
@@ -187,10 +174,13 @@ impl Exporter for Html {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::*;
+    use crate::analysis::fixture::render;
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(esc("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    fn html() {
+        let page = render(&Html);
+        assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+        insta::assert_snapshot!(page);
     }
 }
