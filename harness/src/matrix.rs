@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::netns::topology::Topology;
 use crate::placement::Plan;
-use crate::report::html::esc;
+use crate::report::markup::esc;
 use crate::report::Table;
 use crate::results::{write_atomic, ResultsError};
 use crate::ros::RosStack;

@@ -252,6 +252,9 @@ fn group_words(g: &PlacementGroup) -> String {
     format!("{} → {}", g.label, outs.join(", "))
 }
 
+/// The verdict over the complete trials, checked in order: no trial to judge; the same
+/// placement giving different outcomes (a race); outcomes that differ only with placement; a
+/// pair that never delivered; failures; otherwise consistent.
 pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeShare], findings: &[Finding]) -> Verdict {
     let n = trials.len();
     let groups = placement_groups(trials, dist);
@@ -263,72 +266,15 @@ pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeSh
             groups,
         };
     }
-    let mixed: Vec<&PlacementGroup> = groups.iter().filter(|g| g.outcomes.len() > 1).collect();
-    if !mixed.is_empty() {
-        let mut evidence = vec!["the same placement gave different outcomes:".to_owned()];
-        evidence.extend(mixed.iter().map(|g| group_words(g)));
-        evidence.extend(outcome_words(dist));
-        for p in pairs.iter().filter(|p| p.trials_none > 0 && p.trials_heard() > 0) {
-            evidence.push(format!(
-                "{} ({}): delivered in {} trial(s), nothing in {}",
-                p.name(),
-                p.relation.as_str(),
-                p.trials_heard(),
-                p.trials_none
-            ));
-        }
-        return Verdict {
-            kind: VerdictKind::Race,
-            headline: format!(
-                "a race: with the pods in the same places, who hears whom changed between trials ({} outcomes over {n} trials)",
-                dist.len()
-            ),
-            evidence,
-            groups,
-        };
+    if groups.iter().any(|g| g.outcomes.len() > 1) {
+        return race(groups, pairs, dist, n);
     }
     if dist.len() > 1 {
-        let mut evidence: Vec<String> = groups.iter().map(group_words).collect();
-        evidence.extend(outcome_words(dist));
-        if groups.iter().any(|g| g.trials.len() == 1) {
-            evidence.push("a placement seen in one trial only cannot show a race; run more trials to be sure".into());
-        }
-        return Verdict {
-            kind: VerdictKind::PlacementDetermined,
-            headline: format!(
-                "not a timing race: the outcome is determined by placement — {}",
-                groups.iter().map(group_words).collect::<Vec<_>>().join("; ")
-            ),
-            evidence,
-            groups,
-        };
+        return placement_determined(groups, dist);
     }
     let dead: Vec<&PairSummary> = pairs.iter().filter(|p| p.trials_heard() == 0 && p.trials > 0).collect();
     if !dead.is_empty() {
-        let mut evidence: Vec<String> = dead
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} ({}): 0 of {} messages in every one of {} trial(s)",
-                    p.name(),
-                    p.relation.as_str(),
-                    p.expected,
-                    p.trials
-                )
-            })
-            .collect();
-        for f in findings.iter().filter(|f| f.severity == Severity::Failure) {
-            evidence.push(format!("cause [{}]: {}", f.rule, f.cause));
-        }
-        return Verdict {
-            kind: VerdictKind::NoDelivery,
-            headline: format!(
-                "{} pair(s) never delivered, in every trial, with the same outcome each time (not a race)",
-                dead.len()
-            ),
-            evidence,
-            groups,
-        };
+        return no_delivery(groups, &dead, findings);
     }
     let failures: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::Failure).collect();
     if !failures.is_empty() {
@@ -346,6 +292,78 @@ pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeSh
         kind: VerdictKind::Consistent,
         headline: format!("every listener heard every talker it should, in all {n} trial(s)"),
         evidence: outcome_words(dist),
+        groups,
+    }
+}
+
+/// A race: some placement gave different outcomes over `n` trials; the evidence names those
+/// placements and the pairs that delivered in some trials and nothing in others.
+fn race(groups: Vec<PlacementGroup>, pairs: &[PairSummary], dist: &[OutcomeShare], n: usize) -> Verdict {
+    let mut evidence = vec!["the same placement gave different outcomes:".to_owned()];
+    evidence.extend(groups.iter().filter(|g| g.outcomes.len() > 1).map(group_words));
+    evidence.extend(outcome_words(dist));
+    for p in pairs.iter().filter(|p| p.trials_none > 0 && p.trials_heard() > 0) {
+        evidence.push(format!(
+            "{} ({}): delivered in {} trial(s), nothing in {}",
+            p.name(),
+            p.relation.as_str(),
+            p.trials_heard(),
+            p.trials_none
+        ));
+    }
+    Verdict {
+        kind: VerdictKind::Race,
+        headline: format!(
+            "a race: with the pods in the same places, who hears whom changed between trials ({} outcomes over {n} trials)",
+            dist.len()
+        ),
+        evidence,
+        groups,
+    }
+}
+
+/// Outcomes differ, but each placement always gave one: placement decides, not timing.
+fn placement_determined(groups: Vec<PlacementGroup>, dist: &[OutcomeShare]) -> Verdict {
+    let mut evidence: Vec<String> = groups.iter().map(group_words).collect();
+    evidence.extend(outcome_words(dist));
+    if groups.iter().any(|g| g.trials.len() == 1) {
+        evidence.push("a placement seen in one trial only cannot show a race; run more trials to be sure".into());
+    }
+    Verdict {
+        kind: VerdictKind::PlacementDetermined,
+        headline: format!(
+            "not a timing race: the outcome is determined by placement — {}",
+            groups.iter().map(group_words).collect::<Vec<_>>().join("; ")
+        ),
+        evidence,
+        groups,
+    }
+}
+
+/// Pairs that delivered nothing in any trial, with the failures' causes as evidence.
+fn no_delivery(groups: Vec<PlacementGroup>, dead: &[&PairSummary], findings: &[Finding]) -> Verdict {
+    let mut evidence: Vec<String> = dead
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({}): 0 of {} messages in every one of {} trial(s)",
+                p.name(),
+                p.relation.as_str(),
+                p.expected,
+                p.trials
+            )
+        })
+        .collect();
+    for f in findings.iter().filter(|f| f.severity == Severity::Failure) {
+        evidence.push(format!("cause [{}]: {}", f.rule, f.cause));
+    }
+    Verdict {
+        kind: VerdictKind::NoDelivery,
+        headline: format!(
+            "{} pair(s) never delivered, in every trial, with the same outcome each time (not a race)",
+            dead.len()
+        ),
+        evidence,
         groups,
     }
 }

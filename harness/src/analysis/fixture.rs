@@ -120,3 +120,29 @@ pub fn report() -> RunReport {
     }
     report
 }
+
+/// The fixture report as `e` renders it: what the exporters' snapshots hold.
+pub fn render(e: &dyn crate::report::Exporter) -> String {
+    let mut out = Vec::new();
+    e.export(&report(), &mut out).expect("export");
+    String::from_utf8(out).expect("utf8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report;
+
+    #[test]
+    fn fixture_facts() {
+        let r = report();
+        assert_eq!(r.verdict.kind, crate::summary::VerdictKind::Race, "{:?}", r.verdict);
+        let cut = r
+            .pairs
+            .iter()
+            .find(|p| p.talker == "pi-pod.talker" && p.listener == "master-listener.listener")
+            .expect("pair");
+        // Window = seqs 10..=20 (11 per trial); trial 1 lost seq 15; trial 2 got nothing.
+        assert_eq!((cut.expected, cut.received, cut.trials_none), (22, 10, 1));
+        assert!(!r.expectations_met());
+    }
+}

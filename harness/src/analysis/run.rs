@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::delivery::Delivery;
 use super::pair::latency_histogram;
+use super::roster::Relation;
 use super::trial::{ratio, PairLatencies, PairReport, TrialReport};
-use super::{Delivery, Relation};
 
 /// One pair over the whole run, in one relation: a pair whose ends were on one node in some
 /// trials and on two in others has two summaries, never a pooled one.

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chatter::{Record, RecordKind, Role};
 use serde::{Deserialize, Serialize};
 
+use super::roster::ANONYMOUS;
 use super::trial::TrialReport;
-use super::ANONYMOUS;
 
 /// What one listener received from one talker: the sequence numbers, and when (s).
 type Received = (BTreeSet<u64>, Vec<f64>);

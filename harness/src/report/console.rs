@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{pairs_table, Table};
+use super::table::{pairs_table, Table};
 use crate::summary::RunReport;
 
 /// Renders `t` as aligned plain text, only the columns in `keep`.
@@ -85,4 +85,15 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(s, "expect {}: {} ({})", e.what, if e.passed { "ok" } else { "FAILED" }, e.detail);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render as console;
+    use crate::analysis::fixture;
+
+    #[test]
+    fn console_summary() {
+        insta::assert_snapshot!(console(&fixture::report()));
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Exporter;
+use super::exporter::Exporter;
 use crate::analysis::Delivery;
 use crate::summary::RunReport;
 
@@ -87,5 +87,21 @@ impl Exporter for TrialsCsv {
             .map_err(csv_err)?;
         }
         w.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::fixture::render;
+
+    #[test]
+    fn pairs_csv() {
+        insta::assert_snapshot!(render(&PairsCsv));
+    }
+
+    #[test]
+    fn trials_csv() {
+        insta::assert_snapshot!(render(&TrialsCsv));
     }
 }

@@ -5,27 +5,14 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{distribution_table, expectations_table, matrix, pairs_table, plots, trials_table, Exporter, Table};
+use super::exporter::Exporter;
+use super::markup::esc;
+use super::plots;
+use super::table::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Table};
 use crate::summary::{RunReport, VerdictKind};
 
 #[derive(Debug)]
 pub struct Html;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A table as HTML (inside a scrolling wrapper).
 pub fn table_html(t: &Table) -> String {
@@ -82,102 +69,17 @@ impl Exporter for Html {
 
     fn export(&self, r: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let mut h = String::new();
-        let title = format!("chatter-harness: {}", r.scenario);
-        let _ = write!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{}</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n",
-            esc(&title),
-            esc(&title)
-        );
-        let complete = r.complete().count();
-        let _ = writeln!(
-            h,
-            "<p>Run <code>{}</code> on the <code>{}</code> backend: {complete} complete trial(s), {} interrupted or incomplete.</p>",
-            esc(&r.run_id),
-            esc(&r.backend),
-            r.trials.len() - complete
-        );
-        for n in &r.notes {
-            let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
-        }
-        let _ = writeln!(
-            h,
-            "<h2>Verdict: <span class=\"badge {}\">{}</span></h2>\n<p><strong>{}</strong></p>\n<ul>",
-            badge(r.verdict.kind),
-            esc(r.verdict.kind.as_str()),
-            esc(&r.verdict.headline)
-        );
-        for e in &r.verdict.evidence {
-            let _ = writeln!(h, "<li>{}</li>", esc(e));
-        }
-        h.push_str("</ul>\n<h2>Trials by placement</h2>\n");
-        h.push_str(&plots::strip(r));
-        if !r.verdict.groups.is_empty() {
-            h.push_str("<ul class=\"groups\">\n");
-            for g in &r.verdict.groups {
-                let outs: Vec<String> =
-                    g.outcomes.iter().map(|(l, k)| format!("{l} in {k}/{}", g.trials.len())).collect();
-                let _ = writeln!(h, "<li>{} → {}</li>", esc(&g.label), esc(&outs.join(", ")));
-            }
-            h.push_str("</ul>\n");
-        }
-        h.push_str(&table(&trials_table(r)));
-        h.push_str("<h2>Delivery</h2>\n");
-        h.push_str(&plots::heatmap(r));
-        h.push_str(&table(&matrix(r)));
-        h.push_str("<h2>Outcome distribution</h2>\n");
-        h.push_str(&table(&distribution_table(r)));
-        if !r.findings.is_empty() {
-            h.push_str("<h2>Diagnosis</h2>\n");
-            for f in &r.findings {
-                let class = match f.severity {
-                    crate::diagnosis::Severity::Failure => "bad",
-                    crate::diagnosis::Severity::Warning => "warn",
-                    crate::diagnosis::Severity::Info => "info",
-                };
-                let _ = writeln!(
-                    h,
-                    "<h3><span class=\"badge {class}\">{}</span> <code>{}</code>: {}</h3>\n<ul>",
-                    esc(f.severity.as_str()),
-                    esc(&f.rule),
-                    esc(&f.cause)
-                );
-                if !f.pairs.is_empty() {
-                    let _ = writeln!(h, "<li><strong>Pairs:</strong> {}</li>", esc(&f.pairs.join("; ")));
-                }
-                for e in &f.evidence {
-                    let _ = writeln!(h, "<li>{}</li>", esc(e));
-                }
-                if let Some(c) = &f.fault {
-                    let _ = writeln!(
-                        h,
-                        "<li><strong>Injected fault:</strong> {} — observed {}: {}</li>",
-                        esc(&c.injected),
-                        esc(&c.observed),
-                        if c.matches { "matches" } else { "does NOT match" }
-                    );
-                }
-                let _ = writeln!(h, "<li><strong>What to do:</strong> {}</li>\n</ul>", esc(&f.advice));
-            }
-        }
+        page_head(&mut h, r);
+        verdict(&mut h, r);
+        placement(&mut h, r);
+        delivery(&mut h, r);
+        diagnosis(&mut h, r);
         if !r.expectations.is_empty() {
             h.push_str("<h2>Expectations</h2>\n");
             h.push_str(&table(&expectations_table(r)));
         }
-        h.push_str("<h2>Latency</h2>\n");
-        h.push_str(&plots::latency_cdf(r));
-        h.push_str(&plots::latency_whiskers(r));
-        h.push_str("<h2>Discovery</h2>\n");
-        h.push_str(&plots::discovery(r));
-        if !r.timelines.is_empty() {
-            h.push_str("<h2>Receive timelines</h2>\n<p>A tick per message received, ✗ per message lost, ◆ where the listener matched the talker; the dashed box is the measurement window, red shading an outage.</p>\n");
-            for (i, tl) in r.timelines.iter().enumerate() {
-                let _ = writeln!(h, "<h3>Trial {} ({}): {}</h3>", tl.trial, esc(&tl.why), esc(&tl.listener));
-                h.push_str(&plots::timeline(tl, i));
-            }
-        }
+        latency_and_discovery(&mut h, r);
+        timelines(&mut h, r);
         h.push_str("<h2>Pairs</h2>\n");
         h.push_str(&table(&pairs_table(r)));
         h.push_str("</body>\n</html>\n");
@@ -185,12 +87,138 @@ impl Exporter for Html {
     }
 }
 
+/// The document's head, the title, what ran, and the run's notes.
+fn page_head(h: &mut String, r: &RunReport) {
+    let title = format!("chatter-harness: {}", r.scenario);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    let complete = r.complete().count();
+    let _ = writeln!(
+        h,
+        "<p>Run <code>{}</code> on the <code>{}</code> backend: {complete} complete trial(s), {} interrupted or incomplete.</p>",
+        esc(&r.run_id),
+        esc(&r.backend),
+        r.trials.len() - complete
+    );
+    for n in &r.notes {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
+    }
+}
+
+/// The verdict as a badge, its headline and its evidence.
+fn verdict(h: &mut String, r: &RunReport) {
+    let _ = writeln!(
+        h,
+        "<h2>Verdict: <span class=\"badge {}\">{}</span></h2>\n<p><strong>{}</strong></p>\n<ul>",
+        badge(r.verdict.kind),
+        esc(r.verdict.kind.as_str()),
+        esc(&r.verdict.headline)
+    );
+    for e in &r.verdict.evidence {
+        let _ = writeln!(h, "<li>{}</li>", esc(e));
+    }
+    h.push_str("</ul>\n");
+}
+
+/// Trials by placement: the per-trial strip, each placement's outcomes, the trials table.
+fn placement(h: &mut String, r: &RunReport) {
+    h.push_str("<h2>Trials by placement</h2>\n");
+    h.push_str(&plots::strip(r));
+    if !r.verdict.groups.is_empty() {
+        h.push_str("<ul class=\"groups\">\n");
+        for g in &r.verdict.groups {
+            let outs: Vec<String> = g.outcomes.iter().map(|(l, k)| format!("{l} in {k}/{}", g.trials.len())).collect();
+            let _ = writeln!(h, "<li>{} → {}</li>", esc(&g.label), esc(&outs.join(", ")));
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str(&table(&trials_table(r)));
+}
+
+/// Who heard whom (heatmap and matrix), and the outcome distribution.
+fn delivery(h: &mut String, r: &RunReport) {
+    h.push_str("<h2>Delivery</h2>\n");
+    h.push_str(&plots::heatmap(r));
+    h.push_str(&table(&matrix(r)));
+    h.push_str("<h2>Outcome distribution</h2>\n");
+    h.push_str(&table(&distribution_table(r)));
+}
+
+/// Every finding: its severity and cause, the pairs, the evidence, an injected fault's check
+/// and what to do.
+fn diagnosis(h: &mut String, r: &RunReport) {
+    if r.findings.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Diagnosis</h2>\n");
+    for f in &r.findings {
+        let class = match f.severity {
+            crate::diagnosis::Severity::Failure => "bad",
+            crate::diagnosis::Severity::Warning => "warn",
+            crate::diagnosis::Severity::Info => "info",
+        };
+        let _ = writeln!(
+            h,
+            "<h3><span class=\"badge {class}\">{}</span> <code>{}</code>: {}</h3>\n<ul>",
+            esc(f.severity.as_str()),
+            esc(&f.rule),
+            esc(&f.cause)
+        );
+        if !f.pairs.is_empty() {
+            let _ = writeln!(h, "<li><strong>Pairs:</strong> {}</li>", esc(&f.pairs.join("; ")));
+        }
+        for e in &f.evidence {
+            let _ = writeln!(h, "<li>{}</li>", esc(e));
+        }
+        if let Some(c) = &f.fault {
+            let _ = writeln!(
+                h,
+                "<li><strong>Injected fault:</strong> {} — observed {}: {}</li>",
+                esc(&c.injected),
+                esc(&c.observed),
+                if c.matches { "matches" } else { "does NOT match" }
+            );
+        }
+        let _ = writeln!(h, "<li><strong>What to do:</strong> {}</li>\n</ul>", esc(&f.advice));
+    }
+}
+
+/// The latency plots (distribution and whiskers) and the discovery plot.
+fn latency_and_discovery(h: &mut String, r: &RunReport) {
+    h.push_str("<h2>Latency</h2>\n");
+    h.push_str(&plots::latency_cdf(r));
+    h.push_str(&plots::latency_whiskers(r));
+    h.push_str("<h2>Discovery</h2>\n");
+    h.push_str(&plots::discovery(r));
+}
+
+/// The receive timelines of the trials the report draws, with how to read them.
+fn timelines(h: &mut String, r: &RunReport) {
+    if r.timelines.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Receive timelines</h2>\n<p>A tick per message received, ✗ per message lost, ◆ where the listener matched the talker; the dashed box is the measurement window, red shading an outage.</p>\n");
+    for (i, tl) in r.timelines.iter().enumerate() {
+        let _ = writeln!(h, "<h3>Trial {} ({}): {}</h3>", tl.trial, esc(&tl.why), esc(&tl.listener));
+        h.push_str(&plots::timeline(tl, i));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::*;
+    use crate::analysis::fixture::render;
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(esc("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    fn html() {
+        let page = render(&Html);
+        assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+        insta::assert_snapshot!(page);
     }
 }

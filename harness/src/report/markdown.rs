@@ -4,7 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Exporter, Table};
+use super::exporter::Exporter;
+use super::table::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Table};
 use crate::summary::RunReport;
 
 #[derive(Debug)]
@@ -113,6 +114,12 @@ impl Exporter for Markdown {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::fixture::render;
+
+    #[test]
+    fn markdown() {
+        insta::assert_snapshot!(render(&Markdown));
+    }
 
     /// The tables of a Markdown document as a CommonMark+GFM reader sees them: per table, its
     /// rows (the head first), each a list of cell texts.

@@ -8,8 +8,8 @@
 
 use std::fmt::Write as _;
 
-use super::html::esc;
-use super::{member_label, percent};
+use super::markup::esc;
+use super::table::{member_label, percent};
 use crate::analysis::timeline::Timeline;
 use crate::analysis::{Delivery, PairSummary};
 use crate::summary::RunReport;
