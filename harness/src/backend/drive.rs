@@ -58,6 +58,20 @@ enum Step<'p> {
     Fire(Event),
 }
 
+/// The steps still to take, in time order.
+type Pending<'p> = std::iter::Peekable<std::vec::IntoIter<(Duration, Step<'p>)>>;
+
+/// Why the timeline stopped before every step was taken.
+enum TimelineEnd {
+    /// Every talker ended by itself, after its linger.
+    TalkersDone,
+    /// The talkers overran their duration.
+    Overran,
+    /// `stop` became true, at this time (wall clock ns): ends after that are the harness's
+    /// (or the terminal's).
+    Interrupted { at_ns: u64 },
+}
+
 /// Runs one trial: `command` builds the command for a container, `on_event` handles
 /// [`Event::Backend`] events (asynchronously: it may fork, off the runtime).
 pub async fn drive<F>(
@@ -72,9 +86,42 @@ pub async fn drive<F>(
 where
     F: std::future::Future<Output = Result<(), BackendError>>,
 {
-    let t0 = Instant::now();
-    // The trial's origin on the wall clock: fault times and reported times count from here.
-    let origin_ns = chatter::now_ns();
+    let mut run = Running::new(plan, &start, lines);
+    let mut pending = timeline(plan, events).into_iter().peekable();
+    let mut open = start.open.clone();
+    let end = run_timeline(&mut run, &mut pending, &mut open, &mut stop, &mut command, &mut on_event).await?;
+    // Events still due (e.g. a partition's end) must not be left half-applied.
+    for (_, step) in pending {
+        if let Step::Fire(Event::Backend(what)) = step {
+            on_event(what).await?;
+        }
+    }
+    let mut interrupted_ns = match end {
+        TimelineEnd::Interrupted { at_ns } => Some(at_ns),
+        TimelineEnd::TalkersDone | TimelineEnd::Overran => None,
+    };
+    let procs = std::mem::take(&mut run.procs);
+    let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);
+    let mut ends = stop_talkers(talkers).await;
+    let talkers_done = matches!(end, TimelineEnd::TalkersDone);
+    if interrupted_ns.is_none() && drain(drain_after_talkers(plan, talkers_done), &mut stop).await {
+        interrupted_ns = Some(chatter::now_ns());
+    }
+    ends.extend(stop_listeners(listeners).await);
+    let origin_ns = run.origin_ns;
+    let exits = ends
+        .into_iter()
+        .filter(|(_, end)| interrupted_ns.is_none_or(|i| end.t_ns < i))
+        .filter_map(|((pod, container), end)| exit_of(plan, &pod, &container, end, origin_ns))
+        .collect();
+    let ended = TrialMeta::ended(start.trial, origin_ns, interrupted_ns.is_some());
+    Ok(Driven { meta: TrialMeta { opened_ns: run.opened_ns, ..ended }, exits })
+}
+
+/// The trial's steps in time order: every container's start (after its delay and stagger),
+/// the end of your own talkers' part, and the timed events. Helper processes (a discovery
+/// server) start before the nodes that need them.
+fn timeline(plan: &Plan, events: Vec<(Duration, Event)>) -> Vec<(Duration, Step<'_>)> {
     let mut steps: Vec<(Duration, Step<'_>)> =
         plan.containers().map(|(p, c)| (c.start_delay + c.stagger, Step::Start(p, c))).collect();
     steps.extend(
@@ -83,119 +130,176 @@ where
             .map(|(p, c)| (plan.timing.talker_runs_for(Duration::ZERO) + c.stagger, Step::Stop(p, c))),
     );
     steps.extend(events.into_iter().map(|(at, e)| (at, Step::Fire(e))));
-    // Helper processes (a discovery server) start before the nodes that need them.
     let helper = |s: &Step<'_>| matches!(s, Step::Start(_, c) if c.role == ContainerRole::Process);
     steps.sort_by_key(|(at, s)| (*at, !helper(s)));
+    steps
+}
 
-    let mut procs: Vec<NodeProcess> = Vec::new();
-    // Our talkers, which open their window on SIGUSR1 (`--window`); your own programs do not.
-    let ours = |pod: &str, container: &str| {
-        plan.containers()
-            .any(|(p, c)| p.name == pod && c.name == container && c.role == ContainerRole::Talker && !c.is_custom())
-    };
-    let mut open = start.open.clone();
+/// Until the talkers are done: takes the timeline's steps on time, and watches for the talkers
+/// to finish, for the window to open early and for `stop`.
+async fn run_timeline<F>(
+    run: &mut Running<'_>,
+    pending: &mut Pending<'_>,
+    open: &mut watch::Receiver<Option<u64>>,
+    stop: &mut watch::Receiver<bool>,
+    command: &mut impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
+    on_event: &mut impl FnMut(String) -> F,
+) -> Result<TimelineEnd, BackendError>
+where
+    F: std::future::Future<Output = Result<(), BackendError>>,
+{
     let mut watching_open = true;
-    let mut opened_ns = None;
-    let mut interrupted = false;
-    let mut talk_until = t0 + plan.timing.talker_deadline(TALKER_SLACK);
-    // When the trial was interrupted: ends after that are the harness's (or the terminal's).
-    let mut interrupted_ns = None;
-    let mut talkers_to_start = plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count();
-    let mut pending = steps.into_iter().peekable();
-    // Whether every talker ended by itself, after its linger.
-    let mut talkers_done = false;
-    // Until the talkers are done: run the timeline, and watch for the talkers to finish.
     loop {
-        let next_at = pending.peek().map(|(at, _)| t0 + *at);
+        let next_at = pending.peek().map(|(at, _)| run.t0 + *at);
         tokio::select! {
-            _ = async { tokio::time::sleep_until(next_at.unwrap_or(t0)).await }, if next_at.is_some() => {
+            _ = async { tokio::time::sleep_until(next_at.unwrap_or(run.t0)).await }, if next_at.is_some() => {
                 if let Some((_, step)) = pending.next() {
-                    match step {
-                        Step::Start(pod, c) => {
-                            if c.role == ContainerRole::Talker {
-                                talkers_to_start -= 1;
-                            }
-                            let ours = c.role == ContainerRole::Talker && !c.is_custom();
-                            let mut cmd = if ours && start.barrier {
-                                // Held at the start barrier: long enough to publish a whole
-                                // window after the last node's start (SIGUSR1 ends it sooner).
-                                command(pod, &held_at_barrier(plan, c))?
-                            } else {
-                                command(pod, c)?
-                            };
-                            if ours {
-                                cmd.arg("--window").arg(plan.timing.duration.as_secs_f64().to_string());
-                            }
-                            let stderr_is_output = c.output == crate::spec::Output::DemoNodes;
-                            procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, stderr_is_output, lines)?);
-                        }
-                        Step::Stop(pod, c) => {
-                            if let Some(p) = procs.iter_mut().find(|p| p.pod == pod.name && p.container == c.name) {
-                                p.terminate();
-                            }
-                        }
-                        Step::Fire(Event::Kill { pod, container }) => {
-                            if let Some(p) = procs.iter_mut().find(|p| p.pod == pod && p.container == container) {
-                                p.kill().await;
-                            }
-                        }
-                        Step::Fire(Event::Backend(what)) => on_event(what).await?,
-                    }
+                    run.take(step, command, on_event).await?;
                 }
             }
-            _ = wait_talkers(&mut procs), if talkers_to_start == 0 => {
-                talkers_done = true;
-                break;
-            }
-            _ = tokio::time::sleep_until(talk_until) => {
+            _ = wait_talkers(&mut run.procs), if run.talkers_to_start == 0 => return Ok(TimelineEnd::TalkersDone),
+            _ = tokio::time::sleep_until(run.talk_until) => {
                 tracing::warn!("talkers overran their duration; stopping them");
-                break;
+                return Ok(TimelineEnd::Overran);
             }
-            changed = open.changed(), if watching_open && opened_ns.is_none() => {
+            changed = open.changed(), if watching_open && run.opened_ns.is_none() => {
                 let at = *open.borrow();
                 match (changed, at) {
                     (Err(_), _) => watching_open = false,
                     (Ok(()), None) => {}
-                    (Ok(()), Some(t_ns)) => {
-                        // Every expected pair has matched, or the start barrier's warm-up ran
-                        // out: the window opens now, for everyone.
-                        opened_ns = Some(t_ns);
-                        for p in procs.iter_mut().filter(|p| ours(&p.pod, &p.container)) {
-                            p.signal(nix::sys::signal::Signal::SIGUSR1);
-                        }
-                        // Talkers publish a window from now: give them that, whenever it is.
-                        let window_ends = plan.timing.duration + TALKER_SLACK;
-                        let late = Duration::from_nanos(t_ns.saturating_sub(origin_ns)) + window_ends;
-                        talk_until = talk_until.max(t0 + late);
-                        tracing::info!(trial = start.trial, "window opened");
-                    }
+                    (Ok(()), Some(t_ns)) => run.open_window(t_ns),
                 }
             }
-            _ = stopped(&mut stop) => {
-                interrupted = true;
-                interrupted_ns = Some(chatter::now_ns());
-                break;
+            _ = stopped(stop) => return Ok(TimelineEnd::Interrupted { at_ns: chatter::now_ns() }),
+        }
+    }
+}
+
+/// One trial while its timeline runs: the processes started so far and the talkers' deadline.
+struct Running<'p> {
+    plan: &'p Plan,
+    trial: u32,
+    /// Our talkers are held at the start barrier (see [`TrialStart::barrier`]).
+    barrier: bool,
+    lines: &'p mpsc::UnboundedSender<Line>,
+    t0: Instant,
+    /// The trial's origin on the wall clock: fault times and reported times count from here.
+    origin_ns: u64,
+    procs: Vec<NodeProcess>,
+    talkers_to_start: usize,
+    talk_until: Instant,
+    opened_ns: Option<u64>,
+}
+
+impl<'p> Running<'p> {
+    fn new(plan: &'p Plan, start: &TrialStart, lines: &'p mpsc::UnboundedSender<Line>) -> Running<'p> {
+        let t0 = Instant::now();
+        Running {
+            plan,
+            trial: start.trial,
+            barrier: start.barrier,
+            lines,
+            t0,
+            origin_ns: chatter::now_ns(),
+            procs: Vec::new(),
+            talkers_to_start: plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count(),
+            talk_until: t0 + plan.timing.talker_deadline(TALKER_SLACK),
+            opened_ns: None,
+        }
+    }
+
+    /// Takes one step of the timeline.
+    async fn take<F>(
+        &mut self,
+        step: Step<'_>,
+        command: &mut impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
+        on_event: &mut impl FnMut(String) -> F,
+    ) -> Result<(), BackendError>
+    where
+        F: std::future::Future<Output = Result<(), BackendError>>,
+    {
+        match step {
+            Step::Start(pod, c) => self.start(pod, c, command)?,
+            Step::Stop(pod, c) => {
+                if let Some(p) = self.procs.iter_mut().find(|p| p.pod == pod.name && p.container == c.name) {
+                    p.terminate();
+                }
             }
+            Step::Fire(Event::Kill { pod, container }) => {
+                if let Some(p) = self.procs.iter_mut().find(|p| p.pod == pod && p.container == container) {
+                    p.kill().await;
+                }
+            }
+            Step::Fire(Event::Backend(what)) => on_event(what).await?,
         }
+        Ok(())
     }
-    // Events still due (e.g. a partition's end) must not be left half-applied.
-    for (_, step) in pending {
-        if let Step::Fire(Event::Backend(what)) = step {
-            on_event(what).await?;
+
+    /// Starts container `c` of `pod`; our talkers publish for the window's length once it
+    /// opens (`--window`).
+    fn start(
+        &mut self,
+        pod: &PlacedPod,
+        c: &PlannedContainer,
+        command: &mut impl FnMut(&PlacedPod, &PlannedContainer) -> Result<Command, BackendError>,
+    ) -> Result<(), BackendError> {
+        if c.role == ContainerRole::Talker {
+            self.talkers_to_start -= 1;
         }
+        let ours = c.role == ContainerRole::Talker && !c.is_custom();
+        let mut cmd = if ours && self.barrier {
+            // Held at the start barrier: long enough to publish a whole window after the last
+            // node's start (SIGUSR1 ends it sooner).
+            command(pod, &held_at_barrier(self.plan, c))?
+        } else {
+            command(pod, c)?
+        };
+        if ours {
+            cmd.arg("--window").arg(self.plan.timing.duration.as_secs_f64().to_string());
+        }
+        let stderr_is_output = c.output == crate::spec::Output::DemoNodes;
+        self.procs.push(NodeProcess::spawn(cmd, &pod.name, &c.name, c.role, stderr_is_output, self.lines)?);
+        Ok(())
     }
-    let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);
+
+    /// Every expected pair has matched, or the start barrier's warm-up ran out: the window
+    /// opens now (`t_ns`), for everyone.
+    fn open_window(&mut self, t_ns: u64) {
+        self.opened_ns = Some(t_ns);
+        let plan = self.plan;
+        for p in self.procs.iter_mut().filter(|p| opens_on_signal(plan, &p.pod, &p.container)) {
+            p.signal(nix::sys::signal::Signal::SIGUSR1);
+        }
+        // Talkers publish a window from now: give them that, whenever it is.
+        let window_ends = self.plan.timing.duration + TALKER_SLACK;
+        let late = Duration::from_nanos(t_ns.saturating_sub(self.origin_ns)) + window_ends;
+        self.talk_until = self.talk_until.max(self.t0 + late);
+        tracing::info!(trial = self.trial, "window opened");
+    }
+}
+
+/// Whether container `container` of `pod` is one of our talkers, which open their window on
+/// SIGUSR1 (`--window`); your own programs do not.
+fn opens_on_signal(plan: &Plan, pod: &str, container: &str) -> bool {
+    plan.containers()
+        .any(|(p, c)| p.name == pod && c.name == container && c.role == ContainerRole::Talker && !c.is_custom())
+}
+
+/// Who a process was (pod, container) and how it ended.
+type End = ((String, String), Ended);
+
+/// Stops the talkers one after another.
+async fn stop_talkers(talkers: Vec<NodeProcess>) -> Vec<End> {
     let mut ends = Vec::new();
     for p in talkers {
         let who = (p.pod.clone(), p.container.clone());
         ends.push((who, p.stop().await));
     }
-    if !interrupted {
-        interrupted = drain(drain_after_talkers(plan, talkers_done), &mut stop).await;
-        if interrupted {
-            interrupted_ns = Some(chatter::now_ns());
-        }
-    }
+    ends
+}
+
+/// Stops the listeners all at once, each in a task of its own.
+async fn stop_listeners(listeners: Vec<NodeProcess>) -> Vec<End> {
     let handles: Vec<_> = listeners
         .into_iter()
         .map(|p| {
@@ -203,17 +307,13 @@ where
             tokio::spawn(async move { (who, p.stop().await) })
         })
         .collect();
+    let mut ends = Vec::new();
     for h in handles {
         if let Ok(end) = h.await {
             ends.push(end);
         }
     }
-    let exits = ends
-        .into_iter()
-        .filter(|(_, end)| interrupted_ns.is_none_or(|i| end.t_ns < i))
-        .filter_map(|((pod, container), end)| exit_of(plan, &pod, &container, end, origin_ns))
-        .collect();
-    Ok(Driven { meta: TrialMeta { opened_ns, ..TrialMeta::ended(start.trial, origin_ns, interrupted) }, exits })
+    ends
 }
 
 /// The [`ContainerExit`] of a process that ended by itself when it should not have: with an

@@ -282,43 +282,9 @@ pub struct PodContext<'a> {
 
 /// One scenario pod for one trial.
 pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
-    let PodContext { namespace, run_id, images, pin, nodes } = *ctx;
-    let mut selector = p.node_selector.clone();
-    if pin {
-        let hostname = nodes.iter().find(|n| n.name == p.node).map_or(p.node.as_str(), Node::hostname);
-        selector.insert(HOSTNAME_LABEL.to_owned(), hostname.to_owned());
-    }
+    let PodContext { namespace, run_id, images, .. } = *ctx;
+    let selector = node_selector(p, ctx);
     let trial = trial.to_string();
-    let containers = p
-        .containers
-        .iter()
-        .map(|c| Container {
-            name: c.name.clone(),
-            image: Some(c.image.clone().unwrap_or_else(|| images.of(c).to_owned())),
-            command: c.command.clone(),
-            args: Some(c.args.clone()),
-            env: Some(container_env(c)),
-            volume_mounts: Some({
-                let mut mounts = vec![VolumeMount {
-                    name: RELEASE_VOLUME.into(),
-                    mount_path: RELEASE_DIR.into(),
-                    read_only: Some(true),
-                    ..Default::default()
-                }];
-                if needs_ros_dirs(c) {
-                    mounts.push(VolumeMount {
-                        name: ROS_LOG_VOLUME.into(),
-                        mount_path: ROS_LOG_DIR.into(),
-                        ..Default::default()
-                    });
-                }
-                mounts
-            }),
-            resources: Some(resources("20m", "32Mi")),
-            security_context: Some(container_security()),
-            ..Default::default()
-        })
-        .collect();
     Pod {
         metadata: ObjectMeta {
             name: Some(p.name.clone()),
@@ -337,36 +303,80 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
             automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(10),
             security_context: Some(pod_security()),
-            volumes: Some({
-                let mut volumes = vec![Volume {
-                    name: RELEASE_VOLUME.into(),
-                    downward_api: Some(DownwardAPIVolumeSource {
-                        items: Some(vec![DownwardAPIVolumeFile {
-                            path: "annotations".into(),
-                            field_ref: Some(ObjectFieldSelector {
-                                field_path: "metadata.annotations".into(),
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        }]),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }];
-                if p.containers.iter().any(needs_ros_dirs) {
-                    volumes.push(Volume {
-                        name: ROS_LOG_VOLUME.into(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Default::default()
-                    });
-                }
-                volumes
-            }),
-            containers,
+            volumes: Some(pod_volumes(p)),
+            containers: p.containers.iter().map(|c| container(c, images)).collect(),
             ..Default::default()
         }),
         ..Pod::default()
     }
+}
+
+/// The scenario's own nodeSelector, and with `--pin` the hostname of the node placement chose.
+fn node_selector(p: &PlacedPod, ctx: &PodContext<'_>) -> BTreeMap<String, String> {
+    let mut selector = p.node_selector.clone();
+    if ctx.pin {
+        let hostname = ctx.nodes.iter().find(|n| n.name == p.node).map_or(p.node.as_str(), Node::hostname);
+        selector.insert(HOSTNAME_LABEL.to_owned(), hostname.to_owned());
+    }
+    selector
+}
+
+/// One container of a scenario pod: its image (or ours for its role), command, environment and
+/// mounts, with small requests and no privileges.
+fn container(c: &PlannedContainer, images: &Images) -> Container {
+    Container {
+        name: c.name.clone(),
+        image: Some(c.image.clone().unwrap_or_else(|| images.of(c).to_owned())),
+        command: c.command.clone(),
+        args: Some(c.args.clone()),
+        env: Some(container_env(c)),
+        volume_mounts: Some(volume_mounts(c)),
+        resources: Some(resources("20m", "32Mi")),
+        security_context: Some(container_security()),
+        ..Default::default()
+    }
+}
+
+/// A container's mounts: the start-barrier file, and for ROS 2 inside its log directory.
+fn volume_mounts(c: &PlannedContainer) -> Vec<VolumeMount> {
+    let mut mounts = vec![VolumeMount {
+        name: RELEASE_VOLUME.into(),
+        mount_path: RELEASE_DIR.into(),
+        read_only: Some(true),
+        ..Default::default()
+    }];
+    if needs_ros_dirs(c) {
+        mounts.push(VolumeMount { name: ROS_LOG_VOLUME.into(), mount_path: ROS_LOG_DIR.into(), ..Default::default() });
+    }
+    mounts
+}
+
+/// A pod's volumes: its annotations as the start-barrier file (downward API), and an emptyDir
+/// for ROS 2 logs when a container needs one.
+fn pod_volumes(p: &PlacedPod) -> Vec<Volume> {
+    let mut volumes = vec![Volume {
+        name: RELEASE_VOLUME.into(),
+        downward_api: Some(DownwardAPIVolumeSource {
+            items: Some(vec![DownwardAPIVolumeFile {
+                path: "annotations".into(),
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: "metadata.annotations".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    if p.containers.iter().any(needs_ros_dirs) {
+        volumes.push(Volume {
+            name: ROS_LOG_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        });
+    }
+    volumes
 }
 
 /// A doctor probe pod pinned to `node` (by `nodeName`: the probe must run exactly there, and
