@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use super::args::{Arm64Args, RosArgs};
+use super::args::{Arm64Args, BackendArg, RosArgs};
 use super::outcome::Failure;
 use crate::backend::netns::Arm64;
+use crate::backend::NodeCommand;
 use crate::spec;
 
 impl RosArgs {
@@ -48,4 +49,46 @@ fn default_arm64_dir(exe: &std::path::Path) -> PathBuf {
     let profile_dir = exe.parent().unwrap_or(exe);
     let profile = profile_dir.file_name().map(PathBuf::from).unwrap_or_else(|| "release".into());
     profile_dir.parent().unwrap_or(profile_dir).join("aarch64-unknown-linux-gnu").join(profile)
+}
+
+/// What a run's containers run: the node programs, how arm64 nodes run them, and the real ROS 2
+/// recorded with the run.
+pub(super) struct Programs {
+    pub(super) nodes: NodeCommand,
+    pub(super) arm64: Arm64,
+    pub(super) ros: Option<crate::ros::RosVersions>,
+}
+
+/// The programs of `harness run`: `--node-bin-dir`'s, our r2r nodes on the wheels for
+/// `transport: ros` off a cluster, else this binary's built-in nodes. `ros_versions` is the
+/// installation that runs the stock nodes, if any.
+pub(super) fn run_programs(
+    s: &spec::Scenario,
+    backend: BackendArg,
+    node_bin_dir: Option<PathBuf>,
+    arm64: &Arm64Args,
+    ros: &RosArgs,
+    ros_versions: Option<crate::ros::RosVersions>,
+) -> Result<Programs, Failure> {
+    let exe = this_exe()?;
+    let mut arm64 = arm64.resolve(&exe);
+    let mut ros_versions = ros_versions;
+    let nodes = match node_bin_dir {
+        Some(dir) => NodeCommand::BinDir(dir),
+        // `transport: ros` here: our r2r nodes on the wheels (scripts/build-ros.sh), amd64 on
+        // every node (there are no aarch64 wheels).
+        None if s.dds.transport == spec::Transport::Ros && backend != BackendArg::Kube => {
+            let distro = ros.ros_distro.into();
+            let dir = crate::ros::r2r_bin_dir(distro).map_err(|e| Failure::backend(e.to_string()))?;
+            if ros_versions.is_none() {
+                let stack = crate::ros::RosStack::find(distro, ros.ros_venv.as_deref())
+                    .map_err(|e| Failure::backend(e.to_string()))?;
+                ros_versions = Some(stack.versions);
+            }
+            arm64 = Arm64::Native;
+            NodeCommand::BinDir(dir)
+        }
+        None => NodeCommand::SelfExe(exe),
+    };
+    Ok(Programs { nodes, arm64, ros: ros_versions })
 }
