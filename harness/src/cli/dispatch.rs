@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
     ExitCode::from(dispatch(cli.command))
 }
 
+/// Log lines to stderr (`RUST_LOG`, by default warnings only), around the progress bar.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,node=error"));
@@ -32,11 +33,13 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| runner::LogWriter).try_init();
 }
 
+/// Shows a command's failure on stderr; returns its exit code.
 fn fail(code: u8, e: impl std::fmt::Display) -> u8 {
     eprintln!("harness: error: {e}");
     code
 }
 
+/// Runs `command`; returns its exit code.
 fn dispatch(command: Command) -> u8 {
     let result = match command {
         Command::Validate { scenario } => commands::validate(&scenario),

@@ -1,9 +1,8 @@
 //! Loading a scenario named on the command line, and placement failures shown at the scenario
 //! field that caused them.
 
-use crate::spec;
-
 use super::outcome::Failure;
+use crate::spec;
 
 /// Loads a scenario and places it on its declared nodes with `place`; both failures are usage
 /// errors naming the file.

@@ -4,6 +4,7 @@ use crate::cli::args::ClusterArgs;
 use crate::cli::exit;
 use crate::cli::outcome::Failure;
 
+/// `harness kube cleanup`: the harness's leftover objects on the cluster, removed.
 pub(in crate::cli) fn kube_cleanup(
     run: Option<&str>,
     namespace: Option<&str>,
@@ -21,6 +22,8 @@ pub(in crate::cli) fn kube_cleanup(
     })
 }
 
+/// `harness netns cleanup`: the namespaces of runs whose harness is gone (or, with `all`, of
+/// every run), removed.
 pub(in crate::cli) fn netns_cleanup(run: Option<&str>, all: bool) -> u8 {
     use crate::backend::netns::{remove_run, runs};
     let mut removed = Vec::new();

@@ -11,6 +11,8 @@ use crate::cli::node_programs::this_exe;
 use crate::cli::outcome::{emit, Failure};
 use crate::spec;
 
+/// `harness doctor FILE`: the probes on the simulated cluster or a real one, written to
+/// `<out>/<id>-doctor/doctor.json` and shown.
 pub(in crate::cli) fn doctor(
     scenario: &std::path::Path,
     backend: BackendArg,

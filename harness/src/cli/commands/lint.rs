@@ -23,6 +23,7 @@ fn yaml_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result
     Ok(())
 }
 
+/// `harness lint PATH…`: the findings at `min_severity` and above, as text or JSON.
 pub(in crate::cli) fn lint(
     paths: &[PathBuf],
     format: LintFormat,

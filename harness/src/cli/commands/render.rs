@@ -7,6 +7,7 @@ use crate::cli::exit;
 use crate::cli::outcome::Failure;
 use crate::cli::scenario::load_and_place;
 
+/// `harness render FILE`: the objects on stdout, or in `<out>/<scenario>.yaml`.
 pub(in crate::cli) fn render(
     scenario: &std::path::Path,
     out: Option<PathBuf>,

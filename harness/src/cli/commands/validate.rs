@@ -4,6 +4,7 @@ use crate::cli::exit;
 use crate::cli::outcome::Failure;
 use crate::cli::scenario::load_and_place;
 
+/// `harness validate FILE`: the scenario's pods and the nodes placement puts them on.
 pub(in crate::cli) fn validate(scenario: &std::path::Path) -> Result<u8, Failure> {
     let (s, plan) = load_and_place(scenario, |s, nodes| crate::placement::place_trial(s, nodes, 1))?;
     if s.trials.reschedule {
