@@ -1,4 +1,4 @@
-//! The shapes of a rule, as the registry (`rules::RULES`) lists them: one that judges each
+//! The shapes of a rule, as the registry (`rules::registry::RULES`) lists them: one that judges each
 //! workload on its own, one that judges each workload knowing the rest of the set, and one that
 //! compares the set's workloads.
 
