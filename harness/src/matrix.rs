@@ -696,7 +696,6 @@ const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    pa
 
 /// The host-network overlay (`rmw`: the scenario's, for what Fast DDS then does).
 fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
     let mut k = String::from(HOST_NETWORK_HEADER);
     if rmw == Some(Rmw::Fastdds) {
         k.push_str(
@@ -705,26 +704,22 @@ fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {
         );
     }
     let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}");
-    files.insert("kustomization.yaml".into(), k);
-    files
+    BTreeMap::from([("kustomization.yaml".to_owned(), k)])
 }
 
 /// The host-network overlay with Fast DDS on UDP only.
 fn host_network_udpv4_files(plan: &Plan) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
     let mut k = format!(
         "{HOST_NETWORK_HEADER}# Pods on one node share its network namespace, so Fast DDS takes them for one host and offers\n\
          # shared memory, which they do not share (each pod has its own /dev/shm): UDP only.\n\
          {KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}"
     );
     env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}");
-    files.insert("kustomization.yaml".into(), k);
-    files
+    BTreeMap::from([("kustomization.yaml".to_owned(), k)])
 }
 
 /// The ROS_STATIC_PEERS overlay: every pod named by the peers Service and listed as a peer.
 fn static_peers_files(plan: &Plan, namespace: &str) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
     let mut k = String::from(
         "# Discovery without multicast, on Fast DDS itself (ROS 2 Jazzy and later): every pod resolvable as\n\
          # <pod>.chatter-peers.<namespace>.svc (headless Service + hostname/subdomain) and listed in\n\
@@ -741,9 +736,7 @@ fn static_peers_files(plan: &Plan, namespace: &str) -> BTreeMap<String, String> 
         plan,
         &format!("{{name: ROS_STATIC_PEERS, value: \"{}\"}}", peer_names(plan, namespace).join(";")),
     );
-    files.insert("kustomization.yaml".into(), k);
-    files.insert("peers-service.yaml".into(), peers_service());
-    files
+    BTreeMap::from([("kustomization.yaml".to_owned(), k), ("peers-service.yaml".to_owned(), peers_service())])
 }
 
 /// The discovery-server overlay: the server's pod and Service (`image`: the ROS image it runs
