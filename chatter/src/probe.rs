@@ -131,24 +131,58 @@ pub fn probe(
     let (spdp, meta, _) = ports(domain);
     let sock = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
     sock.set_multicast_ttl_v4(4)?;
+    // Every probe has its own id, the clock exchanges' too, so no answer is taken for another's.
     let mut next_id = 0u64;
-    // id → (kind, target or "*")
+    let asked = send_probes(&sock, node, targets, n, (spdp, meta), &mut next_id);
+    let answered = collect_answers(&sock, &asked, settle)?;
+    let rtts = exchange_clocks(&sock, node, targets, n, meta, &mut next_id)?;
+    let mut counts = Vec::new();
+    for name in targets.keys() {
+        for kind in SIZES.iter().map(|s| format!("unicast-{s}")).chain(["multicast".to_owned()]) {
+            let got = answered.get(&(kind.clone(), name.clone())).copied().unwrap_or(0);
+            counts.push(ProbeCount { kind, to: name.clone(), sent: n, answered: got.min(n) });
+        }
+    }
+    let clocks = rtts.into_iter().map(|(node, samples)| clock_offset(node, samples)).collect();
+    Ok(ProbeReport { from: node.to_owned(), counts, clocks })
+}
+
+/// Sends `n` rounds of probes: unicast of every size to each target's metatraffic port `meta`,
+/// and one SPDP multicast to port `spdp`. Returns what each id asked: id → (kind, target, or
+/// "*" for multicast).
+fn send_probes(
+    sock: &UdpSocket,
+    node: &str,
+    targets: &BTreeMap<String, Ipv4Addr>,
+    n: u32,
+    (spdp, meta): (u16, u16),
+    next_id: &mut u64,
+) -> BTreeMap<u64, (String, String)> {
     let mut asked: BTreeMap<u64, (String, String)> = BTreeMap::new();
-    let mut send = |sock: &UdpSocket, kind: &str, to: &str, addr: SocketAddr, size: usize| {
-        next_id += 1;
-        let req = Request { k: "probe".into(), id: next_id, t1: crate::now_ns(), from: node.to_owned() };
-        asked.insert(next_id, (kind.to_owned(), to.to_owned()));
+    let mut send = |kind: &str, to: &str, addr: SocketAddr, size: usize| {
+        *next_id += 1;
+        let req = Request { k: "probe".into(), id: *next_id, t1: crate::now_ns(), from: node.to_owned() };
+        asked.insert(*next_id, (kind.to_owned(), to.to_owned()));
         let _ = sock.send_to(&datagram(&req, size), addr);
     };
     for _ in 0..n {
         for (name, ip) in targets {
             for size in SIZES {
-                send(&sock, &format!("unicast-{size}"), name, SocketAddr::from((*ip, meta)), size);
+                send(&format!("unicast-{size}"), name, SocketAddr::from((*ip, meta)), size);
             }
         }
-        send(&sock, "multicast", "*", SocketAddr::from((SPDP_GROUP, spdp)), 64);
+        send("multicast", "*", SocketAddr::from((SPDP_GROUP, spdp)), 64);
         std::thread::sleep(Duration::from_millis(10)); // pacing, so a burst does not overflow buffers
     }
+    asked
+}
+
+/// Counts the answers to `asked` that arrive within `settle`: (kind, answering node) → answers.
+fn collect_answers(
+    sock: &UdpSocket,
+    asked: &BTreeMap<u64, (String, String)>,
+    settle: Duration,
+) -> std::io::Result<BTreeMap<(String, String), u32>> {
     let mut answered: BTreeMap<(String, String), u32> = BTreeMap::new();
     let mut buf = vec![0u8; 4096];
     let end = Instant::now() + settle;
@@ -164,12 +198,25 @@ pub fn probe(
         let to = if to == "*" { reply.node.clone() } else { to.clone() };
         *answered.entry((kind.clone(), to)).or_default() += 1;
     }
-    // Clocks: one exchange at a time, so each answer is stamped the moment it arrives.
+    Ok(answered)
+}
+
+/// `n` NTP-style exchanges with each target, one at a time, so each answer is stamped the
+/// moment it arrives: target → (round trip, offset) samples, ns.
+fn exchange_clocks(
+    sock: &UdpSocket,
+    node: &str,
+    targets: &BTreeMap<String, Ipv4Addr>,
+    n: u32,
+    meta: u16,
+    next_id: &mut u64,
+) -> std::io::Result<BTreeMap<String, Vec<(u64, i64)>>> {
+    let mut buf = vec![0u8; 4096];
     let mut rtts: BTreeMap<String, Vec<(u64, i64)>> = BTreeMap::new();
     for (name, ip) in targets {
         for _ in 0..n {
-            next_id += 1;
-            let id = next_id;
+            *next_id += 1;
+            let id = *next_id;
             let req = Request { k: "probe".into(), id, t1: crate::now_ns(), from: node.to_owned() };
             sock.send_to(&datagram(&req, 64), SocketAddr::from((*ip, meta)))?;
             let end = Instant::now() + Duration::from_millis(300);
@@ -189,29 +236,22 @@ pub fn probe(
             }
         }
     }
-    let mut counts = Vec::new();
-    for name in targets.keys() {
-        for kind in SIZES.iter().map(|s| format!("unicast-{s}")).chain(["multicast".to_owned()]) {
-            let got = answered.get(&(kind.clone(), name.clone())).copied().unwrap_or(0);
-            counts.push(ProbeCount { kind, to: name.clone(), sent: n, answered: got.min(n) });
-        }
+    Ok(rtts)
+}
+
+/// `node`'s clock offset from its (round trip, offset) samples: the median offset, known to
+/// within half the median round trip.
+fn clock_offset(node: String, mut samples: Vec<(u64, i64)>) -> ClockOffset {
+    samples.sort_unstable_by_key(|(rtt, _)| *rtt);
+    let mid = samples[samples.len() / 2];
+    let mut offsets: Vec<i64> = samples.iter().map(|(_, o)| *o).collect();
+    offsets.sort_unstable();
+    ClockOffset {
+        node,
+        offset_ns: offsets[offsets.len() / 2],
+        uncertainty_ns: mid.0 / 2,
+        samples: u32::try_from(samples.len()).unwrap_or(u32::MAX),
     }
-    let clocks = rtts
-        .into_iter()
-        .map(|(node, mut samples)| {
-            samples.sort_unstable_by_key(|(rtt, _)| *rtt);
-            let mid = samples[samples.len() / 2];
-            let mut offsets: Vec<i64> = samples.iter().map(|(_, o)| *o).collect();
-            offsets.sort_unstable();
-            ClockOffset {
-                node,
-                offset_ns: offsets[offsets.len() / 2],
-                uncertainty_ns: mid.0 / 2,
-                samples: u32::try_from(samples.len()).unwrap_or(u32::MAX),
-            }
-        })
-        .collect();
-    Ok(ProbeReport { from: node.to_owned(), counts, clocks })
 }
 
 #[cfg(test)]

@@ -177,86 +177,15 @@ fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, Strin
 /// installation its stock Fast DDS nodes run on here, if any.
 pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str, ros: Option<&RosStack>) -> Vec<Variant> {
     let custom = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| c.is_custom());
-    let ours = !custom;
     let fastdds = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| on_fastdds(c, scenario));
     let mut v =
         vec![Variant { id: "as-is", title: "as deployed", rank: 0, scenario: Ok(scenario.clone()), note: None }];
     if !fastdds {
-        v.push(Variant {
-            id: "unicast-peers",
-            title: "Cyclone DDS unicast discovery peers (CYCLONEDDS_URI)",
-            rank: 1,
-            scenario: match scenario.dds.rmw {
-                Some(Rmw::Cyclonedds) => {
-                    let xml = cyclone_peers_xml(&netns_peers(plan));
-                    let mut s = scenario.clone();
-                    for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
-                        c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
-                    }
-                    Ok(s)
-                }
-                _ if ours => Err("the harness's own nodes (RustDDS) have no static-peer API".into()),
-                _ => Err("set dds.rmw to the containers' RMW to try unicast peers".into()),
-            },
-            note: None,
-        });
+        v.push(cyclone_peers_variant(scenario, plan, !custom));
     }
-    let not_fastdds = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
-    v.push(Variant {
-        id: "ros-static-peers",
-        title: "ROS_STATIC_PEERS (ROS 2 Jazzy and later)",
-        rank: 1,
-        scenario: if fastdds {
-            Ok(with_fastdds_env(scenario, "ROS_STATIC_PEERS", &netns_peers(plan).join(";")))
-        } else {
-            Err(format!("{not_fastdds}, ROS 2 Jazzy or later"))
-        },
-        note: None,
-    });
-    v.push(Variant {
-        id: "discovery-server",
-        title: "a Fast DDS discovery server (ROS_DISCOVERY_SERVER)",
-        rank: 2,
-        scenario: if fastdds { with_discovery_server(scenario, plan, ros) } else { Err(not_fastdds.into()) },
-        note: Some(SUPER_CLIENT_NOTE),
-    });
-    v.push(Variant {
-        id: "multicast-cni",
-        title: "a CNI that carries multicast between nodes",
-        rank: 3,
-        scenario: if backend == "netns" {
-            let mut s = scenario.clone();
-            s.network.multicast_between_nodes = true;
-            Ok(s)
-        } else {
-            Err("only simulated on the netns backend".into())
-        },
-        note: None,
-    });
-    let mut host = scenario.clone();
-    for p in &mut host.pods {
-        p.host_network = true;
-    }
-    v.push(Variant {
-        id: "host-network",
-        title: "hostNetwork: true for the ROS pods",
-        rank: 4,
-        note: fastdds.then_some(HOST_NETWORK_NOTE),
-        scenario: Ok(host.clone()),
-    });
-    v.push(Variant {
-        id: "host-network-udpv4",
-        title: "hostNetwork: true and FASTDDS_BUILTIN_TRANSPORTS=UDPv4",
-        rank: 5,
-        // Same-host pods on the host network look like one host to Fast DDS, which then
-        // picks shared memory they do not share: UDP only.
-        scenario: if fastdds {
-            Ok(with_fastdds_env(&host, "FASTDDS_BUILTIN_TRANSPORTS", "UDPv4"))
-        } else {
-            Err(not_fastdds.into())
-        },
-        note: None,
-    });
+    v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds));
+    v.push(multicast_cni_variant(scenario, backend));
+    v.extend(host_network_variants(scenario, fastdds));
     if fastdds {
         v.push(Variant {
             id: "switch-to-cyclonedds",
@@ -268,6 +197,103 @@ pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str, ros: Option<&Ro
         });
     }
     v
+}
+
+/// Why a Fast DDS variant does not apply.
+const NOT_FASTDDS: &str = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
+
+/// Unicast discovery peers on Cyclone DDS: for your own programs on it (`ours`: the harness's
+/// own nodes, which cannot take them).
+fn cyclone_peers_variant(scenario: &Scenario, plan: &Plan, ours: bool) -> Variant {
+    Variant {
+        id: "unicast-peers",
+        title: "Cyclone DDS unicast discovery peers (CYCLONEDDS_URI)",
+        rank: 1,
+        scenario: match scenario.dds.rmw {
+            Some(Rmw::Cyclonedds) => {
+                let xml = cyclone_peers_xml(&netns_peers(plan));
+                let mut s = scenario.clone();
+                for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
+                    c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
+                }
+                Ok(s)
+            }
+            _ if ours => Err("the harness's own nodes (RustDDS) have no static-peer API".into()),
+            _ => Err("set dds.rmw to the containers' RMW to try unicast peers".into()),
+        },
+        note: None,
+    }
+}
+
+/// Discovery without multicast on Fast DDS itself: static peers, then a discovery server.
+fn fastdds_discovery_variants(scenario: &Scenario, plan: &Plan, ros: Option<&RosStack>, fastdds: bool) -> [Variant; 2] {
+    [
+        Variant {
+            id: "ros-static-peers",
+            title: "ROS_STATIC_PEERS (ROS 2 Jazzy and later)",
+            rank: 1,
+            scenario: if fastdds {
+                Ok(with_fastdds_env(scenario, "ROS_STATIC_PEERS", &netns_peers(plan).join(";")))
+            } else {
+                Err(format!("{NOT_FASTDDS}, ROS 2 Jazzy or later"))
+            },
+            note: None,
+        },
+        Variant {
+            id: "discovery-server",
+            title: "a Fast DDS discovery server (ROS_DISCOVERY_SERVER)",
+            rank: 2,
+            scenario: if fastdds { with_discovery_server(scenario, plan, ros) } else { Err(NOT_FASTDDS.into()) },
+            note: Some(SUPER_CLIENT_NOTE),
+        },
+    ]
+}
+
+/// A CNI that carries multicast between nodes: only the simulated cluster can try one.
+fn multicast_cni_variant(scenario: &Scenario, backend: &str) -> Variant {
+    Variant {
+        id: "multicast-cni",
+        title: "a CNI that carries multicast between nodes",
+        rank: 3,
+        scenario: if backend == "netns" {
+            let mut s = scenario.clone();
+            s.network.multicast_between_nodes = true;
+            Ok(s)
+        } else {
+            Err("only simulated on the netns backend".into())
+        },
+        note: None,
+    }
+}
+
+/// Every pod on the host network, and (for Fast DDS) the same with UDP as its only transport.
+fn host_network_variants(scenario: &Scenario, fastdds: bool) -> [Variant; 2] {
+    let mut host = scenario.clone();
+    for p in &mut host.pods {
+        p.host_network = true;
+    }
+    [
+        Variant {
+            id: "host-network",
+            title: "hostNetwork: true for the ROS pods",
+            rank: 4,
+            note: fastdds.then_some(HOST_NETWORK_NOTE),
+            scenario: Ok(host.clone()),
+        },
+        Variant {
+            id: "host-network-udpv4",
+            title: "hostNetwork: true and FASTDDS_BUILTIN_TRANSPORTS=UDPv4",
+            rank: 5,
+            // Same-host pods on the host network look like one host to Fast DDS, which then
+            // picks shared memory they do not share: UDP only.
+            scenario: if fastdds {
+                Ok(with_fastdds_env(&host, "FASTDDS_BUILTIN_TRANSPORTS", "UDPv4"))
+            } else {
+                Err(NOT_FASTDDS.into())
+            },
+            note: None,
+        },
+    ]
 }
 
 /// One pair's result under one variant.
@@ -650,87 +676,100 @@ pub fn fix_files(
     rmw: Option<Rmw>,
     image: Option<&str>,
 ) -> Option<BTreeMap<String, String>> {
-    let mut files = BTreeMap::new();
-    let host_network = "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
-    let host_patch = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
-         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
     match variant {
-        "host-network" => {
-            let mut k = String::from(host_network);
-            if rmw == Some(Rmw::Fastdds) {
-                k.push_str(
-                    "# Fast DDS: pods on one node then look like one host and try shared memory, which pods do not\n\
-                     # share; see host-network-udpv4.\n",
-                );
-            }
-            let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{host_patch}");
-            files.insert("kustomization.yaml".into(), k);
-            Some(files)
-        }
-        "host-network-udpv4" => {
-            let mut k = format!(
-                "{host_network}# Pods on one node share its network namespace, so Fast DDS takes them for one host and offers\n\
-                 # shared memory, which they do not share (each pod has its own /dev/shm): UDP only.\n\
-                 {KUSTOMIZATION}resources:\n  - base.yaml\n{host_patch}"
-            );
-            env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}");
-            files.insert("kustomization.yaml".into(), k);
-            Some(files)
-        }
+        "host-network" => Some(host_network_files(rmw)),
+        "host-network-udpv4" => Some(host_network_udpv4_files(plan)),
         "unicast-peers" => Some(cyclone_peers_files(plan, namespace, false)),
         "switch-to-cyclonedds" => Some(cyclone_peers_files(plan, namespace, true)),
-        "ros-static-peers" => {
-            let mut k = String::from(
-                "# Discovery without multicast, on Fast DDS itself (ROS 2 Jazzy and later): every pod resolvable as\n\
-                 # <pod>.chatter-peers.<namespace>.svc (headless Service + hostname/subdomain) and listed in\n\
-                 # ROS_STATIC_PEERS. rmw_fastrtps resolves each name when a node starts and the node fails if one\n\
-                 # does not resolve yet: start the pods together (or let them restart) so every name exists.\n",
-            );
-            let _ = write!(
-                k,
-                "{KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - peers-service.yaml\npatches:\n"
-            );
-            peer_name_patches(&mut k, plan, None);
-            env_patches(
-                &mut k,
-                plan,
-                &format!("{{name: ROS_STATIC_PEERS, value: \"{}\"}}", peer_names(plan, namespace).join(";")),
-            );
-            files.insert("kustomization.yaml".into(), k);
-            files.insert("peers-service.yaml".into(), peers_service());
-            Some(files)
-        }
-        "discovery-server" => {
-            let server = format!("{DISCOVERY_POD}.{namespace}.svc.cluster.local:{DISCOVERY_PORT}");
-            let mut k = format!(
-                "# Discovery through a Fast DDS discovery server instead of multicast: one pod runs it, every ROS\n\
-                 # container is its client (ROS_DISCOVERY_SERVER, by the server's DNS name).\n\
-                 # `ros2` CLI tools then need ROS_DISCOVERY_SERVER={server} and ROS_SUPER_CLIENT=TRUE\n\
-                 # (then `ros2 daemon stop`), or they see no topics.\n\
-                 {KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - discovery-server.yaml\npatches:\n"
-            );
-            env_patches(&mut k, plan, &format!("{{name: ROS_DISCOVERY_SERVER, value: \"{server}\"}}"));
-            files.insert("kustomization.yaml".into(), k);
-            let command = DISCOVERY_COMMAND.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ");
-            files.insert(
-                "discovery-server.yaml".into(),
-                format!(
-                    "# The server, from the ROS image (its `fastdds` tool), on its pod's address: Fast DDS 3.2\n\
-                     # fails to listen on 0.0.0.0. The headless Service names it for ROS_DISCOVERY_SERVER.\n\
-                     apiVersion: v1\nkind: Pod\nmetadata:\n  name: {DISCOVERY_POD}\n  labels:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n\
-                     spec:\n  containers:\n    - name: server\n      image: {image}\n      command: [{command}]\n\
-                     \x20     env:\n        - name: POD_IP\n          valueFrom:\n            fieldRef:\n              fieldPath: status.podIP\n\
-                     \x20     ports:\n        - containerPort: {DISCOVERY_PORT}\n          protocol: UDP\n\
-                     ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {DISCOVERY_POD}\nspec:\n  clusterIP: None\n\
-                     \x20 publishNotReadyAddresses: true\n  selector:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n  ports:\n\
-                     \x20   - name: discovery\n      port: {DISCOVERY_PORT}\n      protocol: UDP\n",
-                    image = image.unwrap_or("ros:jazzy-ros-core"),
-                ),
-            );
-            Some(files)
-        }
+        "ros-static-peers" => Some(static_peers_files(plan, namespace)),
+        "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
         _ => None,
     }
+}
+
+/// The host-network overlays' first comment line.
+const HOST_NETWORK_HEADER: &str =
+    "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
+/// The patch that puts every pod on its node's network (keeping cluster DNS).
+const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
+         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
+
+/// The host-network overlay (`rmw`: the scenario's, for what Fast DDS then does).
+fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {
+    let mut k = String::from(HOST_NETWORK_HEADER);
+    if rmw == Some(Rmw::Fastdds) {
+        k.push_str(
+            "# Fast DDS: pods on one node then look like one host and try shared memory, which pods do not\n\
+             # share; see host-network-udpv4.\n",
+        );
+    }
+    let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}");
+    BTreeMap::from([("kustomization.yaml".to_owned(), k)])
+}
+
+/// The host-network overlay with Fast DDS on UDP only.
+fn host_network_udpv4_files(plan: &Plan) -> BTreeMap<String, String> {
+    let mut k = format!(
+        "{HOST_NETWORK_HEADER}# Pods on one node share its network namespace, so Fast DDS takes them for one host and offers\n\
+         # shared memory, which they do not share (each pod has its own /dev/shm): UDP only.\n\
+         {KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}"
+    );
+    env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}");
+    BTreeMap::from([("kustomization.yaml".to_owned(), k)])
+}
+
+/// The ROS_STATIC_PEERS overlay: every pod named by the peers Service and listed as a peer.
+fn static_peers_files(plan: &Plan, namespace: &str) -> BTreeMap<String, String> {
+    let mut k = String::from(
+        "# Discovery without multicast, on Fast DDS itself (ROS 2 Jazzy and later): every pod resolvable as\n\
+         # <pod>.chatter-peers.<namespace>.svc (headless Service + hostname/subdomain) and listed in\n\
+         # ROS_STATIC_PEERS. rmw_fastrtps resolves each name when a node starts and the node fails if one\n\
+         # does not resolve yet: start the pods together (or let them restart) so every name exists.\n",
+    );
+    let _ = write!(
+        k,
+        "{KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - peers-service.yaml\npatches:\n"
+    );
+    peer_name_patches(&mut k, plan, None);
+    env_patches(
+        &mut k,
+        plan,
+        &format!("{{name: ROS_STATIC_PEERS, value: \"{}\"}}", peer_names(plan, namespace).join(";")),
+    );
+    BTreeMap::from([("kustomization.yaml".to_owned(), k), ("peers-service.yaml".to_owned(), peers_service())])
+}
+
+/// The discovery-server overlay: the server's pod and Service (`image`: the ROS image it runs
+/// from), and every container its client.
+fn discovery_server_files(plan: &Plan, namespace: &str, image: Option<&str>) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let server = format!("{DISCOVERY_POD}.{namespace}.svc.cluster.local:{DISCOVERY_PORT}");
+    let mut k = format!(
+        "# Discovery through a Fast DDS discovery server instead of multicast: one pod runs it, every ROS\n\
+         # container is its client (ROS_DISCOVERY_SERVER, by the server's DNS name).\n\
+         # `ros2` CLI tools then need ROS_DISCOVERY_SERVER={server} and ROS_SUPER_CLIENT=TRUE\n\
+         # (then `ros2 daemon stop`), or they see no topics.\n\
+         {KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - discovery-server.yaml\npatches:\n"
+    );
+    env_patches(&mut k, plan, &format!("{{name: ROS_DISCOVERY_SERVER, value: \"{server}\"}}"));
+    files.insert("kustomization.yaml".into(), k);
+    let command = DISCOVERY_COMMAND.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ");
+    files.insert(
+        "discovery-server.yaml".into(),
+        format!(
+            "# The server, from the ROS image (its `fastdds` tool), on its pod's address: Fast DDS 3.2\n\
+             # fails to listen on 0.0.0.0. The headless Service names it for ROS_DISCOVERY_SERVER.\n\
+             apiVersion: v1\nkind: Pod\nmetadata:\n  name: {DISCOVERY_POD}\n  labels:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n\
+             spec:\n  containers:\n    - name: server\n      image: {image}\n      command: [{command}]\n\
+             \x20     env:\n        - name: POD_IP\n          valueFrom:\n            fieldRef:\n              fieldPath: status.podIP\n\
+             \x20     ports:\n        - containerPort: {DISCOVERY_PORT}\n          protocol: UDP\n\
+             ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {DISCOVERY_POD}\nspec:\n  clusterIP: None\n\
+             \x20 publishNotReadyAddresses: true\n  selector:\n    app.kubernetes.io/name: {DISCOVERY_POD}\n  ports:\n\
+             \x20   - name: discovery\n      port: {DISCOVERY_PORT}\n      protocol: UDP\n",
+            image = image.unwrap_or("ros:jazzy-ros-core"),
+        ),
+    );
+    files
 }
 
 /// The advice where no manifest change exists.

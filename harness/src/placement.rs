@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{ContainerRole, Scenario, Taint, Toleration};
+use crate::spec::{ContainerRole, ContainerSpec, DdsSpec, PodSpec, Scenario, Taint, Toleration, TrialSpec};
 pub use crate::timing::TrialTiming;
 
 /// Label every node carries (Kubernetes sets it to the node name).
@@ -249,115 +249,15 @@ pub fn place_trial(scenario: &Scenario, nodes: &[Node], trial: u32) -> Result<Pl
 
 /// [`place`] with an explicit [`Choice`].
 pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result<Plan, PlacementError> {
-    let t = &scenario.trials;
-    let timing = TrialTiming {
-        warmup: Duration::from_secs_f64(t.warmup_s.0),
-        duration: Duration::from_secs_f64(t.duration_s.0),
-        drain: Duration::from_secs_f64(t.drain_s.0),
-    };
+    let timing = trial_timing(&scenario.trials);
     let mut load: BTreeMap<&str, usize> = nodes.iter().map(|n| (n.name.as_str(), 0)).collect();
     let mut demo_talkers = 0u32;
     let mut pods = Vec::with_capacity(scenario.pods.len());
     for pod in &scenario.pods {
-        let mut why = Vec::new();
-        let candidates: Vec<&Node> = nodes
-            .iter()
-            .filter(|n| fits(&pod.node_selector, &pod.tolerations, n).map_err(|e| why.push(e)).is_ok())
-            .collect();
-        let picked = match choice {
-            Choice::Spread => candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)),
-            Choice::Random { seed } => {
-                let draw = splitmix64(seed.wrapping_add(pods.len() as u64));
-                candidates.get(usize::try_from(draw % candidates.len().max(1) as u64).unwrap_or(0))
-            }
-        };
-        let node = picked.ok_or_else(|| PlacementError {
-            pod: pod.name.clone(),
-            selector: selector_words(&pod.node_selector),
-            why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
-        })?;
+        let node = pick_node(pod, nodes, choice, &load, pods.len())?;
         *load.entry(node.name.as_str()).or_default() += 1;
-
-        let containers = pod
-            .containers
-            .iter()
-            .map(|c| {
-                let id = format!("{}.{}", pod.name, c.name);
-                let delay = Duration::from_secs_f64(c.start_delay_s.map_or(0.0, |d| d.0));
-                let dds = &scenario.dds;
-                let mut args = vec![
-                    "--id".into(),
-                    id.clone(),
-                    "--domain".into(),
-                    c.domain.unwrap_or(dds.domain).to_string(),
-                    "--reliability".into(),
-                    c.reliability.unwrap_or(dds.reliability).to_string(),
-                    "--durability".into(),
-                    dds.durability.to_string(),
-                    "--depth".into(),
-                    dds.depth.to_string(),
-                    "--transport".into(),
-                    dds.transport.as_str().into(),
-                ];
-                match c.role {
-                    ContainerRole::Talker => {
-                        args.extend([
-                            "--rate-hz".into(),
-                            c.rate_hz.unwrap_or(t.rate_hz).0.to_string(),
-                            "--duration".into(),
-                            secs(timing.talker_runs_for(delay)),
-                            "--log-sent".into(),
-                            "--linger".into(),
-                            secs(timing.talker_linger()),
-                        ]);
-                        if let Some(b) = c.payload_bytes {
-                            args.extend(["--payload-bytes".into(), b.to_string()]);
-                        }
-                    }
-                    // A process runs its own command with its own arguments (validation).
-                    ContainerRole::Process => {}
-                    ContainerRole::Listener => {
-                        // The harness stops listeners; this bound only ends an orphan.
-                        args.extend(["--duration".into(), secs(timing.listener_bound())]);
-                    }
-                }
-                let domain = c.domain.unwrap_or(dds.domain);
-                let mut env = BTreeMap::new();
-                if c.is_custom() {
-                    // Your program gets what a ROS 2 node reads: its domain, its RMW, and logs
-                    // that reach the harness line by line.
-                    args = c.args.clone().unwrap_or_default();
-                    env.insert("ROS_DOMAIN_ID".to_owned(), domain.to_string());
-                    if let Some(rmw) = c.rmw.or(dds.rmw) {
-                        env.insert("RMW_IMPLEMENTATION".to_owned(), rmw.as_str().to_owned());
-                    }
-                    if c.output == crate::spec::Output::DemoNodes {
-                        env.extend(UNBUFFERED_ENV.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-                    }
-                }
-                env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-                PlannedContainer {
-                    name: c.name.clone(),
-                    id,
-                    role: c.role,
-                    args,
-                    start_delay: delay,
-                    domain,
-                    transport: dds.transport,
-                    image: c.image.clone(),
-                    command: c.command.clone(),
-                    stand_in: c.stand_in.clone(),
-                    env,
-                    output: c.output,
-                    stagger: if c.output == crate::spec::Output::DemoNodes && c.role == ContainerRole::Talker {
-                        demo_talkers += 1;
-                        DEMO_STAGGER * (demo_talkers - 1)
-                    } else {
-                        Duration::ZERO
-                    },
-                }
-            })
-            .collect();
+        let containers =
+            pod.containers.iter().map(|c| plan_container(scenario, pod, c, &timing, &mut demo_talkers)).collect();
         pods.push(PlacedPod {
             name: pod.name.clone(),
             node: node.name.clone(),
@@ -369,6 +269,142 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
         });
     }
     Ok(Plan { scenario: scenario.name.clone(), nodes: nodes.to_vec(), pods, timing })
+}
+
+/// The phases of every trial, from the scenario's `trials`.
+fn trial_timing(t: &TrialSpec) -> TrialTiming {
+    TrialTiming {
+        warmup: Duration::from_secs_f64(t.warmup_s.0),
+        duration: Duration::from_secs_f64(t.duration_s.0),
+        drain: Duration::from_secs_f64(t.drain_s.0),
+    }
+}
+
+/// The node `pod` goes to among those it fits, as `choice` says (`load`: pods placed on each
+/// node so far; `placed`: how many pods are placed, which varies the random draw per pod); or
+/// why it fits none.
+fn pick_node<'a>(
+    pod: &PodSpec,
+    nodes: &'a [Node],
+    choice: Choice,
+    load: &BTreeMap<&str, usize>,
+    placed: usize,
+) -> Result<&'a Node, PlacementError> {
+    let mut why = Vec::new();
+    let candidates: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| fits(&pod.node_selector, &pod.tolerations, n).map_err(|e| why.push(e)).is_ok())
+        .collect();
+    let picked = match choice {
+        Choice::Spread => candidates.iter().min_by_key(|n| load.get(n.name.as_str()).copied().unwrap_or(0)),
+        Choice::Random { seed } => {
+            let draw = splitmix64(seed.wrapping_add(placed as u64));
+            candidates.get(usize::try_from(draw % candidates.len().max(1) as u64).unwrap_or(0))
+        }
+    };
+    picked.copied().ok_or_else(|| PlacementError {
+        pod: pod.name.clone(),
+        selector: selector_words(&pod.node_selector),
+        why: if nodes.is_empty() { "the cluster has no nodes".into() } else { why.join("; ") },
+    })
+}
+
+/// What to run for container `c` of `pod`: its arguments, environment and start. Stock demo
+/// talkers are staggered in the order they come (`demo_talkers` counts them).
+fn plan_container(
+    scenario: &Scenario,
+    pod: &PodSpec,
+    c: &ContainerSpec,
+    timing: &TrialTiming,
+    demo_talkers: &mut u32,
+) -> PlannedContainer {
+    let id = format!("{}.{}", pod.name, c.name);
+    let delay = Duration::from_secs_f64(c.start_delay_s.map_or(0.0, |d| d.0));
+    let dds = &scenario.dds;
+    let domain = c.domain.unwrap_or(dds.domain);
+    let args =
+        if c.is_custom() { c.args.clone().unwrap_or_default() } else { node_args(scenario, c, &id, timing, delay) };
+    PlannedContainer {
+        name: c.name.clone(),
+        id,
+        role: c.role,
+        args,
+        start_delay: delay,
+        domain,
+        transport: dds.transport,
+        image: c.image.clone(),
+        command: c.command.clone(),
+        stand_in: c.stand_in.clone(),
+        env: container_env(c, dds, domain),
+        output: c.output,
+        stagger: if c.output == crate::spec::Output::DemoNodes && c.role == ContainerRole::Talker {
+            *demo_talkers += 1;
+            DEMO_STAGGER * (*demo_talkers - 1)
+        } else {
+            Duration::ZERO
+        },
+    }
+}
+
+/// The arguments of the harness's own `talker`/`listener` binary for container `c` (`id`,
+/// started `delay` into the trial).
+fn node_args(scenario: &Scenario, c: &ContainerSpec, id: &str, timing: &TrialTiming, delay: Duration) -> Vec<String> {
+    let dds = &scenario.dds;
+    let mut args = vec![
+        "--id".into(),
+        id.to_owned(),
+        "--domain".into(),
+        c.domain.unwrap_or(dds.domain).to_string(),
+        "--reliability".into(),
+        c.reliability.unwrap_or(dds.reliability).to_string(),
+        "--durability".into(),
+        dds.durability.to_string(),
+        "--depth".into(),
+        dds.depth.to_string(),
+        "--transport".into(),
+        dds.transport.as_str().into(),
+    ];
+    match c.role {
+        ContainerRole::Talker => {
+            args.extend([
+                "--rate-hz".into(),
+                c.rate_hz.unwrap_or(scenario.trials.rate_hz).0.to_string(),
+                "--duration".into(),
+                secs(timing.talker_runs_for(delay)),
+                "--log-sent".into(),
+                "--linger".into(),
+                secs(timing.talker_linger()),
+            ]);
+            if let Some(b) = c.payload_bytes {
+                args.extend(["--payload-bytes".into(), b.to_string()]);
+            }
+        }
+        // A process runs its own command with its own arguments (validation).
+        ContainerRole::Process => {}
+        ContainerRole::Listener => {
+            // The harness stops listeners; this bound only ends an orphan.
+            args.extend(["--duration".into(), secs(timing.listener_bound())]);
+        }
+    }
+    args
+}
+
+/// Container `c`'s environment: the scenario's `env`, after what your own programs get.
+fn container_env(c: &ContainerSpec, dds: &DdsSpec, domain: u16) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    if c.is_custom() {
+        // Your program gets what a ROS 2 node reads: its domain, its RMW, and logs that reach
+        // the harness line by line.
+        env.insert("ROS_DOMAIN_ID".to_owned(), domain.to_string());
+        if let Some(rmw) = c.rmw.or(dds.rmw) {
+            env.insert("RMW_IMPLEMENTATION".to_owned(), rmw.as_str().to_owned());
+        }
+        if c.output == crate::spec::Output::DemoNodes {
+            env.extend(UNBUFFERED_ENV.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        }
+    }
+    env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
 }
 
 #[cfg(test)]

@@ -64,23 +64,14 @@ pub async fn run<W: Write>(
     let me = NodeIdentity::new("talker", &config.id, &config.topic, config.domain, config.qos);
     let id = me.id.as_str();
     // Before anything is announced: the harness signals only talkers whose start record it read.
-    let mut opened = match config.window {
-        Some(_) => Some(
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-                .map_err(TalkerError::Signal)?,
-        ),
-        None => None,
-    };
+    let mut opened = window_signal(config)?;
     // Open first, so the start record can name the writer: listeners' `matched` records list
     // the writers they matched, and the analysis maps them back to talkers by this GUID.
     let mut publisher = Publisher::open(config.transport, &me.endpoint)?;
     let guid = publisher.guid();
     out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport, guid.as_deref())))?;
 
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / config.rate_hz));
-
-    // Catch up after a stall so the achieved rate is the requested one.
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut ticker = message_ticker(config.rate_hz);
     let began = tokio::time::Instant::now();
     let mut end = config.duration.map(|d| began + d);
     // Without a duration the deadline never fires (its branch is off).
@@ -132,4 +123,18 @@ pub async fn run<W: Write>(
     out.write(&Record::talker_stop(chatter::now_ns(), id, sent, reason))?;
     drop(publisher);
     Ok(sent)
+}
+
+/// SIGUSR1 (the harness's window signal), watched when the talker has a `window`.
+fn window_signal(config: &Config) -> Result<Option<tokio::signal::unix::Signal>, TalkerError> {
+    let watch = || tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1());
+    config.window.map(|_| watch().map_err(TalkerError::Signal)).transpose()
+}
+
+/// Ticks at `rate_hz`, the first at once.
+fn message_ticker(rate_hz: f64) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate_hz));
+    // Catch up after a stall so the achieved rate is the requested one.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    ticker
 }

@@ -1,0 +1,113 @@
+//! The `pods` section: pods, their containers, each container's role and how its output is
+//! read.
+
+use std::collections::BTreeMap;
+
+use chatter::Reliability;
+use serde::{Deserialize, Serialize};
+
+use super::{NonNegativeF64, PositiveF64, Rmw, Toleration};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSpec {
+    pub name: String,
+    /// Every label must match a node's label (Kubernetes semantics); empty = any node.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub host_network: bool,
+    /// Shares the node's IPC namespace, so its /dev/shm is the node's (Kubernetes `hostIPC`);
+    /// otherwise the pod has a /dev/shm of its own, shared by its containers only.
+    #[serde(default, rename = "hostIPC", skip_serializing_if = "std::ops::Not::not")]
+    pub host_ipc: bool,
+    /// Taints this pod tolerates (Kubernetes semantics).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    pub containers: Vec<ContainerSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerRole {
+    Talker,
+    Listener,
+    /// Neither: a program the others need (e.g. a Fast DDS discovery server), run from its
+    /// `command` before the talkers and listeners of its trial and stopped with the listeners.
+    /// Its output is not read.
+    Process,
+}
+
+impl ContainerRole {
+    /// As a scenario spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerRole::Talker => "talker",
+            ContainerRole::Listener => "listener",
+            ContainerRole::Process => "process",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerSpec {
+    pub name: String,
+    pub role: ContainerRole,
+    /// Overrides `dds.domain` for this container.
+    #[serde(default)]
+    pub domain: Option<u16>,
+    /// Overrides `trials.rateHz` (talkers).
+    #[serde(default)]
+    pub rate_hz: Option<PositiveF64>,
+    /// Pad messages to at least this many bytes (talkers).
+    #[serde(default)]
+    pub payload_bytes: Option<u32>,
+    /// Overrides `dds.reliability`.
+    #[serde(default)]
+    pub reliability: Option<Reliability>,
+    /// Start this long after the trial starts.
+    #[serde(default)]
+    pub start_delay_s: Option<NonNegativeF64>,
+    /// Your own container image (kube), e.g. `ros:humble`; default: ours for the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The program and its leading arguments, as in a pod spec. On local and netns it runs on
+    /// this machine, inside the pod's network namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Arguments after `command` (instead of the ones the harness gives its own nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// What runs this container on local and netns, where its image cannot (e.g. the Cyclone
+    /// stand-in for the stock demo nodes, `tests/peers/demo_nodes.py`): a whole command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<Vec<String>>,
+    /// Extra environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Overrides `dds.rmw` for this container (your own programs and the stock nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmw: Option<Rmw>,
+    /// How to read what the container prints.
+    #[serde(default)]
+    pub output: Output,
+}
+
+impl ContainerSpec {
+    /// Runs something other than the harness's own node.
+    pub fn is_custom(&self) -> bool {
+        self.image.is_some() || self.command.is_some() || self.stand_in.is_some()
+    }
+}
+
+/// How a container's output is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// The harness's JSON-line records (its own talker and listener).
+    #[default]
+    ChatterRecords,
+    /// The console lines of the stock `demo_nodes_cpp`/`demo_nodes_py` talker and listener.
+    DemoNodes,
+}

@@ -1,0 +1,344 @@
+//! Validation: what the types cannot check (names, uniqueness, references, roles, real
+//! ranges), one function per section of the scenario. Every failure is a [`Violation`] naming
+//! its field, so parsing can place it at the field's line and column.
+
+use std::collections::HashSet;
+
+use super::{ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NodeSpec, Output, Scenario, TrialSpec};
+
+/// A validation failure: the field (its path) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Path of the offending field, e.g. `pods[1].containers[0].name`.
+    pub field: String,
+    pub message: String,
+    /// Other fields the check read (`pods[*].name`: every pod's name): a violation is not
+    /// reported when one of them could not be parsed.
+    pub about: Vec<String>,
+}
+
+fn violation(field: impl Into<String>, message: impl Into<String>) -> Violation {
+    Violation { field: field.into(), message: message.into(), about: Vec::new() }
+}
+
+impl Violation {
+    fn about(mut self, fields: &[&str]) -> Violation {
+        self.about.extend(fields.iter().map(|f| (*f).to_owned()));
+        self
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// The highest ROS domain id: DDS maps domain `d` to UDP ports 7400 + 250·d + 0…11, which must
+/// stay below 65 536 (and above 101 they run into Linux's ephemeral port range, see
+/// `harness lint`).
+pub const MAX_DOMAIN: u16 = 232;
+/// Bounds that keep a run something one machine and one report can hold.
+const MAX_TRIALS: u32 = 10_000;
+const MAX_RATE_HZ: f64 = 10_000.0;
+const MAX_DURATION_S: f64 = 86_400.0;
+const MAX_WARMUP_S: f64 = 3_600.0;
+const MAX_DEPTH: u32 = 100_000;
+const MAX_PAYLOAD_BYTES: u32 = 16 << 20;
+const MAX_DELAY_MS: f64 = 60_000.0;
+
+/// Checks what the types cannot: names, uniqueness, references, roles, real ranges; the first
+/// violation (see [`violations`] for all).
+pub fn validate(s: &Scenario) -> Result<(), Violation> {
+    violations(s).into_iter().next().map_or(Ok(()), Err)
+}
+
+/// Every violation of what the types cannot check, in the order of the scenario's sections.
+pub fn violations(s: &Scenario) -> Vec<Violation> {
+    let mut out = Vec::new();
+    check_trials(&s.trials, &mut out);
+    check_dds(&s.dds, &mut out);
+    if s.pods.is_empty() {
+        out.push(violation("pods", "a scenario needs at least one pod"));
+    }
+    check_nodes(&s.nodes, &mut out);
+    check_pods(s, &mut out);
+    check_talkers_and_listeners(s, &mut out);
+    check_faults(s, &mut out);
+    out
+}
+
+/// `v` (in `unit`) is at most `max`.
+fn at_most(field: &str, v: f64, max: f64, unit: &str) -> Result<(), Violation> {
+    if v > max {
+        Err(violation(field, format!("{v} {unit} is more than the {max} {unit} a trial can use")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Domain `d` has DDS ports (see [`MAX_DOMAIN`]).
+fn domain_in_range(field: String, d: u16) -> Result<(), Violation> {
+    if d > MAX_DOMAIN {
+        Err(violation(
+            field,
+            format!(
+                "domain {d} is out of range: DDS maps domain d to UDP ports 7400 + 250·d + 0…11, which must stay \
+                 below 65536, so the highest domain is {MAX_DOMAIN}"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `trials`: counts and times a run can hold.
+fn check_trials(t: &TrialSpec, out: &mut Vec<Violation>) {
+    if t.count == 0 || t.count > MAX_TRIALS {
+        out.push(violation("trials.count", format!("must be between 1 and {MAX_TRIALS}, got {}", t.count)));
+    }
+    if t.max == 0 || t.max > MAX_TRIALS {
+        out.push(violation("trials.max", format!("must be between 1 and {MAX_TRIALS}, got {}", t.max)));
+    }
+    out.extend(at_most("trials.durationS", t.duration_s.0, MAX_DURATION_S, "s").err());
+    out.extend(at_most("trials.warmupS", t.warmup_s.0, MAX_WARMUP_S, "s").err());
+    out.extend(at_most("trials.drainS", t.drain_s.0, MAX_WARMUP_S, "s").err());
+    out.extend(at_most("trials.rateHz", t.rate_hz.0, MAX_RATE_HZ, "Hz").err());
+}
+
+/// `dds`: the domain and the history depth.
+fn check_dds(dds: &DdsSpec, out: &mut Vec<Violation>) {
+    out.extend(domain_in_range("dds.domain".into(), dds.domain).err());
+    if dds.depth == 0 || dds.depth > MAX_DEPTH {
+        out.push(violation(
+            "dds.depth",
+            format!("a keep-last history holds 1 to {MAX_DEPTH} samples, got {}", dds.depth),
+        ));
+    }
+}
+
+/// `nodes`: names that are DNS labels, each declared once.
+fn check_nodes(nodes: &[NodeSpec], out: &mut Vec<Violation>) {
+    let mut node_names = HashSet::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let field = format!("nodes[{i}].name");
+        if !is_dns_label(&n.name) {
+            out.push(violation(field, format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name)));
+        } else if !node_names.insert(&n.name) {
+            out.push(violation(field, format!("node `{}` is declared twice", n.name)));
+        }
+    }
+}
+
+/// `pods`: names that are DNS labels, each declared once, each pod with containers, and every
+/// container's own checks.
+fn check_pods(s: &Scenario, out: &mut Vec<Violation>) {
+    let t = &s.trials;
+    let talkers_end = t.warmup_s.0 + t.duration_s.0;
+    let mut pod_names = HashSet::new();
+    for (i, p) in s.pods.iter().enumerate() {
+        if !is_dns_label(&p.name) {
+            out.push(violation(
+                format!("pods[{i}].name"),
+                format!("`{}` is not a DNS label (lowercase letters, digits, '-')", p.name),
+            ));
+        } else if !pod_names.insert(&p.name) {
+            out.push(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name)));
+        }
+        if p.containers.is_empty() {
+            let all = format!("pods[{i}].containers[*]");
+            out.push(violation(format!("pods[{i}].containers"), "a pod needs at least one container").about(&[&all]));
+        }
+        let mut container_names = HashSet::new();
+        for (j, c) in p.containers.iter().enumerate() {
+            let field = format!("pods[{i}].containers[{j}]");
+            if !is_dns_label(&c.name) {
+                out.push(violation(format!("{field}.name"), format!("`{}` is not a DNS label", c.name)));
+            } else if !container_names.insert(&c.name) {
+                out.push(violation(
+                    format!("{field}.name"),
+                    format!("container `{}` appears twice in pod `{}`", c.name, p.name),
+                ));
+            }
+            check_container(&field, c, talkers_end, out);
+            check_role(&field, c, out);
+        }
+    }
+}
+
+/// One container's settings (`field` is its path): ranges, and what needs your own program.
+fn check_container(field: &str, c: &ContainerSpec, talkers_end: f64, out: &mut Vec<Violation>) {
+    let sub = |name: &str| format!("{field}.{name}");
+    if let Some(d) = c.domain {
+        out.extend(domain_in_range(sub("domain"), d).err());
+    }
+    if let Some(r) = c.rate_hz {
+        out.extend(at_most(&sub("rateHz"), r.0, MAX_RATE_HZ, "Hz").err());
+    }
+    if let Some(b) = c.payload_bytes.filter(|b| *b > MAX_PAYLOAD_BYTES) {
+        out.push(violation(sub("payloadBytes"), format!("{b} bytes is more than {MAX_PAYLOAD_BYTES}")));
+    }
+    if c.args.is_some() && !c.is_custom() {
+        out.push(violation(
+            sub("args"),
+            "args replace a program's arguments: set `command` (or `image` on kube) too; the harness's own \
+             nodes get theirs from the scenario",
+        ));
+    }
+    if c.output == Output::DemoNodes && !c.is_custom() {
+        out.push(violation(
+            sub("output"),
+            "`output: demo-nodes` reads a stock demo node's console: set the `command` (or `image`) that runs it",
+        ));
+    }
+    if c.command.as_ref().is_some_and(Vec::is_empty) {
+        out.push(violation(sub("command"), "command must name a program"));
+    }
+    if let Some(d) = c.start_delay_s.filter(|d| d.0 >= talkers_end) {
+        out.push(
+            violation(
+                sub("startDelayS"),
+                format!(
+                    "starts at {} s, when the talkers have stopped (warmupS + durationS = {talkers_end} s): it would \
+                 never take part; start it earlier or lengthen the trial",
+                    d.0
+                ),
+            )
+            .about(&["trials.warmupS", "trials.durationS"]),
+        );
+    }
+    if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
+        out.push(violation(sub("standIn"), "standIn must name a program"));
+    }
+}
+
+/// What a container's role allows: talker settings on talkers only, and a process that says what
+/// it runs and whose output is not read.
+fn check_role(field: &str, c: &ContainerSpec, out: &mut Vec<Violation>) {
+    let sub = |name: &str| format!("{field}.{name}");
+    if c.role != ContainerRole::Talker && (c.rate_hz.is_some() || c.payload_bytes.is_some()) {
+        let which = if c.rate_hz.is_some() { "rateHz" } else { "payloadBytes" };
+        out.push(violation(sub(which), "rateHz and payloadBytes apply to talkers only"));
+    }
+    if c.role == ContainerRole::Process {
+        if c.command.is_none() && c.stand_in.is_none() {
+            out.push(violation(sub("role"), "`role: process` runs your own program: set its `command` (or `standIn`)"));
+        }
+        if c.output == Output::DemoNodes {
+            out.push(violation(sub("output"), "a process's output is not read: drop `output: demo-nodes`"));
+        }
+    }
+}
+
+/// The experiment itself: at least one talker and one listener (a process is neither).
+fn check_talkers_and_listeners(s: &Scenario, out: &mut Vec<Violation>) {
+    let roles = || s.pods.iter().flat_map(|p| &p.containers).map(|c| c.role);
+    let talkers = roles().filter(|r| *r == ContainerRole::Talker).count();
+    let listeners = roles().filter(|r| *r == ContainerRole::Listener).count();
+    if talkers == 0 || listeners == 0 {
+        out.push(
+            violation(
+                "pods",
+                format!(
+                    "an experiment needs at least one talker and one listener (found {talkers} talker(s), {listeners} \
+                 listener(s))"
+                ),
+            )
+            .about(&["pods[*].containers[*].role"]),
+        );
+    }
+}
+
+/// `faults`: each fault's numbers in range, and what it names (nodes, pods, containers, times)
+/// in the scenario.
+fn check_faults(s: &Scenario, out: &mut Vec<Violation>) {
+    for (i, f) in s.faults.iter().enumerate() {
+        check_fault_numbers(i, f, out);
+        check_fault_against_scenario(s, i, f, out);
+    }
+}
+
+/// Fault `i`'s numbers, each in its own range.
+fn check_fault_numbers(i: usize, f: &FaultSpec, out: &mut Vec<Violation>) {
+    let range = |name: &str, v: FaultNumber, ok: fn(f64) -> bool, what: &str| {
+        if v.0.is_finite() && ok(v.0) {
+            Ok(())
+        } else {
+            Err(violation(format!("faults[{i}].{name}"), format!("must be {what}, got {}", v.0)))
+        }
+    };
+    match f {
+        FaultSpec::Loss { percent, .. } => out
+            .extend(range("percent", *percent, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100").err()),
+        FaultSpec::Delay { ms, jitter_ms, .. } => {
+            out.extend(range("ms", *ms, |v| v > 0.0, "a positive number").err());
+            if let Some(j) = jitter_ms {
+                out.extend(range("jitterMs", *j, |v| v >= 0.0, "zero or more").err());
+            }
+        }
+        FaultSpec::Partition { from_s, to_s, .. } => {
+            out.extend(range("fromS", *from_s, |v| v >= 0.0, "zero or more").err());
+            out.extend(range("toS", *to_s, |v| v > 0.0, "a positive number").err());
+        }
+        FaultSpec::Kill { at_s, .. } => out.extend(range("atS", *at_s, |v| v >= 0.0, "zero or more").err()),
+    }
+}
+
+/// Fault `i` against the rest of the scenario: the nodes, pod and container it names are
+/// declared, and it happens before the trial ends.
+fn check_fault_against_scenario(s: &Scenario, i: usize, f: &FaultSpec, out: &mut Vec<Violation>) {
+    let t = &s.trials;
+    let trial_end = t.warmup_s.0 + t.duration_s.0 + t.drain_s.0;
+    let node_known = |n: &str| s.nodes.iter().any(|d| d.name == n);
+    let sub = |name: &str| format!("faults[{i}].{name}");
+    let unknown = |field: String, n: &str| {
+        violation(field, format!("node `{n}` is not declared under nodes")).about(&["nodes[*].name"])
+    };
+    let during = |field: String, at: f64| {
+        if at >= trial_end {
+            Err(violation(field, format!("{at} s is after the trial ends ({trial_end} s): it would never happen"))
+                .about(&["trials.warmupS", "trials.durationS", "trials.drainS"]))
+        } else {
+            Ok(())
+        }
+    };
+    match f {
+        FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
+            out.push(unknown(sub("node"), node))
+        }
+        FaultSpec::Delay { ms, jitter_ms, .. } => {
+            out.extend(at_most(&sub("ms"), ms.0, MAX_DELAY_MS, "ms").err());
+            if let Some(j) = jitter_ms.filter(|j| j.0 > ms.0) {
+                out.push(violation(sub("jitterMs"), format!("jitter {} ms is more than the delay {} ms", j.0, ms.0)));
+            }
+        }
+        FaultSpec::Partition { between, from_s, to_s } => {
+            if let Some(k) = between.iter().position(|n| !node_known(n)) {
+                out.push(unknown(format!("faults[{i}].between[{k}]"), &between[k]));
+            }
+            if between[0] == between[1] {
+                out.push(violation(sub("between"), "a partition needs two different nodes"));
+            }
+            if to_s.0 <= from_s.0 {
+                out.push(violation(sub("toS"), format!("toS ({}) must be after fromS ({})", to_s.0, from_s.0)));
+            }
+            out.extend(during(sub("fromS"), from_s.0).err());
+        }
+        FaultSpec::Kill { pod, container, at_s } => {
+            let Some(p) = s.pods.iter().find(|p| &p.name == pod) else {
+                out.push(violation(sub("pod"), format!("no pod `{pod}`")).about(&["pods[*].name"]));
+                return;
+            };
+            if !p.containers.iter().any(|c| &c.name == container) {
+                out.push(
+                    violation(sub("container"), format!("no container `{container}` in pod `{pod}`"))
+                        .about(&["pods[*].containers[*].name"]),
+                );
+            }
+            out.extend(during(sub("atS"), at_s.0).err());
+        }
+        FaultSpec::Loss { .. } => {}
+    }
+}
