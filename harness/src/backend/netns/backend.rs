@@ -6,12 +6,13 @@ use tokio::sync::{mpsc, watch};
 
 use super::arm64::{is_arm64, Arm64};
 use super::build::{build_topology, BuildMode};
-use super::commands::{has_netem, list_namespaces, off_runtime, setup_err};
+use super::commands::{list_namespaces, off_runtime, setup_err};
+use super::faults::{apply_event, netns_faults};
 use super::registry::register;
 use super::shm::list_shm_dirs;
 use super::teardown::{remove_namespaces, remove_run};
 use super::topology::{Topology, PREFIX};
-use super::trial::{container_command, fault_events, fresh_pod_shm, lift_partitions, partition_event};
+use super::trial::{container_command, fresh_pod_shm};
 use crate::backend::drive::drive;
 use crate::backend::{check_commands, Backend, BackendError, Line, NodeCommand, TrialFacts, TrialMeta, TrialStart};
 use crate::placement::{declared_nodes, local_arch, Node, PlacedPod, Plan, PlannedContainer};
@@ -138,13 +139,8 @@ impl Backend for NetnsBackend {
                 "the netns backend needs root (it creates network namespaces, veths and nftables rules)".into(),
             ));
         }
-        if scenario.faults.iter().any(|f| matches!(f, FaultSpec::Delay { .. })) && !off_runtime(has_netem).await {
-            return Err(BackendError::Unsupported(
-                "a delay fault needs `tc netem`, which this kernel does not have (\"Specified qdisc kind is unknown\"); \
-                 remove the delay fault or run on a kernel with sch_netem"
-                    .into(),
-            ));
-        }
+        let faults = scenario.faults.clone();
+        off_runtime(move || netns_faults(&faults).iter().try_for_each(|f| f.kernel_check())).await?;
         check_commands(plan)?;
         // Your own commands run as they are (this machine's build); the harness's nodes on
         // arm64 nodes run their aarch64 build under qemu.
@@ -166,17 +162,16 @@ impl Backend for NetnsBackend {
     ) -> Result<TrialMeta, BackendError> {
         let topo = self.topology_for(plan).await?;
         let shm = fresh_pod_shm(&topo).await?;
-        let events = fault_events(&self.faults);
-        let on_event = |what: String| partition_event(topo.clone(), what);
+        let events = netns_faults(&self.faults).iter().flat_map(|f| f.events()).collect();
+        let on_event = |what: String| apply_event(topo.clone(), what);
         let (nodes, arm64) = (&self.nodes, &self.arm64);
         let command = |pod: &PlacedPod, c: &PlannedContainer| container_command(&topo, shm, plan, nodes, arm64, pod, c);
         let trial = start.trial;
         let driven = drive(plan, start, &lines, stop, command, events, on_event).await?;
         self.facts.insert(trial, TrialFacts { containers: driven.exits, ..TrialFacts::default() });
-        // A partition must not outlive its trial.
-        if self.faults.iter().any(|f| matches!(f, FaultSpec::Partition { .. })) {
-            lift_partitions(topo).await?;
-        }
+        // Nothing of a trial's timeline (a partition) may outlive it.
+        let faults = self.faults.clone();
+        off_runtime(move || netns_faults(&faults).iter().try_for_each(|f| f.lift(&topo))).await?;
         Ok(driven.meta)
     }
 

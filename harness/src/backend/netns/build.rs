@@ -1,10 +1,11 @@
 //! Building a simulated cluster ([`build_topology`]): its namespaces, links and routes, its
-//! /dev/shm directories, each node's forwarding and nftables rules (with its loss faults) and
-//! its delay faults.
+//! /dev/shm directories, each node's forwarding and nftables rules, and what the scenario's
+//! faults put in place for the whole run (see [`faults`](super::faults)).
 
 use super::commands::{run, setup_err};
+use super::faults::netns_faults;
 use super::shm::{make_shm_dirs, shm_base};
-use super::topology::{base_ruleset, loss_rules, Topology};
+use super::topology::{base_ruleset, Topology};
 use crate::backend::BackendError;
 use crate::spec::FaultSpec;
 
@@ -22,11 +23,10 @@ pub enum BuildMode {
 /// directories. Blocking (it forks `ip`, `sysctl`, `nft` and waits for them): async code calls
 /// it through [`off_runtime`](super::off_runtime).
 pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) -> Result<(), BackendError> {
-    for f in faults {
-        if let FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } = f {
-            if topo.node_index(node).is_none() {
-                return Err(setup_err("fault", format!("unknown node {node}")));
-            }
+    let faults = netns_faults(faults);
+    for node in faults.iter().flat_map(|f| f.nodes()) {
+        if topo.node_index(node).is_none() {
+            return Err(setup_err("fault", format!("unknown node {node}")));
         }
     }
     match mode {
@@ -47,30 +47,13 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
     make_shm_dirs(&topo.shm_dirs(shm_base()?), false)?;
     for i in 0..topo.nodes.len() {
         let ns = topo.node_ns(i);
-        // Forwarding on, then the base table and this node's loss rules in one `nft -f`.
+        // Forwarding on, then the base table and this node's fault rules in one `nft -f`.
         let mut rules = base_ruleset();
-        for f in faults {
-            if let FaultSpec::Loss { node, percent } = f {
-                if topo.node_index(node) == Some(i) {
-                    rules.push_str(&loss_rules(percent.0));
-                }
-            }
+        for f in &faults {
+            rules.push_str(&f.node_rules(topo, i));
         }
         let script = "sysctl -qw net.ipv4.ip_forward=1 && nft -f -";
         run("ip", &["netns".into(), "exec".into(), ns, "sh".into(), "-c".into(), script.into()], Some(&rules))?;
     }
-    for f in faults {
-        if let FaultSpec::Delay { node, ms, jitter_ms } = f {
-            let ns = topo.node_index(node).map(|i| topo.node_ns(i)).unwrap_or_default();
-            let mut args: Vec<String> = format!("-n {ns} qdisc add dev eth0 root netem delay {}ms", ms.0)
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect();
-            if let Some(j) = jitter_ms {
-                args.push(format!("{}ms", j.0));
-            }
-            run("tc", &args, None)?;
-        }
-    }
-    Ok(())
+    faults.iter().try_for_each(|f| f.link_setup(topo))
 }

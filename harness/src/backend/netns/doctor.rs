@@ -8,14 +8,15 @@ use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, Command};
 
 use super::arm64::{is_arm64, Arm64};
-use super::commands::{nft, off_runtime, setup_err};
+use super::commands::{off_runtime, setup_err};
+use super::faults::netns_fault;
 use super::registry::register;
-use super::topology::{partition_rules, Topology, PREFIX};
+use super::topology::{Topology, PREFIX};
 use super::NetnsBackend;
 use crate::backend::{Backend, BackendError, AARCH64_SYSROOT};
 use crate::doctor::{DoctorReport, NetworkProbes, NETWORKS};
 use crate::placement::{declared_nodes, local_arch, Node, PlacedPod, Plan};
-use crate::spec::{FaultSpec, Scenario};
+use crate::spec::Scenario;
 
 impl NetnsBackend {
     /// `harness doctor` on the simulated cluster: one probe pod per node plus each node's host
@@ -32,7 +33,7 @@ impl NetnsBackend {
             self.settle_arm64(&["talker"])?;
         }
         let plan = probe_plan(scenario, nodes);
-        self.faults = scenario.faults.iter().filter(|f| !matches!(f, FaultSpec::Delay { .. })).cloned().collect();
+        self.faults = scenario.faults.iter().filter(|f| netns_fault(f).in_doctor()).cloned().collect();
         register(&self.tag, &format!("doctor-{}", scenario.name))?;
         let result = self.doctor_on(scenario, &plan, count).await;
         let cleaned = self.cleanup().await;
@@ -84,17 +85,8 @@ impl NetnsBackend {
     async fn faults_in_place(&self, topo: &Topology) -> Result<Vec<String>, BackendError> {
         let mut notes = Vec::new();
         for f in &self.faults {
-            if let FaultSpec::Partition { between, .. } = f {
-                let (Some(a), Some(b)) = (topo.node_index(&between[0]), topo.node_index(&between[1])) else {
-                    continue;
-                };
-                let (na, nb) = (topo.node_ns(a), topo.node_ns(b));
-                off_runtime(move || {
-                    nft(&na, &partition_rules(b, true))?;
-                    nft(&nb, &partition_rules(a, true))
-                })
-                .await?;
-            }
+            let (spec, topo) = (f.clone(), topo.clone());
+            off_runtime(move || netns_fault(&spec).doctor_setup(&topo)).await?;
             notes.push(format!("fault in place for the whole doctor: {}", f.describe()));
         }
         Ok(notes)

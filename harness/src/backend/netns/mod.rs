@@ -5,9 +5,9 @@
 //! pods' /dev/shm directories (`<base>/chh-<tag>-…` on a tmpfs, see [`topology`]), which every
 //! container has bind-mounted on /dev/shm in a mount namespace of its own.
 //!
-//! Faults: loss and partitions through nftables in the node namespaces; delay through
-//! `tc netem` when the kernel has it (refused before the run otherwise, never skipped); kills
-//! through the trial driver. Nodes labelled `kubernetes.io/arch: arm64` run aarch64 builds
+//! Faults ([`faults`], one file per kind): loss and partitions through nftables in the node
+//! namespaces; delay through `tc netem` when the kernel has it (refused before the run
+//! otherwise, never skipped); kills through the trial driver. Nodes labelled `kubernetes.io/arch: arm64` run aarch64 builds
 //! under qemu-user on an amd64 machine.
 
 mod arm64;
@@ -15,6 +15,7 @@ mod backend;
 mod build;
 mod commands;
 mod doctor;
+mod faults;
 mod registry;
 mod shm;
 mod teardown;

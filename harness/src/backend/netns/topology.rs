@@ -296,29 +296,6 @@ pub fn base_ruleset() -> String {
     .to_owned()
 }
 
-/// Rules dropping `percent` % of packets that arrive from the underlay (other nodes).
-pub fn loss_rules(percent: f64) -> String {
-    // Per-mille resolution: numgen gives an integer in [0, 1000).
-    let per_mille = (percent * 10.0).round().clamp(0.0, 1000.0) as u32;
-    format!(
-        "add rule inet chatter loss_in iifname \"eth0\" numgen random mod 1000 < {per_mille} drop\n\
-         add rule inet chatter loss_fwd iifname \"eth0\" numgen random mod 1000 < {per_mille} drop\n"
-    )
-}
-
-/// Rules cutting node `peer` off (its underlay address and pod CIDR), or removing the cut.
-pub fn partition_rules(peer: usize, on: bool) -> String {
-    if !on {
-        return "flush chain inet chatter part_in\nflush chain inet chatter part_fwd\n".to_owned();
-    }
-    let set = format!("{{ {}, {} }}", Topology::node_addr(peer), Topology::pod_cidr(peer));
-    format!(
-        "add rule inet chatter part_in ip saddr {set} drop\n\
-         add rule inet chatter part_fwd ip saddr {set} drop\n\
-         add rule inet chatter part_fwd ip daddr {set} drop\n"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,14 +456,5 @@ mod tests {
             let at = |needle: &str| cmds.iter().position(|c| c.starts_with(needle)).expect(needle);
             assert!(at(&format!("link add eth0 netns chh-x-n{i} ")) < at(&format!("-n chh-x-n{i} link add cni0")));
         }
-    }
-
-    #[test]
-    fn fault_rules() {
-        assert!(loss_rules(30.0).contains("numgen random mod 1000 < 300 drop"));
-        assert!(loss_rules(0.5).contains("< 5 drop"));
-        let on = partition_rules(1, true);
-        assert!(on.contains("ip saddr { 10.99.0.2, 10.42.1.0/24 } drop"), "{on}");
-        assert!(partition_rules(1, false).starts_with("flush chain inet chatter part_in"));
     }
 }
