@@ -109,6 +109,7 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
     let container = crate::spec::ContainerSpec {
         name: "server".into(),
         role: ContainerRole::Process,
+        processes: None,
         domain: None,
         rate_hz: None,
         payload_bytes: None,
@@ -129,6 +130,7 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
         host_network: false,
         host_ipc: false,
         tolerations: Vec::new(),
+        replicas: None,
         containers: vec![container],
     });
     Ok(out)

@@ -14,6 +14,7 @@
 
 mod dds;
 mod error;
+mod expand;
 mod expect;
 mod faults;
 mod nodes;
@@ -27,6 +28,7 @@ mod validate;
 
 pub use dds::{DdsSpec, Rmw, Transport};
 pub use error::{Location, SpecError};
+pub use expand::{expanded_names, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS};
 pub use expect::ExpectSpec;
 pub use faults::{FaultNumber, FaultSpec};
 pub use nodes::{NodeSpec, Taint, Toleration, TolerationOperator};

@@ -15,6 +15,10 @@ pub struct NodeSpec {
     /// Node taints, as `kubectl taint` sets them (a simulated node can carry them too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,
+    /// A fleet of this many identical nodes, named `<name>-1` … `<name>-N` (default: one node,
+    /// named `<name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 /// A node taint: pods that do not tolerate it are not scheduled there (`NoSchedule`,

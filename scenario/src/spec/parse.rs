@@ -107,7 +107,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, SpecError> {
         }
     }
     if errors.is_empty() {
-        return scenario.ok_or_else(|| SpecError::Syntax {
+        return scenario.map(Scenario::expanded).ok_or_else(|| SpecError::Syntax {
             at: at(Some(Pos { line: 1, col: 1 })),
             field: None,
             message: "not a scenario".into(),
@@ -281,7 +281,7 @@ pods:
         assert_eq!(
             all(&two),
             [
-                "s.yaml:5:5: nodes[1].colour: unknown field `colour`, expected one of name, labels, taints",
+                "s.yaml:5:5: nodes[1].colour: unknown field `colour`, expected one of name, labels, taints, count",
                 "s.yaml:12:50: pods[0].containers[1].domain: invalid u16",
             ],
             "{}",

@@ -24,6 +24,10 @@ pub struct PodSpec {
     /// Taints this pod tolerates (Kubernetes semantics).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
+    /// As a Deployment's: this many copies of the pod, `<name>-1` … `<name>-N`, each placed by
+    /// the scheduler (default: one pod, named `<name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
     pub containers: Vec<ContainerSpec>,
 }
 
@@ -54,6 +58,11 @@ impl ContainerRole {
 pub struct ContainerSpec {
     pub name: String,
     pub role: ContainerRole,
+    /// As a launch file starts them: this many processes of this container, each its own DDS
+    /// participant on the pod's IP and its own pair endpoint, `<name>-1` … `<name>-N`
+    /// (default: one, named `<name>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<u32>,
     /// Overrides `dds.domain` for this container.
     #[serde(default)]
     pub domain: Option<u16>,

@@ -4,7 +4,10 @@
 
 use std::collections::HashSet;
 
-use super::{ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NodeSpec, Output, Scenario, TrialSpec};
+use super::{
+    expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NodeSpec, Output, Scenario,
+    TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS,
+};
 
 /// A validation failure: the field (its path) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,15 +122,33 @@ fn check_dds(dds: &DdsSpec, out: &mut Vec<Violation>) {
     }
 }
 
-/// `nodes`: names that are DNS labels, each declared once.
+/// A `count`, `replicas` or `processes` (at `field`) between 1 and `max`.
+fn copies_in_range(field: String, n: Option<u32>, max: u32, out: &mut Vec<Violation>) {
+    match n {
+        Some(0) => out.push(violation(field, "must be at least 1 (leave it out for one)")),
+        Some(n) if n > max => out.push(violation(field, format!("{n} is more than {max}"))),
+        _ => {}
+    }
+}
+
+/// The names of `name` written `n` times, where `n` is in range (else just `name`, which its
+/// own violation covers).
+fn names_of(name: &str, n: Option<u32>, max: u32) -> Vec<String> {
+    expanded_names(name, n.filter(|n| (1..=max).contains(n)))
+}
+
+/// `nodes`: names that are DNS labels, each declared once (a fleet's `<name>-<i>` too).
 fn check_nodes(nodes: &[NodeSpec], out: &mut Vec<Violation>) {
     let mut node_names = HashSet::new();
     for (i, n) in nodes.iter().enumerate() {
         let field = format!("nodes[{i}].name");
+        copies_in_range(format!("nodes[{i}].count"), n.count, MAX_NODE_COUNT, out);
         if !is_dns_label(&n.name) {
             out.push(violation(field, format!("`{}` is not a DNS label (lowercase letters, digits, '-')", n.name)));
-        } else if !node_names.insert(&n.name) {
-            out.push(violation(field, format!("node `{}` is declared twice", n.name)));
+        } else if let Some(taken) =
+            names_of(&n.name, n.count, MAX_NODE_COUNT).into_iter().find(|x| !node_names.insert(x.clone()))
+        {
+            out.push(violation(field, format!("node `{taken}` is declared twice")));
         }
     }
 }
@@ -144,9 +165,12 @@ fn check_pods(s: &Scenario, out: &mut Vec<Violation>) {
                 format!("pods[{i}].name"),
                 format!("`{}` is not a DNS label (lowercase letters, digits, '-')", p.name),
             ));
-        } else if !pod_names.insert(&p.name) {
-            out.push(violation(format!("pods[{i}].name"), format!("pod `{}` is declared twice", p.name)));
+        } else if let Some(taken) =
+            names_of(&p.name, p.replicas, MAX_REPLICAS).into_iter().find(|x| !pod_names.insert(x.clone()))
+        {
+            out.push(violation(format!("pods[{i}].name"), format!("pod `{taken}` is declared twice")));
         }
+        copies_in_range(format!("pods[{i}].replicas"), p.replicas, MAX_REPLICAS, out);
         if p.containers.is_empty() {
             let all = format!("pods[{i}].containers[*]");
             out.push(violation(format!("pods[{i}].containers"), "a pod needs at least one container").about(&[&all]));
@@ -156,12 +180,15 @@ fn check_pods(s: &Scenario, out: &mut Vec<Violation>) {
             let field = format!("pods[{i}].containers[{j}]");
             if !is_dns_label(&c.name) {
                 out.push(violation(format!("{field}.name"), format!("`{}` is not a DNS label", c.name)));
-            } else if !container_names.insert(&c.name) {
+            } else if let Some(taken) =
+                names_of(&c.name, c.processes, MAX_PROCESSES).into_iter().find(|x| !container_names.insert(x.clone()))
+            {
                 out.push(violation(
                     format!("{field}.name"),
-                    format!("container `{}` appears twice in pod `{}`", c.name, p.name),
+                    format!("container `{taken}` appears twice in pod `{}`", p.name),
                 ));
             }
+            copies_in_range(format!("{field}.processes"), c.processes, MAX_PROCESSES, out);
             check_container(&field, c, talkers_end, out);
             check_role(&field, c, out);
         }
@@ -291,7 +318,8 @@ fn check_fault_numbers(i: usize, f: &FaultSpec, out: &mut Vec<Violation>) {
 fn check_fault_against_scenario(s: &Scenario, i: usize, f: &FaultSpec, out: &mut Vec<Violation>) {
     let t = &s.trials;
     let trial_end = t.warmup_s.0 + t.duration_s.0 + t.drain_s.0;
-    let node_known = |n: &str| s.nodes.iter().any(|d| d.name == n);
+    let node_known =
+        |n: &str| s.nodes.iter().any(|d| names_of(&d.name, d.count, MAX_NODE_COUNT).iter().any(|x| x == n));
     let sub = |name: &str| format!("faults[{i}].{name}");
     let unknown = |field: String, n: &str| {
         violation(field, format!("node `{n}` is not declared under nodes")).about(&["nodes[*].name"])
@@ -327,11 +355,11 @@ fn check_fault_against_scenario(s: &Scenario, i: usize, f: &FaultSpec, out: &mut
             out.extend(during(sub("fromS"), from_s.0).err());
         }
         FaultSpec::Kill { pod, container, at_s } => {
-            let Some(p) = s.pods.iter().find(|p| &p.name == pod) else {
+            let Some(p) = s.pods.iter().find(|p| names_of(&p.name, p.replicas, MAX_REPLICAS).contains(pod)) else {
                 out.push(violation(sub("pod"), format!("no pod `{pod}`")).about(&["pods[*].name"]));
                 return;
             };
-            if !p.containers.iter().any(|c| &c.name == container) {
+            if !p.containers.iter().any(|c| names_of(&c.name, c.processes, MAX_PROCESSES).contains(container)) {
                 out.push(
                     violation(sub("container"), format!("no container `{container}` in pod `{pod}`"))
                         .about(&["pods[*].containers[*].name"]),
