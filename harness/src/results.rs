@@ -36,6 +36,9 @@ pub struct RunMeta {
     /// Trial → containers that ended badly (kube: OOMKilled, exit codes, wrong architecture).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub container_exits: BTreeMap<u32, Vec<crate::backend::ContainerExit>>,
+    /// Trial → the DDS participant each process was, from the ports it bound (netns, local).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub participants: BTreeMap<u32, Vec<crate::backend::Participant>>,
     /// Trial → why its records are incomplete (kube: a log stream broke); such a trial is
     /// marked interrupted and counts nowhere.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -415,6 +415,7 @@ mod tests {
             incomplete: Vec::new(),
             warmup_ends_ns: None,
             last_started_ns: None,
+            participants: Vec::new(),
         }
     }
 

@@ -5,12 +5,14 @@
 //! or your own talker exiting early) come back as [`ContainerExit`]s, with their last stderr
 //! lines.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::process::Command;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::participants::{bound_udp_ports, Participant};
 use super::process::{Ended, NodeProcess};
 use super::{BackendError, ContainerExit, Line, TrialStart};
 use crate::analysis::TrialMeta;
@@ -24,6 +26,9 @@ pub struct Driven {
     pub meta: TrialMeta,
     /// Containers that ended by themselves when they should not have.
     pub exits: Vec<ContainerExit>,
+    /// The DDS participant each process was, from the ports it bound (see
+    /// [`super::participants`]), in the plan's order.
+    pub participants: Vec<Participant>,
 }
 
 /// Something that happens at a time during the trial.
@@ -100,6 +105,8 @@ where
         TimelineEnd::Interrupted { at_ns } => Some(at_ns),
         TimelineEnd::TalkersDone | TimelineEnd::Overran => None,
     };
+    // Processes that came up after the window opened, or had not yet bound their ports then.
+    run.observe_participants();
     let procs = std::mem::take(&mut run.procs);
     let (talkers, listeners): (Vec<_>, Vec<_>) = procs.into_iter().partition(|p| p.role == ContainerRole::Talker);
     let mut ends = stop_talkers(talkers).await;
@@ -115,7 +122,8 @@ where
         .filter_map(|((pod, container), end)| exit_of(plan, &pod, &container, end, origin_ns))
         .collect();
     let ended = TrialMeta::ended(start.trial, origin_ns, interrupted_ns.is_some());
-    Ok(Driven { meta: TrialMeta { opened_ns: run.opened_ns, ..ended }, exits })
+    let participants = plan.containers().filter_map(|(_, c)| run.participants.remove(&c.id)).collect();
+    Ok(Driven { meta: TrialMeta { opened_ns: run.opened_ns, ..ended }, exits, participants })
 }
 
 /// The trial's steps in time order: every container's start (after its delay and stagger),
@@ -189,6 +197,8 @@ struct Running<'p> {
     talkers_to_start: usize,
     talk_until: Instant,
     opened_ns: Option<u64>,
+    /// What each process (by container id) had bound when last looked at.
+    participants: BTreeMap<String, Participant>,
 }
 
 impl<'p> Running<'p> {
@@ -205,6 +215,7 @@ impl<'p> Running<'p> {
             talkers_to_start: plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count(),
             talk_until: t0 + plan.timing.talker_deadline(TALKER_SLACK),
             opened_ns: None,
+            participants: BTreeMap::new(),
         }
     }
 
@@ -275,6 +286,23 @@ impl<'p> Running<'p> {
         let late = Duration::from_nanos(t_ns.saturating_sub(self.origin_ns)) + window_ends;
         self.talk_until = self.talk_until.max(self.t0 + late);
         tracing::info!(trial = self.trial, "window opened");
+        // Every node has started and discovered what it will by now.
+        self.observe_participants();
+    }
+
+    /// Reads the ports of every running process that has not shown an RTPS participant yet.
+    fn observe_participants(&mut self) {
+        for p in &self.procs {
+            let Some((pod, c)) = self.plan.containers().find(|(q, c)| q.name == p.pod && c.name == p.container) else {
+                continue;
+            };
+            if self.participants.get(&c.id).is_some_and(|seen| !seen.ids.is_empty()) {
+                continue;
+            }
+            let Some(pid) = p.pid() else { continue };
+            let ports = bound_udp_ports(pid);
+            self.participants.insert(c.id.clone(), Participant::from_ports(&c.id, &pod.node, None, ports));
+        }
     }
 }
 

@@ -75,7 +75,10 @@ impl Backend for LocalBackend {
         let driven = drive(plan, start, &lines, stop, command, Vec::new(), |_| async { Ok(()) }).await;
         drop(sandbox);
         let driven = driven?;
-        self.facts.insert(trial, TrialFacts { containers: driven.exits, ..TrialFacts::default() });
+        self.facts.insert(
+            trial,
+            TrialFacts { containers: driven.exits, participants: driven.participants, ..TrialFacts::default() },
+        );
         Ok(driven.meta)
     }
 

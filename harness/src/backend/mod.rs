@@ -11,6 +11,7 @@ pub mod kube;
 mod line;
 pub mod local;
 pub mod netns;
+pub mod participants;
 pub mod process;
 mod trial;
 
@@ -19,4 +20,5 @@ pub use command::{check_commands, program, NodeCommand, AARCH64_SYSROOT};
 pub use error::BackendError;
 pub use exit::ContainerExit;
 pub use line::{lossy_line, Lifecycle, Line};
+pub use participants::{Participant, ParticipantId};
 pub use trial::{TrialFacts, TrialMeta, TrialStart};

@@ -183,6 +183,11 @@ impl NodeProcess {
         }
     }
 
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<i32> {
+        self.pid.filter(|_| !self.exited())
+    }
+
     /// Whether it has exited.
     pub fn exited(&self) -> bool {
         self.exit.borrow().is_some()

@@ -61,4 +61,8 @@ pub struct TrialFacts {
     /// marks the trial interrupted, so its missing records are not read as message loss.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
+    /// The DDS participant each process was, from the ports it bound (where the backend can
+    /// look into the processes' network namespaces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<super::Participant>,
 }

@@ -48,6 +48,7 @@ pub(super) fn open_run_dir<B: Backend>(
         trials: Vec::new(),
         placements: Default::default(),
         container_exits: Default::default(),
+        participants: Default::default(),
         incomplete: Default::default(),
         stopped: None,
         shared_clock: Some(shared_clock),

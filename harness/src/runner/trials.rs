@@ -318,8 +318,12 @@ impl<'r, 'b, B: Backend> Trials<'r, 'b, B> {
         if !facts.containers.is_empty() {
             meta.container_exits.insert(trial, facts.containers.clone());
         }
+        if !facts.participants.is_empty() {
+            meta.participants.insert(trial, facts.participants.clone());
+        }
         let (mut trial_report, hists) = acc.finish(trial_meta);
         trial_report.containers = facts.containers;
+        trial_report.participants = facts.participants;
         // Records known to be incomplete, or a pair that could expect nothing and so measured
         // nothing: the trial counts nowhere, like an interrupted one, rather than as loss or
         // a failure to deliver.

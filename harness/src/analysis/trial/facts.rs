@@ -210,6 +210,9 @@ pub struct TrialReport {
     /// wrong-architecture image).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<crate::backend::ContainerExit>,
+    /// The DDS participant each process was (see [`crate::backend::participants`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<crate::backend::Participant>,
     /// Why the trial's records are incomplete (kube: a log stream that broke), so it counts
     /// nowhere, like an interrupted one: its missing records are not message loss.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

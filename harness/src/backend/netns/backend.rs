@@ -168,7 +168,10 @@ impl Backend for NetnsBackend {
         let command = |pod: &PlacedPod, c: &PlannedContainer| container_command(&topo, shm, plan, nodes, arm64, pod, c);
         let trial = start.trial;
         let driven = drive(plan, start, &lines, stop, command, events, on_event).await?;
-        self.facts.insert(trial, TrialFacts { containers: driven.exits, ..TrialFacts::default() });
+        self.facts.insert(
+            trial,
+            TrialFacts { containers: driven.exits, participants: driven.participants, ..TrialFacts::default() },
+        );
         // Nothing of a trial's timeline (a partition) may outlive it.
         let faults = self.faults.clone();
         off_runtime(move || netns_faults(&faults).iter().try_for_each(|f| f.lift(&topo))).await?;

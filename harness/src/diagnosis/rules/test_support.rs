@@ -97,6 +97,7 @@ pub(crate) fn trial(pairs: Vec<PairReport>) -> TrialReport {
         incomplete: Vec::new(),
         warmup_ends_ns: None,
         last_started_ns: None,
+        participants: Vec::new(),
     }
 }
 
