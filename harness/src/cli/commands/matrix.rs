@@ -9,7 +9,7 @@ use crate::backend::NodeCommand;
 use crate::cli::args::{BackendArg, ImageArgs, MatrixArgs};
 use crate::cli::backend_choice::resolve_backend;
 use crate::cli::exit;
-use crate::cli::node_programs::this_exe;
+use crate::cli::node_programs::run_programs;
 use crate::cli::outcome::{emit, Failure};
 use crate::cli::scenario::unplaceable;
 use crate::cli::signals::{watch_signals, STOPPED_BY};
@@ -33,11 +33,19 @@ pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     let resolved = parallel.resolve(resolve_backend(backend)?)?;
     let mut s = spec::load(&scenario).map_err(Failure::usage)?;
     let parallel = parallel.for_scenario(resolved, &s);
-    let stack = ros.apply_stack(&mut s)?;
+    let mut stack = ros.apply_stack(&mut s)?;
+    if stack.is_none() && s.dds.transport == spec::Transport::Ros {
+        // Our r2r nodes run on the wheels, whose discovery server the matrix also runs.
+        stack = Some(
+            crate::ros::RosStack::find(ros.ros_distro.into(), ros.ros_venv.as_deref())
+                .map_err(|e| Failure::backend(e.to_string()))?,
+        );
+    }
     let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s))
         .map_err(|e| unplaceable(&scenario, &s, &e))?;
-    let exe = this_exe()?;
-    let arm64 = arm64.resolve(&exe);
+    // The same node programs as `harness run` (our r2r build for `transport: ros`).
+    let programs =
+        run_programs(&s, BackendArg::Netns, None, &arm64, &ros, stack.as_ref().map(|st| st.versions.clone()))?;
     let matrix_id = crate::results::run_id(&format!("{}-matrix", s.name), chatter::now_ns());
     let dir = out.join(&matrix_id);
     std::fs::create_dir_all(&dir).map_err(|e| Failure::backend(format!("{}: {e}", dir.display())))?;
@@ -48,8 +56,9 @@ pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
         plan: &plan,
         stack: stack.as_ref(),
         dir: &dir,
-        nodes: NodeCommand::SelfExe(exe),
-        arm64,
+        nodes: programs.nodes,
+        arm64: programs.arm64,
+        ros: programs.ros,
         trials,
         parallel,
         progress: !no_progress,
@@ -72,6 +81,8 @@ struct VariantRuns<'a> {
     dir: &'a Path,
     nodes: NodeCommand,
     arm64: Arm64,
+    /// The real ROS 2 recorded with each variant's run.
+    ros: Option<crate::ros::RosVersions>,
     trials: Option<u32>,
     parallel: usize,
     progress: bool,
@@ -121,7 +132,7 @@ impl VariantRuns<'_> {
             run_id: Some(id.to_owned()),
             preflight: None,
             parallel: self.parallel,
-            ros: self.stack.map(|st| st.versions.clone()),
+            ros: self.ros.clone(),
         };
         let mut backend = NetnsBackend::new(self.nodes.clone(), self.arm64.clone());
         match runner::run(vs, &mut backend, &opts, stop.clone()).await {
