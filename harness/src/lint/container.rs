@@ -33,6 +33,9 @@ impl<'a> Container<'a> {
     pub(super) fn fast_dds(&self) -> bool {
         matches!(self.ros, Ros::Two(_)) && (self.rmw.contains("fastrtps") || self.rmw.contains("fastdds"))
     }
+    pub(super) fn cyclone_dds(&self) -> bool {
+        matches!(self.ros, Ros::Two(_)) && self.rmw.contains("cyclonedds")
+    }
     pub(super) fn dds(&self) -> bool {
         matches!(self.ros, Ros::Two(_)) && !self.rmw.contains("zenoh")
     }

@@ -25,5 +25,6 @@ mod ros_domain_mismatch;
 mod ros_localhost_only;
 mod runtime_package_install;
 mod shell_operator_without_shell;
+mod static_peers_beyond_range;
 
 pub(super) use registry::RULES;

@@ -20,6 +20,7 @@ pub(in crate::lint) const RULES: &[Rule] = &[
     Rule::AcrossWorkloads(ros_domain_mismatch::check),
     Rule::AcrossWorkloads(fastdds_host_network_shm::check),
     Rule::AcrossWorkloads(multicast_discovery_across_nodes::check),
+    Rule::AcrossWorkloads(static_peers_beyond_range::check),
     Rule::AcrossWorkloads(duplicate_node_name::check),
     Rule::AcrossWorkloads(localhost_between_pods::check),
 ];
