@@ -58,10 +58,11 @@ impl<'a> Container<'a> {
         let ros = image_ros(&image, &words);
         let rmw = rmw_of(ros, &env);
         let file = |path: &str| mounted_file(spec, c, path, namespace, &cx.config_maps);
-        let fastdds_profile = ["FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE"]
-            .iter()
-            .find_map(|k| env.get(*k))
-            .map(|(path, _)| file(path));
+        let profile_vars = match ros {
+            Ros::Two(d) => super::distro::fastdds_profile_vars(d),
+            _ => &["FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE"],
+        };
+        let fastdds_profile = profile_vars.iter().find_map(|k| env.get(*k)).map(|(path, _)| file(path));
         let cyclone_config = env.get("CYCLONEDDS_URI").map(|(uri, _)| {
             if uri.trim_start().starts_with('<') {
                 Some(uri.clone())

@@ -20,6 +20,25 @@ const ROS2_DISTROS: [&str; 10] =
 pub(super) fn distro_at_least_jazzy(d: Option<&str>) -> bool {
     !matches!(d, Some("foxy" | "galactic" | "humble" | "iron" | "eloquent" | "dashing"))
 }
+/// The environment variables naming the Fast DDS XML profile a distro's Fast DDS loads, the one
+/// it reads first first: Fast DDS 3 (Kilted on) reads FASTDDS_DEFAULT_PROFILES_FILE, then
+/// FASTRTPS_DEFAULT_PROFILES_FILE; Fast DDS 2 (Humble, Iron, Jazzy) only the latter — measured on
+/// Jazzy's 2.14.5: a profile raising maxInitialPeersRange through FASTDDS_DEFAULT_PROFILES_FILE
+/// changed nothing (32 of 36 pairs), through FASTRTPS_DEFAULT_PROFILES_FILE 36 of 36. `None`
+/// (no distro in the tag) counts as recent.
+pub(super) fn fastdds_profile_vars(d: Option<&str>) -> &'static [&'static str] {
+    if distro_at_least_kilted(d) {
+        &["FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE"]
+    } else {
+        &["FASTRTPS_DEFAULT_PROFILES_FILE"]
+    }
+}
+
+/// Distros on Fast DDS 3 (Kilted on); `None` counts as recent.
+fn distro_at_least_kilted(d: Option<&str>) -> bool {
+    distro_at_least_jazzy(d) && d != Some("jazzy")
+}
+
 /// Distros whose rmw has `ROS_STATIC_PEERS` (Iron on); `None` (no distro in the tag) counts as
 /// recent.
 pub(super) fn distro_has_static_peers(d: Option<&str>) -> bool {

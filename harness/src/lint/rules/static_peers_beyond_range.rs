@@ -169,7 +169,7 @@ fn fix_text(dds: Dds, count: Option<u64>) -> String {
     let index = count.map_or("one less than the most processes on one IP".to_owned(), |n| (n - 1).to_string());
     match dds {
         Dds::FastDds => format!(
-            "raise the range: a Fast DDS XML profile (FASTDDS_DEFAULT_PROFILES_FILE) with a UDPv4 transport descriptor whose <maxInitialPeersRange> is at least {need}, used through <userTransports> with <useBuiltinTransports>false</useBuiltinTransports>; or list each peer with its ports (an initialPeersList locator per participant, port 7400 + 250·domain + 10 + 2·id); or a Fast DDS discovery server (ROS_DISCOVERY_SERVER)"
+            "raise the range: a Fast DDS XML profile (FASTRTPS_DEFAULT_PROFILES_FILE, which Fast DDS 2 — Humble to Jazzy — reads and 3 still does; FASTDDS_DEFAULT_PROFILES_FILE only Fast DDS 3, Kilted on) with a UDPv4 transport descriptor whose <maxInitialPeersRange> is at least {need}, used through <userTransports> with <useBuiltinTransports>false</useBuiltinTransports>; or list each peer with its ports (an initialPeersList locator per participant, port 7400 + 250·domain + 10 + 2·id); or a Fast DDS discovery server (ROS_DISCOVERY_SERVER)"
         ),
         Dds::Cyclone => format!(
             "raise MaxAutoParticipantIndex in CYCLONEDDS_URI's <Discovery> to at least {index}, or run fewer ROS 2 processes per IP (spread them over pods)"
@@ -612,14 +612,17 @@ mod tests {
 
     /// `n` containers loading the Fast DDS profile `xml` from a ConfigMap (`None`: not in the set).
     fn with_profile(n: usize, env: &str, xml: Option<&str>) -> String {
-        let env = format!(
-            "{env}{}{{name: FASTDDS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/profile.xml}}",
-            if env.is_empty() { "" } else { ", " }
-        );
+        with_profile_in(n, env, xml, "FASTRTPS_DEFAULT_PROFILES_FILE", "ros:jazzy")
+    }
+
+    /// The same through the variable `var`, on `image`.
+    fn with_profile_in(n: usize, env: &str, xml: Option<&str>, var: &str, image: &str) -> String {
+        let env =
+            format!("{env}{}{{name: {var}, value: /etc/fastdds/profile.xml}}", if env.is_empty() { "" } else { ", " });
         let mount = "      volumeMounts: [{name: dds, mountPath: /etc/fastdds}]\n";
         let pod = format!(
             "---\nkind: Pod\nmetadata: {{name: talkers}}\nspec:\n  volumes: [{{name: dds, configMap: {{name: fastdds}}}}]\n  containers:\n{}",
-            containers("talkers", "ros:jazzy", n, &env, mount)
+            containers("talkers", image, n, &env, mount)
         );
         match xml {
             Some(xml) => {
@@ -632,6 +635,10 @@ mod tests {
     #[test]
     fn a_profile_that_raises_the_range_or_gives_ports_is_read() {
         assert!(found(&run(&with_profile(6, PEERS, Some(RANGE_8)))).is_empty());
+        // Fast DDS 3 (Kilted) reads FASTDDS_DEFAULT_PROFILES_FILE; Jazzy's 2.14 does not (measured).
+        let fastdds_var = |image| with_profile_in(6, PEERS, Some(RANGE_8), "FASTDDS_DEFAULT_PROFILES_FILE", image);
+        assert!(found(&run(&fastdds_var("ros:kilted"))).is_empty());
+        one(&run(&fastdds_var("ros:jazzy")), Severity::Warning);
         let nine = run(&with_profile(9, PEERS, Some(RANGE_8)));
         let x = one(&nine, Severity::Warning);
         assert!(
