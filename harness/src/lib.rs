@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod backend;
 pub mod cli;
+pub mod dds_xml;
 pub mod demo;
 pub mod diagnosis;
 pub mod doctor;

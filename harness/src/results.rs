@@ -86,7 +86,12 @@ impl RunMeta {
 
     /// What the rules must know about the scenario and the backend.
     pub fn setting(&self) -> crate::diagnosis::Setting {
-        let mut setting = crate::diagnosis::Setting::new(&self.scenario, &self.plan, &self.backend);
+        let mut setting = crate::diagnosis::Setting::new(
+            &self.scenario,
+            &self.plan,
+            &self.backend,
+            self.ros.as_ref().map(|r| r.fastdds.as_str()),
+        );
         setting.doctor.clone_from(&self.doctor);
         setting
     }

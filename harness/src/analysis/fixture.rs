@@ -101,6 +101,7 @@ pub fn report() -> RunReport {
         doctor: None,
         shm: Default::default(),
         stock: Default::default(),
+        initial_peers: Default::default(),
     };
     let info = RunInfo {
         run_id: "20261123T000000Z-fixture",

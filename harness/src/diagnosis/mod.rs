@@ -14,7 +14,7 @@ mod plain_words;
 pub mod rules;
 mod setting;
 
-pub use crate::hosts::{builtin_transports_include_shm, ShmEnd};
+pub use crate::hosts::{builtin_transports_include_shm, InitialPeers, ShmEnd};
 pub use context::Context;
 pub use engine::{diagnose, group};
 pub use finding::{FaultCheck, Finding, Severity};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chatter::{Record, Role};
 
 use super::rules::{LATE_RULES, SILENT_RULES};
-use super::{diagnose, Finding, Setting, ShmEnd};
+use super::{diagnose, Finding, InitialPeers, Setting, ShmEnd};
 use crate::analysis::trial::{AnalysisSettings, NodeFacts, Silence, TrialReport};
 use crate::analysis::{Delivery, Member, PairSummary, Roster, RunAnalyzer, TrialAnalyzer, TrialMeta};
 use crate::spec::{FaultNumber, FaultSpec};
@@ -23,6 +23,7 @@ const RULES: &[&str] = &[
     "qos-incompatible",
     "talker-sent-nothing",
     "fastdds-shared-memory",
+    "initial-peers-range",
     "no-discovery-across-nodes",
     "matched-but-no-data",
     "no-discovery",
@@ -115,6 +116,7 @@ fn cases() -> Vec<Vec<Finding>> {
     let mut out = Vec::new();
     out.extend(ends_that_cannot_talk());
     out.extend(silent_though_both_ends_are_up());
+    out.push(beyond_the_initial_peers_range());
     out.push(late_listener_and_slow_discovery());
     out.extend(ends_that_died());
     out.extend(outage_and_loss());
@@ -172,6 +174,28 @@ fn silent_though_both_ends_are_up() -> Vec<Vec<Finding>> {
     s.multicast_between_nodes = true;
     out.push(findings(&seed(), &[], &s));
     out
+}
+
+/// The Pi's talker and the master's listener, both the 5th participant on their IP, with
+/// ROS_STATIC_PEERS; the Pi's first participant reaches the same listener.
+fn beyond_the_initial_peers_range() -> Vec<Finding> {
+    let mut t = seed();
+    let (mut heard, _) = analysed(|_| true);
+    let mut first = cross(&mut heard).clone();
+    first.talker = "tl.first".into();
+    t.pairs.push(first);
+    for (c, node, id) in [("tl.talker", "pi", 4), ("l.listener", "master", 4), ("tl.first", "pi", 0)] {
+        let d = crate::backend::ParticipantId { domain: 0, id }.port();
+        t.participants.push(crate::backend::Participant::from_ports(c, node, None, [d, d + 1].into()));
+    }
+    let mut s = setting();
+    for id in ["tl.talker", "l.listener"] {
+        let peers = InitialPeers { range: 4, from: "ROS_STATIC_PEERS", range_from: "Fast DDS's default".into() };
+        s.initial_peers.insert(id.into(), peers);
+    }
+    let found = findings(&t, &[], &s);
+    assert!(found.iter().any(|f| f.rule == "initial-peers-range"), "{found:#?}");
+    found
 }
 
 /// Delivered, but the listener joined late and discovery was slow.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chatter::Durability;
 
-use crate::hosts::ShmEnd;
+use crate::hosts::{InitialPeers, ShmEnd};
 use crate::placement::Plan;
 use crate::spec::{FaultSpec, Scenario};
 
@@ -32,10 +32,14 @@ pub struct Setting {
     /// Talkers and listeners that are stock nodes read from their console (`output:
     /// demo-nodes`): they say nothing about discovery.
     pub stock: std::collections::BTreeSet<String>,
+    /// Talkers and listeners (container ids) on Fast DDS that find other IPs through initial
+    /// peers without a port, and how far those reach (see [`InitialPeers::of`]).
+    pub initial_peers: BTreeMap<String, InitialPeers>,
 }
 
 impl Setting {
-    pub fn new(scenario: &Scenario, plan: &Plan, backend: &str) -> Setting {
+    /// `fastdds`: the Fast DDS version the ROS 2 processes run, where known.
+    pub fn new(scenario: &Scenario, plan: &Plan, backend: &str, fastdds: Option<&str>) -> Setting {
         Setting {
             backend: backend.to_owned(),
             separate_nodes: backend != "local",
@@ -56,6 +60,10 @@ impl Setting {
                 .containers()
                 .filter(|(_, c)| c.output == crate::spec::Output::DemoNodes)
                 .map(|(_, c)| c.id.clone())
+                .collect(),
+            initial_peers: plan
+                .containers()
+                .filter_map(|(_, c)| Some((c.id.clone(), InitialPeers::of(c, fastdds)?)))
                 .collect(),
         }
     }
@@ -97,6 +105,7 @@ impl Setting {
             doctor: None,
             shm: BTreeMap::new(),
             stock: Default::default(),
+            initial_peers: BTreeMap::new(),
         }
     }
 }

@@ -12,6 +12,7 @@
 mod containers;
 mod domain;
 mod faults;
+mod initial_peers_range;
 mod late_discovery;
 mod late_joiner;
 mod loss;
@@ -32,6 +33,7 @@ mod words;
 pub use containers::containers_failed;
 pub use domain::domain_mismatch;
 pub use faults::faults_not_seen;
+pub use initial_peers_range::initial_peers_range;
 pub use late_discovery::late_discovery;
 pub use late_joiner::late_joiner;
 pub use loss::loss;

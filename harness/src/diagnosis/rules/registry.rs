@@ -3,9 +3,9 @@
 //! pair the first of [`SILENT_RULES`] that fires explains it, most specific first.
 
 use super::{
-    containers_failed, domain_mismatch, fastdds_shared_memory, late_discovery, late_joiner, listener_not_started, loss,
-    matched_but_no_data, no_discovery, no_discovery_across_nodes, nodes_died, outages, qos_incompatible,
-    talker_not_started, talker_sent_nothing,
+    containers_failed, domain_mismatch, fastdds_shared_memory, initial_peers_range, late_discovery, late_joiner,
+    listener_not_started, loss, matched_but_no_data, no_discovery, no_discovery_across_nodes, nodes_died, outages,
+    qos_incompatible, talker_not_started, talker_sent_nothing,
 };
 use crate::analysis::trial::TrialReport;
 use crate::analysis::PairSummary;
@@ -28,6 +28,7 @@ pub const SILENT_RULES: &[PairRule] = &[
     qos_incompatible,
     talker_sent_nothing,
     fastdds_shared_memory,
+    initial_peers_range,
     no_discovery_across_nodes,
     matched_but_no_data,
     no_discovery,

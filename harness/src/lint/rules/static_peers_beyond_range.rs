@@ -5,6 +5,7 @@
 //! participant ids 0..`maxInitialPeersRange` (default 4); Cyclone DDS only at participant
 //! indices 0..=`MaxAutoParticipantIndex`.
 
+use crate::dds_xml::{attribute, elements, numbers, without_comments, FastDdsProfile};
 use crate::lint::container::Container;
 use crate::lint::distro::distro_has_static_peers;
 use crate::lint::document::Node;
@@ -390,13 +391,12 @@ fn fast_dds_peers(c: &Container, static_peers: bool) -> Option<Peers> {
         None => (false, None, true),
         Some(None) => (false, None, false),
         Some(Some(xml)) => {
-            let xml = without_comments(xml);
-            let server = ["CLIENT", "SUPER_CLIENT", "SERVER", "BACKUP"];
-            if elements(&xml, "discoveryProtocol").iter().any(|(_, v)| server.contains(&v.trim())) {
+            let profile = FastDdsProfile::read(xml);
+            if profile.discovery_server {
                 return None;
             }
             // Any raised range counts, whichever descriptor sets it: the lint stays on the safe side.
-            (fast_dds_peers_without_port(&xml), numbers(&xml, "maxInitialPeersRange").max(), true)
+            (profile.peers_without_port, profile.max_initial_peers_range, true)
         }
     };
     let from = match (static_peers, profile_peers) {
@@ -439,14 +439,6 @@ fn cyclone_peers(c: &Container, static_peers: bool, rmw_discovery: bool) -> Opti
     Some(Peers { dds: Dds::Cyclone, range: max + 1, range_known: readable, from, range_from })
 }
 
-/// An initialPeersList locator without a port (or port 0): Fast DDS fills in the ids' ports.
-fn fast_dds_peers_without_port(xml: &str) -> bool {
-    elements(xml, "initialPeersList")
-        .iter()
-        .flat_map(|(_, list)| elements(list, "locator"))
-        .any(|(_, l)| !elements(l, "port").iter().any(|(_, p)| p.trim().parse::<u64>().is_ok_and(|p| p > 0)))
-}
-
 /// A `<Peer address="…"/>` of Cyclone DDS's Peers without a `:port`.
 fn cyclone_peers_without_port(xml: &str) -> bool {
     elements(xml, "Peers").iter().flat_map(|(_, peers)| elements(peers, "Peer")).any(|(attrs, body)| {
@@ -466,62 +458,10 @@ fn names_a_port(address: &str) -> bool {
     port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// `xml` without its comments, so a commented-out setting does not count.
-fn without_comments(xml: &str) -> String {
-    let mut out = String::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find("<!--") {
-        out.push_str(&rest[..i]);
-        rest = rest[i..].find("-->").map_or("", |j| &rest[i + j + 3..]);
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The attributes and the content of each `<tag …>…</tag>` (or `<tag …/>`) of `xml`.
-fn elements<'x>(xml: &'x str, tag: &str) -> Vec<(&'x str, &'x str)> {
-    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
-    let mut found = Vec::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + open.len()..];
-        // `<Peer` is not `<Peers>`, `<locator` not `<locatorList>`.
-        if !after.starts_with(['>', '/', ' ', '\t', '\r', '\n']) {
-            rest = after;
-            continue;
-        }
-        let Some(end) = after.find('>') else { break };
-        let attrs = &after[..end];
-        if let Some(attrs) = attrs.strip_suffix('/') {
-            found.push((attrs, ""));
-            rest = &after[end + 1..];
-            continue;
-        }
-        let body = &after[end + 1..];
-        let Some(stop) = body.find(&close) else { break };
-        found.push((attrs, &body[..stop]));
-        rest = &body[stop + close.len()..];
-    }
-    found
-}
-
-/// The numbers in each `<tag>` of `xml`.
-fn numbers<'x>(xml: &'x str, tag: &str) -> impl Iterator<Item = u64> + 'x {
-    elements(xml, tag).into_iter().filter_map(|(_, v)| v.trim().parse().ok())
-}
-
-/// The value of attribute `name` (any case) in an element's attribute text.
-fn attribute<'x>(attrs: &'x str, name: &str) -> Option<&'x str> {
-    let at = attrs.to_ascii_lowercase().find(&format!("{name}="))? + name.len() + 1;
-    let rest = &attrs[at..];
-    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-    let value = &rest[1..];
-    value.find(quote).map(|end| &value[..end])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{elements, names_a_port, without_comments};
+    use super::names_a_port;
+    use crate::dds_xml::{elements, without_comments};
     use crate::lint::finding::{LintFinding, Severity};
     use crate::lint::testing::{rules, run, set};
 
