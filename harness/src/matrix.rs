@@ -32,6 +32,8 @@ pub struct Variant {
     pub scenario: Result<Scenario, String>,
     /// What else a team needs to know when it takes this fix.
     pub note: Option<&'static str>,
+    /// Files its processes read (a Fast DDS profile), to write before it runs: path, content.
+    pub files: Vec<(PathBuf, String)>,
 }
 
 /// The peer list of the unicast-peers variants on the simulated cluster: every address a pod
@@ -155,6 +157,11 @@ fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, Strin
         }
         let stock =
             c.command.as_deref().and_then(|cmd| crate::ros::stock_node(cmd, c.args.as_deref().unwrap_or_default()));
+        if !c.is_custom() {
+            return Err(
+                "the harness's r2r nodes run on the ROS 2 wheels here, which carry no rmw_cyclonedds_cpp".into()
+            );
+        }
         let Some(stock) = stock else {
             return Err(format!(
                 "container {} is your own program on Fast DDS: its RMW cannot be switched here",
@@ -177,23 +184,37 @@ fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, Strin
 
 /// The variants for `scenario` on `backend`, in order of invasiveness. `ros` is the ROS 2
 /// installation its stock Fast DDS nodes run on here, if any.
-pub fn variants(scenario: &Scenario, plan: &Plan, backend: &str, ros: Option<&RosStack>) -> Vec<Variant> {
+/// `files_dir` is where variants put the files their processes read.
+pub fn variants(
+    scenario: &Scenario,
+    plan: &Plan,
+    backend: &str,
+    ros: Option<&RosStack>,
+    files_dir: &Path,
+) -> Vec<Variant> {
     let custom = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| c.is_custom());
     let fastdds = scenario.pods.iter().flat_map(|p| &p.containers).any(|c| on_fastdds(c, scenario));
-    let mut v =
-        vec![Variant { id: "as-is", title: "as deployed", rank: 0, scenario: Ok(scenario.clone()), note: None }];
+    let mut v = vec![Variant {
+        files: Vec::new(),
+        id: "as-is",
+        title: "as deployed",
+        rank: 0,
+        scenario: Ok(scenario.clone()),
+        note: None,
+    }];
     if !fastdds {
         v.push(cyclone_peers_variant(scenario, plan, !custom));
     }
-    v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds));
+    v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds, files_dir));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
     if fastdds {
         v.push(Variant {
+            files: Vec::new(),
             id: "switch-to-cyclonedds",
             title: "switch the RMW to Cyclone DDS, with unicast peers",
             // For a team on Fast DDS: a different middleware on every image and node.
-            rank: 6,
+            rank: 7,
             scenario: switched_to_cyclone(scenario, &netns_peers(plan)),
             note: None,
         });
@@ -208,6 +229,7 @@ const NOT_FASTDDS: &str = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
 /// own nodes, which cannot take them).
 fn cyclone_peers_variant(scenario: &Scenario, plan: &Plan, ours: bool) -> Variant {
     Variant {
+        files: Vec::new(),
         id: "unicast-peers",
         title: "Cyclone DDS unicast discovery peers (CYCLONEDDS_URI)",
         rank: 1,
@@ -227,36 +249,108 @@ fn cyclone_peers_variant(scenario: &Scenario, plan: &Plan, ours: bool) -> Varian
     }
 }
 
-/// Discovery without multicast on Fast DDS itself: static peers, then a discovery server.
-fn fastdds_discovery_variants(scenario: &Scenario, plan: &Plan, ros: Option<&RosStack>, fastdds: bool) -> [Variant; 2] {
+/// Discovery without multicast on Fast DDS itself: static peers, static peers with the range
+/// raised past the scenario's processes per IP, then a discovery server.
+fn fastdds_discovery_variants(
+    scenario: &Scenario,
+    plan: &Plan,
+    ros: Option<&RosStack>,
+    fastdds: bool,
+    files_dir: &Path,
+) -> [Variant; 3] {
+    let peers = netns_peers(plan).join(";");
+    let range = raised_initial_peers_range(plan);
+    let profile = files_dir.join(RANGE_PROFILE);
     [
         Variant {
+            files: Vec::new(),
             id: "ros-static-peers",
             title: "ROS_STATIC_PEERS (ROS 2 Jazzy and later)",
             rank: 1,
             scenario: if fastdds {
-                Ok(with_fastdds_env(scenario, "ROS_STATIC_PEERS", &netns_peers(plan).join(";")))
+                Ok(with_fastdds_env(scenario, "ROS_STATIC_PEERS", &peers))
             } else {
                 Err(format!("{NOT_FASTDDS}, ROS 2 Jazzy or later"))
             },
             note: None,
         },
         Variant {
+            files: vec![(profile.clone(), initial_peers_range_xml(range))],
+            id: "ros-static-peers-range",
+            title: "ROS_STATIC_PEERS and a Fast DDS profile raising maxInitialPeersRange",
+            rank: 2,
+            scenario: if fastdds {
+                let s = with_fastdds_env(scenario, "ROS_STATIC_PEERS", &peers);
+                Ok(with_fastdds_env(&s, "FASTRTPS_DEFAULT_PROFILES_FILE", &profile.display().to_string()))
+            } else {
+                Err(format!("{NOT_FASTDDS}, ROS 2 Jazzy or later"))
+            },
+            note: Some(RANGE_NOTE),
+        },
+        Variant {
+            files: Vec::new(),
             id: "discovery-server",
             title: "a Fast DDS discovery server (ROS_DISCOVERY_SERVER)",
-            rank: 2,
+            rank: 3,
             scenario: if fastdds { with_discovery_server(scenario, plan, ros) } else { Err(NOT_FASTDDS.into()) },
             note: Some(SUPER_CLIENT_NOTE),
         },
     ]
 }
 
+/// The raised-range variant's profile file (in the matrix directory; a ConfigMap in its overlay).
+const RANGE_PROFILE: &str = "fastdds-initial-peers.xml";
+/// The least range the raised-range variant sets: room for a launch file's processes.
+const RAISED_RANGE_AT_LEAST: usize = 16;
+const RANGE_NOTE: &str = "the profile replaces Fast DDS's built-in transports by one UDPv4 transport (the range \
+     is a transport setting), so processes of one pod talk over UDP rather than shared memory; it must reach every \
+     ROS 2 process (FASTRTPS_DEFAULT_PROFILES_FILE, which Fast DDS 2.x and 3.x both read: Jazzy's 2.14 ignores \
+     FASTDDS_DEFAULT_PROFILES_FILE)";
+
+/// The most ROS 2 processes (DDS participants: talkers and listeners, each process its own)
+/// that share one IP in `plan`: a pod's, or a node's for the pods on its host network.
+pub fn most_processes_per_ip(plan: &Plan) -> usize {
+    let mut per_ip: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &plan.pods {
+        let ip = if p.host_network { format!("node {}", p.node) } else { format!("pod {}", p.name) };
+        let n = p.containers.iter().filter(|c| c.role != ContainerRole::Process).count();
+        *per_ip.entry(ip).or_default() += n;
+    }
+    per_ip.into_values().max().unwrap_or(0)
+}
+
+/// The range the raised-range variant sets: every process of the scenario's most crowded IP,
+/// and never less than [`RAISED_RANGE_AT_LEAST`].
+fn raised_initial_peers_range(plan: &Plan) -> usize {
+    most_processes_per_ip(plan).max(RAISED_RANGE_AT_LEAST)
+}
+
+/// A Fast DDS profile (the default participant profile) whose one UDPv4 transport announces
+/// to participant ids 0..`range` of each initial peer without a port — measured: 6 talker and
+/// 6 listener processes on two IPs, 36 of 36 pairs with range 16 on Fast DDS 2.14.5 and 3.2.3
+/// (32 of 36 with the default 4).
+pub fn initial_peers_range_xml(range: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <!-- Fast DDS sends its initial-peer announcements (ROS_STATIC_PEERS) to participant ids\n\
+         \x20    0..maxInitialPeersRange of each peer address: {range} here, for up to {range} ROS 2 processes per IP. -->\n\
+         <dds xmlns=\"http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles\">\n  <profiles>\n    <transport_descriptors>\n\
+         \x20     <transport_descriptor>\n        <transport_id>udp_initial_peers</transport_id>\n        <type>UDPv4</type>\n\
+         \x20       <maxInitialPeersRange>{range}</maxInitialPeersRange>\n      </transport_descriptor>\n\
+         \x20   </transport_descriptors>\n    <participant profile_name=\"initial_peers_range\" is_default_profile=\"true\">\n\
+         \x20     <rtps>\n        <userTransports>\n          <transport_id>udp_initial_peers</transport_id>\n\
+         \x20       </userTransports>\n        <useBuiltinTransports>false</useBuiltinTransports>\n      </rtps>\n\
+         \x20   </participant>\n  </profiles>\n</dds>\n"
+    )
+}
+
 /// A CNI that carries multicast between nodes: only the simulated cluster can try one.
 fn multicast_cni_variant(scenario: &Scenario, backend: &str) -> Variant {
     Variant {
+        files: Vec::new(),
         id: "multicast-cni",
         title: "a CNI that carries multicast between nodes",
-        rank: 3,
+        rank: 4,
         scenario: if backend == "netns" {
             let mut s = scenario.clone();
             s.network.multicast_between_nodes = true;
@@ -276,16 +370,18 @@ fn host_network_variants(scenario: &Scenario, fastdds: bool) -> [Variant; 2] {
     }
     [
         Variant {
+            files: Vec::new(),
             id: "host-network",
             title: "hostNetwork: true for the ROS pods",
-            rank: 4,
+            rank: 5,
             note: fastdds.then_some(HOST_NETWORK_NOTE),
             scenario: Ok(host.clone()),
         },
         Variant {
+            files: Vec::new(),
             id: "host-network-udpv4",
             title: "hostNetwork: true and FASTDDS_BUILTIN_TRANSPORTS=UDPv4",
-            rank: 5,
+            rank: 6,
             // Same-host pods on the host network look like one host to Fast DDS, which then
             // picks shared memory they do not share: UDP only.
             scenario: if fastdds {
@@ -350,6 +446,9 @@ pub struct MatrixReport {
     pub recommended: Option<String>,
     /// The manifest change for it (kustomize), or what to do where none exists.
     pub fix: Option<String>,
+    /// The most ROS 2 processes the scenario puts on one IP: how far every result was measured.
+    #[serde(default)]
+    pub processes_per_ip: usize,
 }
 
 /// What a run gave, as a matrix outcome.
@@ -439,19 +538,34 @@ impl MatrixReport {
     }
 
     fn recommendation_words(&self) -> String {
-        match &self.recommended {
-            Some(id) => {
-                let title = self.variants.iter().find(|v| &v.id == id).map_or(id.as_str(), |v| v.title.as_str());
-                if id == "as-is" {
-                    "As deployed, every listener already hears every talker: nothing to fix.".to_owned()
-                } else {
-                    format!(
-                        "Recommended: {title} — the least invasive change that delivered every pair in every trial."
-                    )
-                }
-            }
-            None => "No variant delivered every pair in every trial.".to_owned(),
+        let Some(id) = &self.recommended else {
+            return "No variant delivered every pair in every trial.".to_owned();
+        };
+        let title = self.variants.iter().find(|v| &v.id == id).map_or(id.as_str(), |v| v.title.as_str());
+        if id == "as-is" {
+            return "As deployed, every listener already hears every talker: nothing to fix.".to_owned();
         }
+        let n = self.processes_per_ip;
+        let measured = match n {
+            0 => String::new(),
+            1 => " Measured with one ROS 2 process per IP.".to_owned(),
+            n => format!(" Measured with up to {n} ROS 2 processes on one IP."),
+        };
+        let holds = match id.as_str() {
+            // Fast DDS announces to participant ids 0..4 of each peer address (maxInitialPeersRange).
+            "ros-static-peers" => format!(
+                " It holds while no two IPs both carry more than {} ROS 2 processes (Fast DDS announces to \
+                 participant ids 0–{} of each peer address): for more, take ros-static-peers-range.",
+                crate::hosts::FASTDDS_DEFAULT_INITIAL_PEERS_RANGE,
+                crate::hosts::FASTDDS_DEFAULT_INITIAL_PEERS_RANGE - 1
+            ),
+            "ros-static-peers-range" => {
+                let range = n.max(RAISED_RANGE_AT_LEAST);
+                format!(" Its profile's maxInitialPeersRange {range} reaches up to {range} ROS 2 processes per IP.")
+            }
+            _ => String::new(),
+        };
+        format!("Recommended: {title} — the least invasive change that delivered every pair in every trial.{measured}{holds}")
     }
 
     /// Why each variant that ran did not deliver everything, and what the variants ask of a team.
@@ -684,6 +798,7 @@ pub fn fix_files(
         "unicast-peers" => Some(cyclone_peers_files(plan, namespace, false)),
         "switch-to-cyclonedds" => Some(cyclone_peers_files(plan, namespace, true)),
         "ros-static-peers" => Some(static_peers_files(plan, namespace)),
+        "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
         _ => None,
     }
@@ -739,6 +854,47 @@ fn static_peers_files(plan: &Plan, namespace: &str) -> BTreeMap<String, String> 
         &format!("{{name: ROS_STATIC_PEERS, value: \"{}\"}}", peer_names(plan, namespace).join(";")),
     );
     BTreeMap::from([("kustomization.yaml".to_owned(), k), ("peers-service.yaml".to_owned(), peers_service())])
+}
+
+/// The raised-range overlay: the ROS_STATIC_PEERS overlay, and every container reads a Fast DDS
+/// profile (a ConfigMap) whose UDPv4 transport announces to participant ids 0..range of each peer.
+fn static_peers_range_files(plan: &Plan, namespace: &str) -> BTreeMap<String, String> {
+    let range = raised_initial_peers_range(plan);
+    let mut files = static_peers_files(plan, namespace);
+    let plain = files.remove("kustomization.yaml").unwrap_or_default();
+    let mut k = format!(
+        "# Fast DDS announces to each ROS_STATIC_PEERS address only on the ports of participant ids\n\
+         # 0..maxInitialPeersRange (default 4): the 5th and later ROS 2 processes on one IP never meet those of\n\
+         # another. The profile raises it to {range} (ConfigMap fastdds-initial-peers, read through\n\
+         # FASTRTPS_DEFAULT_PROFILES_FILE: Jazzy's Fast DDS 2.14 ignores FASTDDS_DEFAULT_PROFILES_FILE).\n"
+    );
+    for line in plain.lines() {
+        k.push_str(line);
+        k.push('\n');
+        if line == "  - peers-service.yaml" {
+            k.push_str(
+                "configMapGenerator:\n  - name: fastdds-initial-peers\n    files:\n      - fastdds-initial-peers.xml\n",
+            );
+        }
+    }
+    // The ConfigMap as a volume of every pod, mounted and named in every container.
+    let k = k.replace(
+        "        subdomain: chatter-peers\n",
+        "        subdomain: chatter-peers\n        volumes:\n          - name: fastdds-profile\n            configMap:\n              name: fastdds-initial-peers\n",
+    );
+    let mut k = k;
+    for p in &plan.pods {
+        for i in 0..p.containers.len() {
+            let _ = write!(
+                k,
+                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTRTPS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/{RANGE_PROFILE}}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: fastdds-profile, mountPath: /etc/fastdds, readOnly: true}}\n",
+                n = p.name
+            );
+        }
+    }
+    files.insert("kustomization.yaml".into(), k);
+    files.insert(RANGE_PROFILE.into(), initial_peers_range_xml(range));
+    files
 }
 
 /// The discovery-server overlay: the server's pod and Service (`image`: the ROS image it runs
@@ -809,19 +965,19 @@ mod tests {
     fn variants_say_why_they_do_not_apply() {
         let (s, plan) =
             scenario(&std::fs::read_to_string(testkit::workspace_root().join("scenarios/seed.yaml")).expect("present"));
-        let v = variants(&s, &plan, "netns", None);
+        let v = variants(&s, &plan, "netns", None, Path::new("/nonexistent"));
         let why = |id: &str| v.iter().find(|x| x.id == id).map(|x| x.scenario.clone().err()).expect("present");
         assert_eq!(why("unicast-peers").as_deref(), Some("the harness's own nodes (RustDDS) have no static-peer API"));
         assert!(why("as-is").is_none() && why("host-network").is_none() && why("multicast-cni").is_none());
         let (s, plan) = scenario(
             &std::fs::read_to_string(testkit::workspace_root().join("scenarios/stock-demo.yaml")).expect("present"),
         );
-        let v = variants(&s, &plan, "netns", None);
+        let v = variants(&s, &plan, "netns", None, Path::new("/nonexistent"));
         let peers =
             v.iter().find(|x| x.id == "unicast-peers").expect("present").scenario.as_ref().expect("applies to Cyclone");
         let uri = &peers.pods[0].containers[0].env["CYCLONEDDS_URI"];
         assert!(uri.contains("<Peer Address=\"10.42.1.3\"/>") && uri.contains("<ParticipantIndex>auto"), "{uri}");
-        let kube = variants(&s, &plan, "kube", None);
+        let kube = variants(&s, &plan, "kube", None, Path::new("/nonexistent"));
         assert!(kube.iter().find(|x| x.id == "multicast-cni").expect("present").scenario.is_err());
     }
 
@@ -833,7 +989,7 @@ mod tests {
             .expect("scenario")
             .replace("rmw: rmw_cyclonedds_cpp", "rmw: rmw_fastrtps_cpp");
         let (s, plan) = scenario(&text);
-        let v = variants(&s, &plan, "netns", None);
+        let v = variants(&s, &plan, "netns", None, Path::new("/nonexistent"));
         let find = |id: &str| v.iter().find(|x| x.id == id).expect("variant").scenario.as_ref().expect("applies");
         let udp = find("host-network-udpv4");
         assert!(udp.pods.iter().all(|p| p.host_network));
@@ -849,6 +1005,51 @@ mod tests {
         assert_eq!(files["kustomization.yaml"].matches("FASTDDS_BUILTIN_TRANSPORTS").count(), 4, "one per container");
         let alone = fix_files("host-network", &plan, "ns", Some(Rmw::Fastdds), None).expect("an overlay");
         assert!(!alone["kustomization.yaml"].contains("value: {name: FASTDDS"));
+    }
+
+    /// Six talker processes in one pod, six listener processes in another: plain static peers
+    /// reach the first four of each IP, the raised-range variant all of them.
+    #[test]
+    fn the_raised_range_variant_covers_the_most_processes_on_one_ip() {
+        let text = "name: t\nnodes: [{name: master}, {name: pi}]\npods:\n  - name: base\n    nodeSelector: \
+                    {kubernetes.io/hostname: master}\n    containers: [{name: l, role: listener, processes: 20}]\n  \
+                    - name: robot\n    nodeSelector: {kubernetes.io/hostname: pi}\n    containers: [{name: t, role: \
+                    talker, processes: 6}]\ndds: {transport: ros}\n";
+        let (s, plan) = scenario(text);
+        assert_eq!(most_processes_per_ip(&plan), 20);
+        let dir = Path::new("/m/files");
+        let v = variants(&s, &plan, "netns", None, dir);
+        let range = v.iter().find(|x| x.id == "ros-static-peers-range").expect("the variant");
+        assert!(range.rank > 1 && range.rank < v.iter().find(|x| x.id == "discovery-server").expect("ds").rank);
+        let rs = range.scenario.as_ref().expect("applies to r2r nodes");
+        let c = &rs.pods[0].containers[0];
+        assert_eq!(c.env["FASTRTPS_DEFAULT_PROFILES_FILE"], "/m/files/fastdds-initial-peers.xml");
+        assert!(c.env["ROS_STATIC_PEERS"].contains("10.42.1.3"), "{:?}", c.env);
+        let (path, xml) = &range.files[0];
+        assert_eq!(path, &dir.join("fastdds-initial-peers.xml"));
+        let read = crate::dds_xml::FastDdsProfile::read(xml);
+        assert_eq!(read.max_initial_peers_range, Some(20), "the most crowded IP's 20 processes");
+        assert!(xml.contains("<useBuiltinTransports>false</useBuiltinTransports>"), "{xml}");
+        // Twelve processes at most: the range never goes below 16.
+        let (_, small) = scenario(&text.replace("processes: 20", "processes: 6"));
+        assert_eq!(raised_initial_peers_range(&small), 16);
+        // Its overlay: the profile as a ConfigMap, mounted and named in every container.
+        let files = fix_files("ros-static-peers-range", &plan, "ns", Some(Rmw::Fastdds), None).expect("an overlay");
+        let k = &files["kustomization.yaml"];
+        assert_eq!(
+            k.matches("FASTRTPS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/fastdds-initial-peers.xml").count(),
+            26
+        );
+        assert_eq!(k.matches("name: ROS_STATIC_PEERS").count(), 26);
+        assert_eq!(k.matches("configMap:\n              name: fastdds-initial-peers").count(), 2, "{k}");
+        assert!(k.contains(
+            "configMapGenerator:\n  - name: fastdds-initial-peers\n    files:\n      - fastdds-initial-peers.xml"
+        ));
+        assert_eq!(
+            crate::dds_xml::FastDdsProfile::read(&files["fastdds-initial-peers.xml"]).max_initial_peers_range,
+            Some(20)
+        );
+        assert!(files.contains_key("peers-service.yaml"));
     }
 
     #[test]
@@ -873,11 +1074,18 @@ mod tests {
             variants: vec![ran("as-is", 0, false), ran("host-network", 4, true), ran("unicast-peers", 1, true)],
             recommended: None,
             fix: None,
+            processes_per_ip: 2,
         };
         m.recommend();
         assert_eq!(m.recommended.as_deref(), Some("unicast-peers"));
         let t = m.table();
         assert_eq!(t.rows[0][1], "1/3");
         assert!(m.markdown().contains("Recommended: unicast-peers"));
+        assert!(m.markdown().contains("Measured with up to 2 ROS 2 processes on one IP."), "{}", m.markdown());
+        // Plain static peers are recommended with the process count they hold for.
+        m.variants.push(ran("ros-static-peers", 0, true));
+        m.recommend();
+        let words = m.recommendation_words();
+        assert!(words.contains("while no two IPs both carry more than 4 ROS 2 processes"), "{words}");
     }
 }

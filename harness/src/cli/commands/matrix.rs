@@ -104,12 +104,16 @@ impl VariantRuns<'_> {
             variants: Vec::new(),
             recommended: None,
             fix: None,
+            processes_per_ip: matrix::most_processes_per_ip(self.plan),
         };
-        for v in matrix::variants(self.s, self.plan, "netns", self.stack) {
+        for v in matrix::variants(self.s, self.plan, "netns", self.stack, &self.dir.join("files")) {
             let outcome = match v.scenario {
                 Err(why) => Outcome::NotApplicable { why },
                 Ok(_) if *stop.borrow() => Outcome::Failed { error: "interrupted".into() },
-                Ok(vs) => self.run_variant(&vs, v.id, v.title, &stop).await,
+                Ok(vs) => match write_files(&v.files) {
+                    Ok(()) => self.run_variant(&vs, v.id, v.title, &stop).await,
+                    Err(error) => Outcome::Failed { error },
+                },
             };
             report.variants.push(VariantResult {
                 id: v.id.into(),
@@ -141,6 +145,17 @@ impl VariantRuns<'_> {
             Err(e) => Outcome::Failed { error: e.to_string() },
         }
     }
+}
+
+/// The files a variant's processes read (its Fast DDS profile), written before it runs.
+fn write_files(files: &[(std::path::PathBuf, String)]) -> Result<(), String> {
+    for (path, text) in files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        crate::results::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// The overlays: every variant that ran has its overlay in fixes/<id>/ (each validated like the
