@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need, builds the arm64 nodes and the r2r
-# nodes (ROS 2 Jazzy wheels), then runs
+# nodes (ROS 2 Jazzy and Kilted wheels), then runs
 # the whole test suite and closes with one line totalling every test binary's results.
 # DDS tests create their own network namespaces; netns-backend tests need root.
 set -euo pipefail
@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # aarch64 talker/listener for the netns backend's arm64 nodes (run under qemu-user in tests).
 bash scripts/build-arm64.sh
-# The r2r flavour on ROS 2 Jazzy's wheels, for the r2r ↔ RustDDS / rclpy tests.
+# The r2r flavour on ROS 2 Jazzy's and Kilted's wheels, for the r2r ↔ RustDDS / rclpy tests
+# and the many-processes-per-IP ones on both Fast DDS versions.
 bash scripts/build-ros.sh jazzy
+bash scripts/build-ros.sh kilted
 mkdir -p target
 log=target/test-output.log
 status=0

@@ -143,6 +143,9 @@ fn timeline(plan: &Plan, events: Vec<(Duration, Event)>) -> Vec<(Duration, Step<
     steps
 }
 
+/// How often the processes not yet seen as DDS participants are looked at.
+const PARTICIPANT_LOOK: Duration = Duration::from_millis(500);
+
 /// Until the talkers are done: takes the timeline's steps on time, and watches for the talkers
 /// to finish, for the window to open early and for `stop`.
 async fn run_timeline<F>(
@@ -157,9 +160,14 @@ where
     F: std::future::Future<Output = Result<(), BackendError>>,
 {
     let mut watching_open = true;
+    // Programs that no window signal reaches (stock nodes) may exit before the window would
+    // show their ports: look at the processes not yet seen as participants as they run.
+    let mut look = tokio::time::interval(PARTICIPANT_LOOK);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let next_at = pending.peek().map(|(at, _)| run.t0 + *at);
         tokio::select! {
+            _ = look.tick() => run.observe_participants(),
             _ = async { tokio::time::sleep_until(next_at.unwrap_or(run.t0)).await }, if next_at.is_some() => {
                 if let Some((_, step)) = pending.next() {
                     run.take(step, command, on_event).await?;

@@ -268,6 +268,12 @@ fn matrix_on_real_fast_dds(distro: &str) {
     // A Fast DDS fix, not a middleware switch, a CNI or the host network.
     let recommended = m["recommended"].as_str().unwrap_or_default();
     assert!(["ros-static-peers", "discovery-server"].contains(&recommended), "{stdout}");
+    // Measured with the seed's two processes per IP (the talker+listener pod), and said so.
+    assert!(stdout.contains("Measured with up to 2 ROS 2 processes on one IP."), "{stdout}");
+    if recommended == "ros-static-peers" {
+        assert!(stdout.contains("while no two IPs both carry more than 4 ROS 2 processes"), "{stdout}");
+    }
+    assert_eq!(variant("ros-static-peers-range")["delivers_all"], true, "{}", variant("ros-static-peers-range"));
     for f in [
         "fix/kustomization.yaml",
         "fixes/ros-static-peers/peers-service.yaml",

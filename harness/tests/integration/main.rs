@@ -10,6 +10,7 @@ mod kube;
 mod malformed;
 mod netns;
 mod plain;
+mod robots;
 mod soak;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once `trials` of its
