@@ -36,11 +36,25 @@ pub struct Variant {
     pub files: Vec<(PathBuf, String)>,
 }
 
-/// The peer list of the unicast-peers variants on the simulated cluster: every address a pod
-/// can have there (its pod-network address on any node, and every node's address for the host
-/// network), so it holds wherever the pods are placed.
-fn netns_peers(plan: &Plan) -> Vec<String> {
+/// The peer list of the unicast-peers variants on the simulated cluster: each pod's address
+/// (10.42.<node>.<pod index + 2>, or its node's on the host network) where it runs — as the
+/// overlays list one DNS name per pod. Where the scenario re-places pods every trial, every
+/// address a pod can have there, so it holds wherever they land. (Each address costs every
+/// participant an announcement per initial-peer id each period: a list of every address of a
+/// fleet, 42 with range 16, slowed discovery past the warm-up — measured on scenarios/fleet.yaml.)
+fn netns_peers(scenario: &Scenario, plan: &Plan) -> Vec<String> {
+    let node_index = |name: &str| plan.nodes.iter().position(|n| n.name == name).unwrap_or(0);
     let mut peers = Vec::new();
+    if !scenario.trials.reschedule {
+        for (k, p) in plan.pods.iter().enumerate() {
+            let i = node_index(&p.node);
+            let addr = if p.host_network { Topology::node_addr(i) } else { format!("10.42.{i}.{}", k + 2) };
+            if !peers.contains(&addr) {
+                peers.push(addr);
+            }
+        }
+        return peers;
+    }
     for i in 0..plan.nodes.len() {
         for k in 0..plan.pods.len() {
             peers.push(format!("10.42.{i}.{}", k + 2));
@@ -215,7 +229,7 @@ pub fn variants(
             title: "switch the RMW to Cyclone DDS, with unicast peers",
             // For a team on Fast DDS: a different middleware on every image and node.
             rank: 7,
-            scenario: switched_to_cyclone(scenario, &netns_peers(plan)),
+            scenario: switched_to_cyclone(scenario, &netns_peers(scenario, plan)),
             note: None,
         });
     }
@@ -235,7 +249,7 @@ fn cyclone_peers_variant(scenario: &Scenario, plan: &Plan, ours: bool) -> Varian
         rank: 1,
         scenario: match scenario.dds.rmw {
             Some(Rmw::Cyclonedds) => {
-                let xml = cyclone_peers_xml(&netns_peers(plan));
+                let xml = cyclone_peers_xml(&netns_peers(scenario, plan));
                 let mut s = scenario.clone();
                 for c in s.pods.iter_mut().flat_map(|p| p.containers.iter_mut()).filter(|c| c.is_custom()) {
                     c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
@@ -258,7 +272,7 @@ fn fastdds_discovery_variants(
     fastdds: bool,
     files_dir: &Path,
 ) -> [Variant; 3] {
-    let peers = netns_peers(plan).join(";");
+    let peers = netns_peers(scenario, plan).join(";");
     let range = raised_initial_peers_range(plan);
     let profile = files_dir.join(RANGE_PROFILE);
     [
