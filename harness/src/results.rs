@@ -39,6 +39,9 @@ pub struct RunMeta {
     /// Trial → the DDS participant each process was, from the ports it bound (netns, local).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub participants: BTreeMap<u32, Vec<crate::backend::Participant>>,
+    /// Each node's DDS traffic per trial, where the backend counts it (netns).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub traffic: BTreeMap<u32, Vec<crate::backend::NodeTraffic>>,
     /// Trial → why its records are incomplete (kube: a log stream broke); such a trial is
     /// marked interrupted and counts nowhere.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -416,6 +416,7 @@ mod tests {
             warmup_ends_ns: None,
             last_started_ns: None,
             participants: Vec::new(),
+            traffic: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod local;
 pub mod netns;
 pub mod participants;
 pub mod process;
+pub mod traffic;
 mod trial;
 
 pub use api::Backend;
@@ -21,4 +22,5 @@ pub use error::BackendError;
 pub use exit::ContainerExit;
 pub use line::{lossy_line, Lifecycle, Line};
 pub use participants::{Participant, ParticipantId};
+pub use traffic::{Counted, NodeTraffic};
 pub use trial::{TrialFacts, TrialMeta, TrialStart};

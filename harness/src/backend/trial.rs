@@ -65,4 +65,7 @@ pub struct TrialFacts {
     /// look into the processes' network namespaces).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<super::Participant>,
+    /// Each node's DDS traffic in the trial (where the backend counts it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<super::NodeTraffic>,
 }

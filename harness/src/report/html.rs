@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::exporter::Exporter;
 use super::markup::esc;
 use super::plots;
-use super::table::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Table};
+use super::table::{distribution_table, expectations_table, matrix, pairs_table, traffic_table, trials_table, Table};
 use crate::summary::{RunReport, VerdictKind};
 
 #[derive(Debug)]
@@ -148,6 +148,10 @@ fn delivery(h: &mut String, r: &RunReport) {
     h.push_str(&table(&matrix(r)));
     h.push_str("<h2>Outcome distribution</h2>\n");
     h.push_str(&table(&distribution_table(r)));
+    if let Some(traffic) = traffic_table(r) {
+        h.push_str("<h2>DDS traffic</h2>\n");
+        h.push_str(&table(&traffic));
+    }
 }
 
 /// Every finding: its severity and cause, the pairs, the evidence, an injected fault's check

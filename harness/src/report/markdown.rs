@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::exporter::Exporter;
-use super::table::{distribution_table, expectations_table, matrix, pairs_table, trials_table, Table};
+use super::table::{distribution_table, expectations_table, matrix, pairs_table, traffic_table, trials_table, Table};
 use crate::summary::RunReport;
 
 #[derive(Debug)]
@@ -71,6 +71,11 @@ impl Exporter for Markdown {
         writeln!(out, "## Outcome distribution")?;
         writeln!(out)?;
         table(out, &distribution_table(r))?;
+        if let Some(traffic) = traffic_table(r) {
+            writeln!(out, "## DDS traffic")?;
+            writeln!(out)?;
+            table(out, &traffic)?;
+        }
         if !r.findings.is_empty() {
             writeln!(out, "## Diagnosis")?;
             writeln!(out)?;
@@ -156,6 +161,7 @@ mod tests {
     /// The tables [`Markdown`] writes, as their model has them (head first).
     fn model_tables(r: &RunReport) -> Vec<Vec<Vec<String>>> {
         let mut tables = vec![matrix(r), trials_table(r), distribution_table(r)];
+        tables.extend(traffic_table(r));
         if !r.expectations.is_empty() {
             tables.push(expectations_table(r));
         }

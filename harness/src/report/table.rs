@@ -130,6 +130,52 @@ pub fn trials_table(r: &RunReport) -> Table {
     t
 }
 
+/// One row per node: its processes' DDS traffic per second, discovery (SPDP/SEDP) apart from
+/// user data, over the trials that counted it (complete ones); `None` where nothing counted.
+pub fn traffic_table(r: &RunReport) -> Option<Table> {
+    use crate::backend::Counted;
+    let mut per: Vec<(String, u64, [Counted; 4])> = Vec::new();
+    for t in r.complete() {
+        for n in &t.traffic {
+            let i = match per.iter().position(|(node, ..)| *node == n.node) {
+                Some(i) => i,
+                None => {
+                    per.push((n.node.clone(), 0, [Counted::default(); 4]));
+                    per.len() - 1
+                }
+            };
+            let e = &mut per[i];
+            e.1 += n.ms;
+            for (sum, c) in e.2.iter_mut().zip([n.discovery_sent, n.discovery_received, n.data_sent, n.data_received]) {
+                *sum += c;
+            }
+        }
+    }
+    if per.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(
+        "DDS traffic per node, per second over the trials: discovery (SPDP/SEDP, to RTPS metatraffic ports and a \
+         discovery server's) and user data, sent and received by its processes (IP bytes)",
+        [
+            ("node", false),
+            ("discovery sent pkt/s", true),
+            ("discovery sent KiB/s", true),
+            ("discovery received pkt/s", true),
+            ("discovery received KiB/s", true),
+            ("data sent pkt/s", true),
+            ("data received pkt/s", true),
+        ],
+    );
+    for (node, ms, [ds, dr, us, ur]) in per {
+        let s = (ms as f64 / 1e3).max(1e-9);
+        let pkt = |c: Counted| format!("{:.1}", c.packets as f64 / s);
+        let kib = |c: Counted| format!("{:.1}", c.bytes as f64 / s / 1024.0);
+        t.rows.push(vec![node, pkt(ds), kib(ds), pkt(dr), kib(dr), pkt(us), pkt(ur)]);
+    }
+    Some(t)
+}
+
 pub fn distribution_table(r: &RunReport) -> Table {
     let mut t = Table::new(
         "Outcome distribution over complete trials",

@@ -30,6 +30,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
     let add = |analyzer: &mut RunAnalyzer, (mut r, h): (crate::analysis::TrialReport, _)| {
         r.containers = meta.container_exits.get(&r.meta.trial).cloned().unwrap_or_default();
         r.participants = meta.participants.get(&r.meta.trial).cloned().unwrap_or_default();
+        r.traffic = meta.traffic.get(&r.meta.trial).cloned().unwrap_or_default();
         r.incomplete = meta.incomplete.get(&r.meta.trial).cloned().unwrap_or_default();
         analyzer.add(r, h);
     };

@@ -49,6 +49,7 @@ pub(super) fn open_run_dir<B: Backend>(
         placements: Default::default(),
         container_exits: Default::default(),
         participants: Default::default(),
+        traffic: Default::default(),
         incomplete: Default::default(),
         stopped: None,
         shared_clock: Some(shared_clock),

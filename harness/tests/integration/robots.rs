@@ -197,6 +197,18 @@ fn matrix_on_six_processes_per_ip(distro: &str) {
         let summary: Value = serde_json::from_str(&read(id, "summary.json")).unwrap();
         beyond_the_range_exactly(&dir.join(id), &read(id, "pairs.csv"), &summary);
     }
+    // Each node's traffic, counted by the kernel: every data packet the Pi's talkers sent
+    // arrived at the master's listeners (no loss on this link), and both sides announce.
+    let summary: Value = serde_json::from_str(&read("as-is", "summary.json")).unwrap();
+    for t in summary["trials"].as_array().unwrap() {
+        let node = |n: &str| t["traffic"].as_array().unwrap().iter().find(|x| x["node"] == n).unwrap().clone();
+        let (pi, master) = (node("pi"), node("master"));
+        let packets = |v: &Value, k: &str| v[k]["packets"].as_u64().unwrap();
+        assert!(packets(&pi, "data_sent") > 100, "{pi}");
+        assert_eq!(packets(&pi, "data_sent"), packets(&master, "data_received"), "{pi}\n{master}");
+        assert!(packets(&pi, "discovery_sent") > 0 && packets(&master, "discovery_sent") > 0, "{pi}\n{master}");
+    }
+    assert!(read("as-is", "report.md").contains("## DDS traffic"));
     for id in ["ros-static-peers-range", "discovery-server"] {
         assert_eq!(variant(id)["delivers_all"], true, "{id}: {}", variant(id));
         all_delivered(&read(id, "pairs.csv"));

@@ -213,6 +213,9 @@ pub struct TrialReport {
     /// The DDS participant each process was (see [`crate::backend::participants`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<crate::backend::Participant>,
+    /// Each node's DDS traffic (see [`crate::backend::traffic`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<crate::backend::NodeTraffic>,
     /// Why the trial's records are incomplete (kube: a log stream that broke), so it counts
     /// nowhere, like an interrupted one: its missing records are not message loss.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -119,7 +119,13 @@ impl KubeBackend {
             let _ = lines.send(Line::event(&p.name, "", Lifecycle::Placed { node: node.clone() }));
             placement.insert(p.name.clone(), node);
         }
-        Ok(Some(TrialFacts { placement, containers: exits, incomplete: Vec::new(), participants: Vec::new() }))
+        Ok(Some(TrialFacts {
+            placement,
+            containers: exits,
+            incomplete: Vec::new(),
+            participants: Vec::new(),
+            traffic: Vec::new(),
+        }))
     }
 
     /// How each container fared, read before the pods go: replaces what the trial's start

@@ -167,10 +167,21 @@ impl Backend for NetnsBackend {
         let (nodes, arm64) = (&self.nodes, &self.arm64);
         let command = |pod: &PlacedPod, c: &PlannedContainer| container_command(&topo, shm, plan, nodes, arm64, pod, c);
         let trial = start.trial;
+        // Counted from here: zero what the last trial (or the build) left.
+        let counting = topo.clone();
+        off_runtime(move || super::traffic::take(&counting, 0)).await?;
         let driven = drive(plan, start, &lines, stop, command, events, on_event).await?;
+        let counting = topo.clone();
+        let ms = driven.meta.end_ns.saturating_sub(driven.meta.start_ns) / 1_000_000;
+        let traffic = off_runtime(move || super::traffic::take(&counting, ms)).await?;
         self.facts.insert(
             trial,
-            TrialFacts { containers: driven.exits, participants: driven.participants, ..TrialFacts::default() },
+            TrialFacts {
+                containers: driven.exits,
+                participants: driven.participants,
+                traffic,
+                ..TrialFacts::default()
+            },
         );
         // Nothing of a trial's timeline (a partition) may outlive it.
         let faults = self.faults.clone();

@@ -55,5 +55,6 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
         let script = "sysctl -qw net.ipv4.ip_forward=1 && nft -f -";
         run("ip", &["netns".into(), "exec".into(), ns, "sh".into(), "-c".into(), script.into()], Some(&rules))?;
     }
+    super::traffic::install(topo)?;
     faults.iter().try_for_each(|f| f.link_setup(topo))
 }

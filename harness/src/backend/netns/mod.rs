@@ -20,6 +20,7 @@ mod registry;
 mod shm;
 mod teardown;
 pub mod topology;
+mod traffic;
 mod trial;
 
 pub use arm64::Arm64;

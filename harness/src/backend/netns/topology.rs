@@ -100,6 +100,8 @@ pub struct Topology {
     /// In plan order; index = pod number.
     pub pods: Vec<TopoPod>,
     pub multicast_between_nodes: bool,
+    /// The DDS domains the plan's containers use: whose RTPS ports the traffic counters count.
+    pub domains: Vec<u16>,
 }
 
 impl Topology {
@@ -115,7 +117,10 @@ impl Topology {
                 host_ipc: p.host_ipc,
             })
             .collect();
-        Topology { tag: tag.to_owned(), nodes, pods, multicast_between_nodes }
+        let mut domains: Vec<u16> = plan.containers().map(|(_, c)| c.domain).collect();
+        domains.sort_unstable();
+        domains.dedup();
+        Topology { tag: tag.to_owned(), nodes, pods, multicast_between_nodes, domains }
     }
 
     pub fn underlay_ns(&self) -> String {

@@ -98,6 +98,7 @@ pub(crate) fn trial(pairs: Vec<PairReport>) -> TrialReport {
         warmup_ends_ns: None,
         last_started_ns: None,
         participants: Vec::new(),
+        traffic: Vec::new(),
     }
 }
 
