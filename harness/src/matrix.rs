@@ -312,6 +312,9 @@ fn fastdds_discovery_variants(
     ]
 }
 
+/// The most pairs the matrix table shows as columns; beyond, it counts them per variant.
+const PAIR_COLUMNS: usize = 8;
+
 /// The raised-range variant's profile file (in the matrix directory; a ConfigMap in its overlay).
 const RANGE_PROFILE: &str = "fastdds-initial-peers.xml";
 /// The least range the raised-range variant sets: room for a launch file's processes.
@@ -519,6 +522,9 @@ impl MatrixReport {
                 }
             }
         }
+        if pairs.len() > PAIR_COLUMNS {
+            return self.grouped_table(pairs.len());
+        }
         let head = std::iter::once(("variant".to_owned(), false))
             .chain(pairs.iter().map(|p| (p.clone(), true)))
             .chain([("verdict".to_owned(), false)]);
@@ -543,6 +549,44 @@ impl MatrixReport {
                 }
                 Outcome::Failed { error } => {
                     row.extend(pairs.iter().map(|_| "–".to_owned()));
+                    row.push(format!("failed: {error}"));
+                }
+            }
+            t.rows.push(row);
+        }
+        t
+    }
+
+    /// The table for more pairs than fit as columns: per variant, how many pairs delivered in
+    /// every trial, in some, in none (each variant's report has them pair by pair).
+    fn grouped_table(&self, pairs: usize) -> Table {
+        let head = [
+            ("variant", false),
+            ("pairs delivered in every trial", true),
+            ("in some trials", true),
+            ("in none", true),
+            ("verdict", false),
+        ];
+        let mut t = Table::new(
+            &format!("Which fix delivers: of the {pairs} pairs, how many delivered in every trial, per variant"),
+            head,
+        );
+        for v in &self.variants {
+            let mut row = vec![v.title.clone()];
+            match &v.outcome {
+                Outcome::Ran { pairs: ps, verdict, delivers_all, .. } => {
+                    let all = ps.iter().filter(|c| c.trials > 0 && c.delivered == c.trials).count();
+                    let none = ps.iter().filter(|c| c.delivered == 0).count();
+                    row.extend([all.to_string(), (ps.len() - all - none).to_string(), none.to_string()]);
+                    let mark = if *delivers_all { "delivers everything" } else { "does not" };
+                    row.push(format!("{} ({mark})", verdict.as_str()));
+                }
+                Outcome::NotApplicable { why } => {
+                    row.extend(["n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned()]);
+                    row.push(format!("not applicable: {why}"));
+                }
+                Outcome::Failed { error } => {
+                    row.extend(["–".to_owned(), "–".to_owned(), "–".to_owned()]);
                     row.push(format!("failed: {error}"));
                 }
             }
@@ -1094,6 +1138,27 @@ mod tests {
         assert_eq!(m.recommended.as_deref(), Some("unicast-peers"));
         let t = m.table();
         assert_eq!(t.rows[0][1], "1/3");
+        // Past eight pairs, counted per variant instead of a column per pair.
+        let mut wide = m.clone();
+        for v in &mut wide.variants {
+            if let Outcome::Ran { pairs, .. } = &mut v.outcome {
+                let one = pairs[0].clone();
+                *pairs = (0..9)
+                    .map(|i| PairCell {
+                        pair: format!("{i} → b"),
+                        delivered: if i == 0 { 0 } else { one.delivered },
+                        ..one.clone()
+                    })
+                    .collect();
+            }
+        }
+        let g = wide.table();
+        assert_eq!(g.head.len(), 5, "{:?}", g.head);
+        assert_eq!(
+            g.rows[0][1..4],
+            ["0".to_owned(), "8".to_owned(), "1".to_owned()],
+            "as-is: 1 of 3 trials each, one never"
+        );
         assert!(m.markdown().contains("Recommended: unicast-peers"));
         assert!(m.markdown().contains("Measured with up to 2 ROS 2 processes on one IP."), "{}", m.markdown());
         // Plain static peers are recommended with the process count they hold for.

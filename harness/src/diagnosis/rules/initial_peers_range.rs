@@ -37,7 +37,8 @@ pub fn initial_peers_range(c: &Context<'_>) -> Option<Finding> {
         Severity::Failure,
         "both ends are beyond the participant ids the static peers' announcements reach: Fast DDS announces to each \
          peer address without a port only on the ports of participant ids 0..maxInitialPeersRange (default 4), and no \
-         multicast crosses between these IPs, so the 5th and later processes on one IP never meet those on another",
+         multicast crosses between these IPs, so the 5th and later processes on one IP never meet those on another \
+         (which processes those are follows the order they started in, so it can change from one start to the next)",
         "raise the range in every ROS 2 process's Fast DDS profile (FASTRTPS_DEFAULT_PROFILES_FILE, which Fast DDS 2.x \
          and 3.x read): a UDPv4 transport descriptor with maxInitialPeersRange at least the most ROS 2 processes on \
          one IP, in userTransports with useBuiltinTransports false; or list the peers with their ports (an \
