@@ -18,13 +18,21 @@ const COUNTERS: [&str; 4] = ["disc_out", "disc_in", "data_out", "data_in"];
 /// The counting table for `domains`' ports.
 pub(super) fn ruleset(domains: &[u16]) -> String {
     let (meta, data) = rtps_ports(domains);
-    let list = |ports: &[u16]| ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+    // nft rejects `elements = { }`: a set with no ports (a doctor run names no domain) is
+    // declared empty and its counters stay at zero.
+    let elements = |ports: &[u16]| {
+        if ports.is_empty() {
+            String::new()
+        } else {
+            format!(" elements = {{ {} }};", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "))
+        }
+    };
     let mut t = format!("table inet {TABLE} {{\n");
     for c in COUNTERS {
         let _ = writeln!(t, "\tcounter {c} {{ }}");
     }
-    let _ = writeln!(t, "\tset disc {{ type inet_service; elements = {{ {} }}; }}", list(&meta));
-    let _ = writeln!(t, "\tset data {{ type inet_service; elements = {{ {} }}; }}", list(&data));
+    let _ = writeln!(t, "\tset disc {{ type inet_service;{} }}", elements(&meta));
+    let _ = writeln!(t, "\tset data {{ type inet_service;{} }}", elements(&data));
     t.push_str(
         "\tchain out { type filter hook output priority -10; udp dport @disc counter name \"disc_out\"; \
          udp dport @data counter name \"data_out\"; }\n\
@@ -118,5 +126,13 @@ mod tests {
             "name": "disc_out", "table": "chatter_traffic", "handle": 2, "packets": 3, "bytes": 384}}]}"#;
         assert_eq!(parse(json).expect("parsed"), vec![("disc_out".to_owned(), Counted { packets: 3, bytes: 384 })]);
         assert!(parse("not json").is_err());
+    }
+
+    #[test]
+    fn with_no_domain_the_sets_are_declared_empty() {
+        // Only a discovery server's port is counted; the data set has no element to list.
+        let t = ruleset(&[]);
+        assert!(t.contains("set disc { type inet_service; elements = { 11811 }; }"), "{t}");
+        assert!(t.contains("set data { type inet_service; }"), "{t}");
     }
 }
