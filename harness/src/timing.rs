@@ -28,6 +28,12 @@ pub const TALKER_SLACK: Duration = Duration::from_secs(10);
 /// sees talkers run this much longer than the scenario says.
 pub const BARRIER_BOUND: Duration = Duration::from_secs(5);
 
+/// … plus this much per process the trial starts: starting many DDS processes on this
+/// machine's cores spreads their starts (measured on 2 cores: 100 r2r processes on Fast DDS,
+/// the last up 13–15 s after the first; without this allowance the first talkers' duration
+/// ran out before the barrier opened, and the trial measured nothing — bench/scale.py).
+pub const BARRIER_PER_PROCESS: Duration = Duration::from_millis(250);
+
 /// The same on a real cluster, where containers start and stop more slowly.
 pub const KUBE_TALKER_SLACK: Duration = Duration::from_secs(30);
 
@@ -69,8 +75,10 @@ impl TrialTiming {
 
     /// How long our talker publishes, at most, when the start barrier holds its window: the
     /// barrier's SIGUSR1 ends it [`TrialTiming::duration`] after the window opened.
-    pub fn barrier_talker_runs_for(&self) -> Duration {
-        self.warmup + self.duration + BARRIER_BOUND
+    /// `processes`: how many the trial starts ([`BARRIER_PER_PROCESS`] each).
+    pub fn barrier_talker_runs_for(&self, processes: usize) -> Duration {
+        let per = BARRIER_PER_PROCESS.saturating_mul(u32::try_from(processes).unwrap_or(u32::MAX));
+        self.warmup + self.duration + BARRIER_BOUND + per
     }
 
     /// How long a talker stays after its last message.
@@ -128,6 +136,14 @@ mod tests {
     fn outage_threshold_scales_with_the_period() {
         assert_eq!(outage_threshold_ns(100_000_000), 1_000_000_000, "10 Hz: ten periods");
         assert_eq!(outage_threshold_ns(1_000_000), 500_000_000, "1 kHz: the floor");
+    }
+
+    #[test]
+    fn the_barrier_waits_longer_for_a_trial_of_many_processes() {
+        let t = TrialTiming { warmup: Duration::from_secs(4), duration: Duration::from_secs(4), drain: Duration::ZERO };
+        assert_eq!(t.barrier_talker_runs_for(4), Duration::from_secs(14));
+        // 100 processes: their starts took 15 s here; every talker still outlasts the barrier.
+        assert_eq!(t.barrier_talker_runs_for(100), Duration::from_secs(38));
     }
 
     #[test]

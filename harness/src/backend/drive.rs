@@ -221,7 +221,7 @@ impl<'p> Running<'p> {
             origin_ns: chatter::now_ns(),
             procs: Vec::new(),
             talkers_to_start: plan.containers().filter(|(_, c)| c.role == ContainerRole::Talker).count(),
-            talk_until: t0 + plan.timing.talker_deadline(TALKER_SLACK),
+            talk_until: t0 + plan.timing.talker_deadline(TALKER_SLACK + start_allowance(plan, start.barrier)),
             opened_ns: None,
             participants: BTreeMap::new(),
         }
@@ -380,6 +380,17 @@ fn drain_after_talkers(plan: &Plan, talkers_done: bool) -> Duration {
     }
 }
 
+/// At the start barrier, the time a trial's process starts may spread over (beyond
+/// [`crate::timing::BARRIER_BOUND`]): the harness waits that much longer before it stops
+/// talkers that have not stopped by themselves.
+fn start_allowance(plan: &Plan, barrier: bool) -> Duration {
+    if barrier {
+        crate::timing::BARRIER_PER_PROCESS.saturating_mul(u32::try_from(plan.containers().count()).unwrap_or(u32::MAX))
+    } else {
+        Duration::ZERO
+    }
+}
+
 /// Our talker `c` with a `--duration` long enough to publish a whole window after the start
 /// barrier opens ([`crate::timing::TrialTiming::barrier_talker_runs_for`]); SIGUSR1 then ends
 /// it a window after that.
@@ -387,7 +398,7 @@ fn held_at_barrier(plan: &Plan, c: &PlannedContainer) -> PlannedContainer {
     let mut c = c.clone();
     if let Some(i) = c.args.iter().position(|a| a == "--duration") {
         if let Some(v) = c.args.get_mut(i + 1) {
-            *v = plan.timing.barrier_talker_runs_for().as_secs_f64().to_string();
+            *v = plan.timing.barrier_talker_runs_for(plan.containers().count()).as_secs_f64().to_string();
         }
     }
     c

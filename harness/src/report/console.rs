@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::groups::{grouped_pairs_table, is_large, unheard_rows};
 use super::table::{pairs_table, Table};
 use crate::summary::RunReport;
 
@@ -43,7 +44,20 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(s, "note: {n}");
     }
     // pair, relation, delivered, trials heard, matched, p50, p99
-    s.push_str(&plain(&pairs_table(r), &[0, 1, 2, 3, 8, 11, 12]));
+    let keep = [0, 1, 2, 3, 8, 11, 12];
+    if is_large(r) {
+        let grouped = grouped_pairs_table(r);
+        let all: Vec<usize> = (0..grouped.head.len()).collect();
+        let _ = writeln!(s, "{}:", grouped.caption);
+        s.push_str(&plain(&grouped, &all));
+        let unheard = unheard_rows(r, &pairs_table(r));
+        let _ = writeln!(s, "{}{}", unheard.caption, if unheard.rows.is_empty() { "" } else { ":" });
+        if !unheard.rows.is_empty() {
+            s.push_str(&plain(&unheard, &keep));
+        }
+    } else {
+        s.push_str(&plain(&pairs_table(r), &keep));
+    }
     let _ = writeln!(s, "outcomes:");
     for o in &r.distribution {
         let _ = writeln!(

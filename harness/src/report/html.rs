@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::exporter::Exporter;
+use super::groups::{grouped_matrix, grouped_pairs_table, grouped_view, is_large};
 use super::markup::esc;
 use super::plots;
 use super::table::{distribution_table, expectations_table, matrix, pairs_table, traffic_table, trials_table, Table};
@@ -81,7 +82,15 @@ impl Exporter for Html {
         latency_and_discovery(&mut h, r);
         timelines(&mut h, r);
         h.push_str("<h2>Pairs</h2>\n");
-        h.push_str(&table(&pairs_table(r)));
+        if is_large(r) {
+            // Grouped first; pair by pair on request (a 10,000-row table is never open by default).
+            h.push_str(&table(&grouped_pairs_table(r)));
+            let _ = writeln!(h, "<details><summary>Every pair, one by one ({})</summary>", r.pairs.len());
+            h.push_str(&table(&pairs_table(r)));
+            h.push_str("</details>\n");
+        } else {
+            h.push_str(&table(&pairs_table(r)));
+        }
         h.push_str("</body>\n</html>\n");
         out.write_all(h.as_bytes())
     }
@@ -145,7 +154,11 @@ fn placement(h: &mut String, r: &RunReport) {
 fn delivery(h: &mut String, r: &RunReport) {
     h.push_str("<h2>Delivery</h2>\n");
     h.push_str(&plots::heatmap(r));
-    h.push_str(&table(&matrix(r)));
+    if is_large(r) {
+        h.push_str(&table(&grouped_matrix(r)));
+    } else {
+        h.push_str(&table(&matrix(r)));
+    }
     h.push_str("<h2>Outcome distribution</h2>\n");
     h.push_str(&table(&distribution_table(r)));
     if let Some(traffic) = traffic_table(r) {
@@ -195,6 +208,15 @@ fn diagnosis(h: &mut String, r: &RunReport) {
 
 /// The latency plots (distribution and whiskers) and the discovery plot.
 fn latency_and_discovery(h: &mut String, r: &RunReport) {
+    if is_large(r) {
+        // One series (and one discovery row) per group: a plot of thousands of pairs reads as noise.
+        let v = grouped_view(r);
+        h.push_str("<h2>Latency</h2>\n<p>By group: every pair's messages of a group in one distribution (per pair: pairs.csv).</p>\n");
+        h.push_str(&plots::latency_cdf(&v));
+        h.push_str("<h2>Discovery</h2>\n<p>By group: a dot per pair and trial on its group's row.</p>\n");
+        h.push_str(&plots::discovery(&v));
+        return;
+    }
     h.push_str("<h2>Latency</h2>\n");
     h.push_str(&plots::latency_cdf(r));
     h.push_str(&plots::latency_whiskers(r));

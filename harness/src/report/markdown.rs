@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::exporter::Exporter;
+use super::groups::{grouped_matrix, grouped_pairs_table, is_large, unheard_rows};
 use super::table::{distribution_table, expectations_table, matrix, pairs_table, traffic_table, trials_table, Table};
 use crate::summary::RunReport;
 
@@ -64,7 +65,11 @@ impl Exporter for Markdown {
         writeln!(out)?;
         writeln!(out, "## Delivery matrix")?;
         writeln!(out)?;
-        table(out, &matrix(r))?;
+        if is_large(r) {
+            table(out, &grouped_matrix(r))?;
+        } else {
+            table(out, &matrix(r))?;
+        }
         writeln!(out, "## Trials")?;
         writeln!(out)?;
         table(out, &trials_table(r))?;
@@ -112,7 +117,12 @@ impl Exporter for Markdown {
         }
         writeln!(out, "## Pairs")?;
         writeln!(out)?;
-        table(out, &pairs_table(r))
+        if is_large(r) {
+            table(out, &grouped_pairs_table(r))?;
+            table(out, &unheard_rows(r, &pairs_table(r)))
+        } else {
+            table(out, &pairs_table(r))
+        }
     }
 }
 

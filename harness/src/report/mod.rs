@@ -6,6 +6,8 @@
 //!   the run directory ([`write_all`]).
 //! - `table`: the [`Table`] model and the run's tables, which Markdown, HTML and the console
 //!   all render; [`markup`]: escaping for HTML and SVG.
+//! - `groups`: past 64 pairs, the reports show them by group (a launch file's processes, a
+//!   Deployment's replicas) and list pair by pair only those not heard in every trial.
 //! - One module per format: `csv`, `json`, [`markdown`], [`html`] (with its [`plots`]), and
 //!   the console summary.
 
@@ -13,6 +15,7 @@ mod console;
 mod csv;
 mod exporter;
 mod files;
+mod groups;
 pub mod html;
 mod json;
 pub mod markdown;

@@ -56,15 +56,21 @@ pub fn strip(r: &RunReport) -> String {
             pods.push(&m.pod);
         }
     }
-    let pairs: Vec<(String, String)> = r
-        .trials
-        .first()
-        .map(|t| t.pairs.iter().map(|p| (p.talker.clone(), p.listener.clone())).collect())
-        .unwrap_or_default();
+    // Past LARGE pairs one column counts them (the heatmap and the tables go pair by pair).
+    let large = super::groups::is_large(r);
+    let pairs: Vec<(String, String)> = if large {
+        Vec::new()
+    } else {
+        r.trials
+            .first()
+            .map(|t| t.pairs.iter().map(|p| (p.talker.clone(), p.listener.clone())).collect())
+            .unwrap_or_default()
+    };
+    let cw = if large { 300.0 } else { 0.0 };
     let (tw, pw, ow, rh, head) = (44.0, 150.0, 64.0, 24.0, 40.0);
     // A pod column is as wide as its name needs (about 7 px a character at this size).
     let widths: Vec<f64> = pods.iter().map(|p| (p.chars().count() as f64 * 7.0 + 12.0).max(70.0)).collect();
-    let w = tw + widths.iter().sum::<f64>() + pw * pairs.len() as f64 + ow;
+    let w = tw + widths.iter().sum::<f64>() + pw * pairs.len() as f64 + cw + ow;
     let h = head + rh * r.trials.len() as f64 + 4.0;
     let mut s = open("plot-strip", "Per-trial strip: placement and delivery", w, h);
     let mut x = tw;
@@ -78,6 +84,11 @@ pub fn strip(r: &RunReport) -> String {
         s.push_str(&text(x + pw / 2.0, 16.0, "middle", &short(t)));
         s.push_str(&text(x + pw / 2.0, 30.0, "middle", &format!("→ {}", short(l))));
         x += pw;
+    }
+    if large {
+        s.push_str(&text(x + cw / 2.0, 16.0, "middle", &format!("{} pairs", r.pairs.len())));
+        s.push_str(&text(x + cw / 2.0, 30.0, "middle", "✓ delivered · ◐ partly · ✗ nothing"));
+        x += cw;
     }
     s.push_str(&text(x + ow / 2.0, 30.0, "middle", "outcome"));
     for (i, t) in r.trials.iter().enumerate() {
@@ -116,6 +127,28 @@ pub fn strip(r: &RunReport) -> String {
                 esc(&label)
             );
             x += pw;
+        }
+        if large {
+            let count = |d: Delivery| t.pairs.iter().filter(|p| p.delivery == d).count();
+            let (all, some, none) = (count(Delivery::Delivered), count(Delivery::Partial), count(Delivery::None));
+            let fill = if none > 0 {
+                RED
+            } else if some > 0 {
+                AMBER
+            } else {
+                GREEN
+            };
+            let _ = write!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{mid:.1}\" \
+                 text-anchor=\"middle\" fill=\"#fff\" font-weight=\"600\">✓ {all} · ◐ {some} · ✗ {none}</text>",
+                x + 1.0,
+                y + 1.0,
+                cw - 2.0,
+                rh - 2.0,
+                x + cw / 2.0,
+            );
+            x += cw;
         }
         let letter = if t.meta.interrupted { "–" } else { r.letter_of(&t.outcome).unwrap_or("?") };
         s.push_str(&text(x + ow / 2.0, mid, "middle", letter));
@@ -192,6 +225,9 @@ pub fn heat_cells(r: &RunReport) -> Vec<(String, Vec<Vec<HeatCell>>)> {
 /// Talker × listener, filled by the share delivered, with the figures and relation as text;
 /// a pair whose relation varied gets one cell per relation, stacked.
 pub fn heatmap(r: &RunReport) -> String {
+    if super::groups::is_large(r) {
+        return compact_heatmap(r);
+    }
     let rows = heat_cells(r);
     let listeners = &r.roster.listeners;
     let (lw, cw, ch, head) = (230.0, 220.0, 58.0, 30.0);
@@ -218,6 +254,66 @@ pub fn heatmap(r: &RunReport) -> String {
                 let (fill, ink) = viridis(c.ratio);
                 let label = format!("{} {}/{} trials", c.relation.as_str(), c.trials_heard, c.trials);
                 heat_rect(&mut s, (x, y + sub * k as f64, cw, sub), &fill, ink, &percent(c.ratio), &[label]);
+            }
+        }
+        y += rh;
+    }
+    s.push_str(CLOSE);
+    s
+}
+
+/// The heatmap of a run of many pairs: one small square per pair and relation, its figures in
+/// its tooltip, the ids along the edges.
+fn compact_heatmap(r: &RunReport) -> String {
+    let rows = heat_cells(r);
+    let listeners = &r.roster.listeners;
+    let (lw, c, head) = (190.0, 14.0, 120.0);
+    let span = |cells: &[Vec<HeatCell>]| cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f64;
+    let w = lw + c * listeners.len() as f64 + 10.0;
+    let h = head + c * rows.iter().map(|(_, cs)| span(cs)).sum::<f64>() + 2.0;
+    let mut s = open("plot-heatmap", "Delivery heatmap: talker × listener, one square per pair (hover: figures)", w, h);
+    for (j, l) in listeners.iter().enumerate() {
+        let x = lw + c * (j as f64 + 0.5) + 4.0;
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" transform=\"rotate(-60 {x:.1} {:.1})\">{}</text>",
+            head - 4.0,
+            head - 4.0,
+            esc(&l.id)
+        );
+    }
+    let mut y = head;
+    for (t, cells) in &rows {
+        let rh = c * span(cells);
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"10\">{}</text>",
+            lw - 6.0,
+            y + rh / 2.0 + 3.0,
+            esc(t)
+        );
+        for (j, cell) in cells.iter().enumerate() {
+            let x = lw + c * j as f64;
+            let sub = rh / cell.len().max(1) as f64;
+            for (k, p) in cell.iter().enumerate() {
+                let (fill, _) = viridis(p.ratio);
+                let _ = write!(
+                    s,
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"><title>{}</title></rect>",
+                    x + 0.5,
+                    y + sub * k as f64 + 0.5,
+                    c - 1.0,
+                    sub - 1.0,
+                    esc(&format!(
+                        "{} → {}: {} ({}, heard in {}/{} trials)",
+                        p.talker,
+                        p.listener,
+                        percent(p.ratio),
+                        p.relation.as_str(),
+                        p.trials_heard,
+                        p.trials
+                    ))
+                );
             }
         }
         y += rh;

@@ -1,5 +1,9 @@
-//! `matched-but-no-data`: discovery matched, yet nothing arrived — the data path fails.
+//! `matched-but-no-data`: discovery matched, yet nothing arrived — the data path fails. Unless
+//! the match came only after the warm-up: then discovery was late (measured: a discovery server
+//! with 100 clients on 2 cores matched 6.5–9.7 s after start, past a 4 s warm-up, and no pair's
+//! window had data), and the finding says so (`late-discovery`) instead of blaming the data path.
 
+use super::words::ms_words;
 use crate::diagnosis::{Context, Finding, Severity};
 
 pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
@@ -8,6 +12,31 @@ pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
         // Without per-pair facts: both ends matched something.
         None => c.talker?.node.max_peers > 0 && c.listener?.node.max_peers > 0,
     };
+    let warmup_ms = c.setting.warmup_s * 1000.0;
+    if let (true, Some(ms), true) = (matched, c.pair.matched_ms, c.pair.clock_trusted) {
+        if ms > warmup_ms {
+            return Some(
+                Finding::new(
+                    "late-discovery",
+                    Severity::Failure,
+                    "late discovery: the listener matched this talker only after the warm-up, and nothing arrived in \
+                     the window — discovery too slow for the window, not a failing data path",
+                    "give discovery time (raise trials.warmupS) and look at why it is slow: many participants per \
+                     network (discovery traffic grows with their square), a loaded discovery server, slow start-up",
+                )
+                .evidence(format!(
+                    "trial {}: {} matched {} after both ends were up (warm-up {}); {} sent {} in the window, none \
+                     arrived",
+                    c.trial.meta.trial,
+                    c.pair.name(),
+                    ms_words(ms),
+                    ms_words(warmup_ms),
+                    c.pair.talker,
+                    c.pair.expected
+                )),
+            );
+        }
+    }
     matched.then(|| {
         Finding::new(
             "matched-but-no-data",
@@ -36,5 +65,15 @@ mod tests {
             Some("matched-but-no-data"),
             "discovery worked, data did not"
         );
+    }
+
+    #[test]
+    fn a_match_after_the_warmup_is_late_discovery_not_a_data_path() {
+        let mut t = seed();
+        t.pairs[1].listener_matched = Some(true);
+        t.pairs[1].matched_ms = Some(setting().warmup_s * 1000.0 + 4000.0);
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("late-discovery"));
+        t.pairs[1].matched_ms = Some(setting().warmup_s * 1000.0 / 2.0);
+        assert_eq!(silent_rule(&t, &setting()).as_deref(), Some("matched-but-no-data"));
     }
 }
