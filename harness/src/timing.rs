@@ -34,6 +34,11 @@ pub const BARRIER_BOUND: Duration = Duration::from_secs(5);
 /// ran out before the barrier opened, and the trial measured nothing — bench/scale.py).
 pub const BARRIER_PER_PROCESS: Duration = Duration::from_millis(250);
 
+/// How much longer than [`BARRIER_BOUND`] the starts of a trial of `processes` may spread.
+pub fn start_spread(processes: usize) -> Duration {
+    BARRIER_PER_PROCESS.saturating_mul(u32::try_from(processes).unwrap_or(u32::MAX))
+}
+
 /// The same on a real cluster, where containers start and stop more slowly.
 pub const KUBE_TALKER_SLACK: Duration = Duration::from_secs(30);
 
@@ -77,8 +82,7 @@ impl TrialTiming {
     /// barrier's SIGUSR1 ends it [`TrialTiming::duration`] after the window opened.
     /// `processes`: how many the trial starts ([`BARRIER_PER_PROCESS`] each).
     pub fn barrier_talker_runs_for(&self, processes: usize) -> Duration {
-        let per = BARRIER_PER_PROCESS.saturating_mul(u32::try_from(processes).unwrap_or(u32::MAX));
-        self.warmup + self.duration + BARRIER_BOUND + per
+        self.warmup + self.duration + BARRIER_BOUND + start_spread(processes)
     }
 
     /// How long a talker stays after its last message.

@@ -385,7 +385,7 @@ fn drain_after_talkers(plan: &Plan, talkers_done: bool) -> Duration {
 /// talkers that have not stopped by themselves.
 fn start_allowance(plan: &Plan, barrier: bool) -> Duration {
     if barrier {
-        crate::timing::BARRIER_PER_PROCESS.saturating_mul(u32::try_from(plan.containers().count()).unwrap_or(u32::MAX))
+        crate::timing::start_spread(plan.containers().count())
     } else {
         Duration::ZERO
     }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::table::{percent, Table};
+use super::table::{ms, percent, Table};
 use crate::analysis::{PairSummary, Relation};
 use crate::summary::RunReport;
 
@@ -141,7 +141,6 @@ pub fn grouped_pairs_table(r: &RunReport) -> Table {
         p50s.sort_unstable();
         let median = p50s.get(p50s.len() / 2).copied();
         let worst = g.pairs.iter().filter_map(|p| p.latency_p99_us).max();
-        let ms = |us: Option<u64>| us.map_or("–".into(), |v| format!("{:.2}", v as f64 / 1000.0));
         t.rows.push(vec![
             format!("{tg} → {lg}"),
             rel.as_str().to_owned(),

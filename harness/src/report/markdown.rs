@@ -35,6 +35,41 @@ fn table(out: &mut dyn Write, t: &Table) -> io::Result<()> {
     writeln!(out)
 }
 
+/// The findings: each one's rule, severity and cause, pairs, trials, evidence, an injected
+/// fault's check and what to do.
+fn diagnosis(out: &mut dyn Write, r: &RunReport) -> io::Result<()> {
+    if !r.findings.is_empty() {
+        writeln!(out, "## Diagnosis")?;
+        writeln!(out)?;
+        for f in &r.findings {
+            writeln!(out, "### `{}` ({}): {}", f.rule, f.severity.as_str(), f.cause)?;
+            writeln!(out)?;
+            if !f.pairs.is_empty() {
+                writeln!(out, "- **Pairs:** {}", f.pairs.join("; "))?;
+            }
+            if !f.trials.is_empty() {
+                let ts: Vec<String> = f.trials.iter().map(u32::to_string).collect();
+                writeln!(out, "- **Trials:** {}", ts.join(", "))?;
+            }
+            for e in &f.evidence {
+                writeln!(out, "- {e}")?;
+            }
+            if let Some(c) = &f.fault {
+                writeln!(
+                    out,
+                    "- **Injected fault:** {} — observed {}: {}",
+                    c.injected,
+                    c.observed,
+                    if c.matches { "matches" } else { "does NOT match" }
+                )?;
+            }
+            writeln!(out, "- **What to do:** {}", f.advice)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
 impl Exporter for Markdown {
     fn file_name(&self) -> &'static str {
         "report.md"
@@ -81,35 +116,7 @@ impl Exporter for Markdown {
             writeln!(out)?;
             table(out, &traffic)?;
         }
-        if !r.findings.is_empty() {
-            writeln!(out, "## Diagnosis")?;
-            writeln!(out)?;
-            for f in &r.findings {
-                writeln!(out, "### `{}` ({}): {}", f.rule, f.severity.as_str(), f.cause)?;
-                writeln!(out)?;
-                if !f.pairs.is_empty() {
-                    writeln!(out, "- **Pairs:** {}", f.pairs.join("; "))?;
-                }
-                if !f.trials.is_empty() {
-                    let ts: Vec<String> = f.trials.iter().map(u32::to_string).collect();
-                    writeln!(out, "- **Trials:** {}", ts.join(", "))?;
-                }
-                for e in &f.evidence {
-                    writeln!(out, "- {e}")?;
-                }
-                if let Some(c) = &f.fault {
-                    writeln!(
-                        out,
-                        "- **Injected fault:** {} — observed {}: {}",
-                        c.injected,
-                        c.observed,
-                        if c.matches { "matches" } else { "does NOT match" }
-                    )?;
-                }
-                writeln!(out, "- **What to do:** {}", f.advice)?;
-                writeln!(out)?;
-            }
-        }
+        diagnosis(out, r)?;
         if !r.expectations.is_empty() {
             writeln!(out, "## Expectations")?;
             writeln!(out)?;

@@ -115,39 +115,11 @@ pub fn strip(r: &RunReport) -> String {
                 },
                 None => ("#888", "–", String::new()),
             };
-            let _ = write!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{mid:.1}\" \
-                 text-anchor=\"middle\" fill=\"#fff\" font-weight=\"600\">{mark} {}</text>",
-                x + 1.0,
-                y + 1.0,
-                pw - 2.0,
-                rh - 2.0,
-                x + pw / 2.0,
-                esc(&label)
-            );
+            strip_cell(&mut s, (x, y, pw, rh), fill, &format!("{mark} {label}"));
             x += pw;
         }
         if large {
-            let count = |d: Delivery| t.pairs.iter().filter(|p| p.delivery == d).count();
-            let (all, some, none) = (count(Delivery::Delivered), count(Delivery::Partial), count(Delivery::None));
-            let fill = if none > 0 {
-                RED
-            } else if some > 0 {
-                AMBER
-            } else {
-                GREEN
-            };
-            let _ = write!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{mid:.1}\" \
-                 text-anchor=\"middle\" fill=\"#fff\" font-weight=\"600\">✓ {all} · ◐ {some} · ✗ {none}</text>",
-                x + 1.0,
-                y + 1.0,
-                cw - 2.0,
-                rh - 2.0,
-                x + cw / 2.0,
-            );
+            pair_counts_cell(&mut s, t, (x, y, cw, rh));
             x += cw;
         }
         let letter = if t.meta.interrupted { "–" } else { r.letter_of(&t.outcome).unwrap_or("?") };
@@ -155,6 +127,37 @@ pub fn strip(r: &RunReport) -> String {
     }
     s.push_str(CLOSE);
     s
+}
+
+/// A trial's cell of the strip past LARGE pairs: how many delivered, partly, nothing, red
+/// if any pair had nothing.
+fn pair_counts_cell(s: &mut String, t: &crate::analysis::TrialReport, area: (f64, f64, f64, f64)) {
+    let count = |d: Delivery| t.pairs.iter().filter(|p| p.delivery == d).count();
+    let (all, some, none) = (count(Delivery::Delivered), count(Delivery::Partial), count(Delivery::None));
+    let fill = if none > 0 {
+        RED
+    } else if some > 0 {
+        AMBER
+    } else {
+        GREEN
+    };
+    strip_cell(s, area, fill, &format!("✓ {all} · ◐ {some} · ✗ {none}"));
+}
+
+/// One filled cell of the strip `(x, y, w, h)` with its label centred in white.
+fn strip_cell(s: &mut String, (x, y, w, h): (f64, f64, f64, f64), fill: &str, label: &str) {
+    let _ = write!(
+        s,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{:.1}\" \
+         text-anchor=\"middle\" fill=\"#fff\" font-weight=\"600\">{}</text>",
+        x + 1.0,
+        y + 1.0,
+        w - 2.0,
+        h - 2.0,
+        x + w / 2.0,
+        y + h / 2.0 + 4.0,
+        esc(label)
+    );
 }
 
 /// A colour-blind-safe sequential scale (viridis, 5 stops) for `x` in 0..=1, with a text

@@ -254,6 +254,6 @@ pub(super) fn percent(x: f64) -> String {
 }
 
 /// Microseconds as milliseconds with two decimals, or `–`.
-fn ms(us: Option<u64>) -> String {
+pub(super) fn ms(us: Option<u64>) -> String {
     us.map_or("–".into(), |v| format!("{:.2}", v as f64 / 1000.0))
 }

@@ -4,6 +4,12 @@
 use super::words::ms_words;
 use crate::diagnosis::{Context, Finding, Severity};
 
+/// When the pair's listener matched its talker, in ms after both ends were up, if that was
+/// after the warm-up (on a clock that can tell).
+pub(super) fn matched_after_warmup(c: &Context<'_>) -> Option<f64> {
+    c.pair.matched_ms.filter(|&m| m > c.setting.warmup_s * 1000.0 && c.pair.clock_trusted)
+}
+
 pub fn late_discovery(c: &Context<'_>) -> Option<Finding> {
     let warmup_ms = c.setting.warmup_s * 1000.0;
     let (what, ms) = match (c.pair.matched_ms, c.pair.first_message_ms) {

@@ -3,6 +3,7 @@
 //! with 100 clients on 2 cores matched 6.5–9.7 s after start, past a 4 s warm-up, and no pair's
 //! window had data), and the finding says so (`late-discovery`) instead of blaming the data path.
 
+use super::late_discovery::matched_after_warmup;
 use super::words::ms_words;
 use crate::diagnosis::{Context, Finding, Severity};
 
@@ -12,9 +13,8 @@ pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
         // Without per-pair facts: both ends matched something.
         None => c.talker?.node.max_peers > 0 && c.listener?.node.max_peers > 0,
     };
-    let warmup_ms = c.setting.warmup_s * 1000.0;
-    if let (true, Some(ms), true) = (matched, c.pair.matched_ms, c.pair.clock_trusted) {
-        if ms > warmup_ms {
+    if matched {
+        if let Some(ms) = matched_after_warmup(c) {
             return Some(
                 Finding::new(
                     "late-discovery",
@@ -30,7 +30,7 @@ pub fn matched_but_no_data(c: &Context<'_>) -> Option<Finding> {
                     c.trial.meta.trial,
                     c.pair.name(),
                     ms_words(ms),
-                    ms_words(warmup_ms),
+                    ms_words(c.setting.warmup_s * 1000.0),
                     c.pair.talker,
                     c.pair.expected
                 )),
