@@ -1,0 +1,17 @@
+//! `harness matrix`: which change makes every listener hear every talker? The scenario runs
+//! once per fix variant — as it is, unicast discovery peers, a multicast-capable CNI, the host
+//! network — each a normal run directory inside one matrix directory, and one table says which
+//! pairs each variant delivered and with which verdict. The least invasive variant that
+//! delivers everything is recommended with the manifest change that makes it (a kustomize
+//! overlay, checked by `scripts/validate-manifests.sh`). Variants that cannot apply are listed
+//! with why.
+
+mod fixes;
+mod report;
+mod variants;
+
+pub use fixes::{fix_files, fix_words, write_fix};
+pub use report::{outcome_of, MatrixReport, Outcome, PairCell, VariantResult};
+pub use variants::{
+    cyclone_peers_xml, initial_peers_range_xml, most_processes_per_ip, variants, Variant, DISCOVERY_POD, DISCOVERY_PORT,
+};
