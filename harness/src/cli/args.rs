@@ -154,6 +154,10 @@ pub struct MatrixArgs {
     /// Trials per variant (overrides the scenario's trials.count).
     #[arg(long)]
     pub trials: Option<u32>,
+    /// The deployment's manifests (files or directories, as `harness lint` reads them): the
+    /// matrix says when they put more ROS 2 processes on one IP than the scenario it measured.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
     #[command(flatten)]
     pub parallel: ParallelArgs,
     /// Directory that receives the matrix directory.

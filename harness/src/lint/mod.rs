@@ -15,6 +15,7 @@ mod document;
 mod engine;
 mod env;
 mod finding;
+mod ip_share;
 mod manifest_set;
 mod placement;
 mod rule;
@@ -24,6 +25,7 @@ mod workload;
 pub use document::{parse_documents, LintInputError, Node, SourceFile};
 pub use engine::{lint, lint_set, text, LintReport};
 pub use finding::{LintFinding, Severity};
+pub use ip_share::{busiest_ip, BusiestIp};
 
 #[cfg(test)]
 mod testing;

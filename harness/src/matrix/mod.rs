@@ -11,7 +11,7 @@ mod report;
 mod variants;
 
 pub use fixes::{fix_files, fix_words, write_fix};
-pub use report::{outcome_of, MatrixReport, Outcome, PairCell, VariantResult};
+pub use report::{outcome_of, Manifests, MatrixReport, Outcome, PairCell, VariantResult};
 pub use variants::{
     cyclone_peers_xml, initial_peers_range_xml, most_processes_per_ip, variants, Variant, DISCOVERY_POD, DISCOVERY_PORT,
 };

@@ -71,6 +71,18 @@ pub struct MatrixReport {
     /// The most ROS 2 processes the scenario puts on one IP: how far every result was measured.
     #[serde(default)]
     pub processes_per_ip: usize,
+    /// The user's deployment, linted beside the scenario (`--manifests`): its busiest IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifests: Option<Manifests>,
+}
+
+/// The deployment the matrix was asked to compare its process counts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifests {
+    /// The paths, as given.
+    pub paths: Vec<String>,
+    /// Its IP with the most ROS 2 processes (`None`: no ROS 2 container the lint recognises).
+    pub busiest: Option<crate::lint::BusiestIp>,
 }
 
 /// What a run gave, as a matrix outcome.
@@ -231,6 +243,50 @@ impl MatrixReport {
         format!("Recommended: {title} — the least invasive change that delivered every pair in every trial.{measured}{holds}")
     }
 
+    /// How the scenario's processes per IP compare with the deployment's (`--manifests`): a fix
+    /// measured on fewer processes per IP than the manifests run is not proven for them.
+    pub fn manifests_words(&self) -> Option<String> {
+        let m = self.manifests.as_ref()?;
+        let paths = m.paths.join(" ");
+        let measured = self.processes_per_ip;
+        let Some(b) = &m.busiest else {
+            return Some(format!(
+                "Your manifests ({paths}) run no ROS 2 container harness lint recognises: no process count to compare."
+            ));
+        };
+        let parts = b.parts.join("; ");
+        let most = if b.certain < b.processes {
+            format!(
+                "up to {} ROS 2 processes on one IP ({} certain, the rest where the scheduler puts pods together)",
+                b.processes, b.certain
+            )
+        } else {
+            format!("{} ROS 2 processes on one IP", b.processes)
+        };
+        let mut words = if b.processes as usize > measured {
+            format!(
+                "Fewer processes than your deployment: your manifests ({paths}) put {most}, on {} of {} ({parts}); \
+                 this matrix measured up to {measured}. A fix measured on {measured} is not proven on {}: set \
+                 `processes:` in the scenario to match and run the matrix again.",
+                b.place, b.workload, b.processes
+            )
+        } else {
+            format!(
+                "Your manifests ({paths}) put {most}, on {} of {} ({parts}): within the {measured} this \
+                 matrix measured.",
+                b.place, b.workload
+            )
+        };
+        if !b.launches.is_empty() {
+            words.push_str(&format!(
+                " {} run `ros2 launch`, which starts as many processes as its launch file says, which the \
+                 manifest does not show: count them against the {measured} measured here.",
+                b.launches.join(", ")
+            ));
+        }
+        Some(words)
+    }
+
     /// Why each variant that ran did not deliver everything, and what the variants ask of a team.
     fn reasons(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -263,6 +319,9 @@ impl MatrixReport {
         let mut md = format!("# Fix matrix: {} ({} backend)\n\n", self.scenario, self.backend);
         md.push_str(&crate::report::markdown::table_string(&self.table()));
         let _ = writeln!(md, "\n**{}**\n", self.recommendation_words());
+        if let Some(words) = self.manifests_words() {
+            let _ = writeln!(md, "{words}\n");
+        }
         if let Some(fix) = &self.fix {
             let _ = writeln!(
                 md,
@@ -290,6 +349,9 @@ impl MatrixReport {
         );
         h.push_str(&crate::report::html::table_html(&self.table()));
         let _ = writeln!(h, "<p><strong>{}</strong></p>", esc(&self.recommendation_words()));
+        if let Some(words) = self.manifests_words() {
+            let _ = writeln!(h, "<p>{}</p>", esc(&words));
+        }
         if let Some(fix) = &self.fix {
             let _ = writeln!(
                 h,
@@ -338,6 +400,9 @@ impl MatrixReport {
             let _ = writeln!(out, "- {r}");
         }
         let _ = writeln!(out, "{}", self.recommendation_words());
+        if let Some(words) = self.manifests_words() {
+            let _ = writeln!(out, "{words}");
+        }
         if let Some(fix) = &self.fix {
             let _ = write!(out, "the change (kustomize, in fix/):\n{fix}");
         }
@@ -382,6 +447,7 @@ mod tests {
             recommended: None,
             fix: None,
             processes_per_ip: 2,
+            manifests: None,
         };
         m.recommend();
         assert_eq!(m.recommended.as_deref(), Some("unicast-peers"));
@@ -415,5 +481,41 @@ mod tests {
         m.recommend();
         let words = m.recommendation_words();
         assert!(words.contains("while no two IPs both carry more than 4 ROS 2 processes"), "{words}");
+    }
+
+    #[test]
+    fn manifests_with_more_processes_per_ip_than_measured_are_named() {
+        let busiest = |processes, certain, launches: &[&str]| crate::lint::BusiestIp {
+            processes,
+            certain,
+            workload: "Deployment/robot".into(),
+            place: "its pod IP".into(),
+            parts: vec!["containers a, b".into()],
+            launches: launches.iter().map(|l| (*l).to_owned()).collect(),
+        };
+        let mut m = MatrixReport {
+            scenario: "s".into(),
+            backend: "netns".into(),
+            variants: Vec::new(),
+            recommended: None,
+            fix: None,
+            processes_per_ip: 6,
+            manifests: None,
+        };
+        assert_eq!(m.manifests_words(), None, "no --manifests, no words");
+        m.manifests = Some(Manifests { paths: vec!["k8s/".into()], busiest: Some(busiest(12, 12, &[])) });
+        let words = m.manifests_words().expect("words");
+        assert!(words.starts_with("Fewer processes than your deployment: your manifests (k8s/) put 12 ROS 2 processes on one IP, on its pod IP of Deployment/robot"), "{words}");
+        assert!(words.contains("this matrix measured up to 6. A fix measured on 6 is not proven on 12"), "{words}");
+        assert!(m.markdown().contains(&words) && m.console().contains(&words));
+        m.manifests = Some(Manifests { paths: vec!["k8s/".into()], busiest: Some(busiest(6, 2, &["container x"])) });
+        let words = m.manifests_words().expect("words");
+        assert!(
+            words.contains("put up to 6 ROS 2 processes on one IP (2 certain") && words.contains("within the 6"),
+            "{words}"
+        );
+        assert!(words.contains("container x run `ros2 launch`"), "{words}");
+        m.manifests = Some(Manifests { paths: vec!["a.yaml".into()], busiest: None });
+        assert!(m.manifests_words().expect("words").contains("no ROS 2 container"));
     }
 }

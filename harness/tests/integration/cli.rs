@@ -442,3 +442,24 @@ fn report_reads_records_cut_mid_line() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
     assert!(summary["notes"].to_string().contains("partial line"), "{}", summary["notes"]);
 }
+
+/// `harness matrix --manifests` reads the deployment before any variant runs: a path that is not
+/// there is a usage error naming it, and no matrix directory is made.
+#[test]
+fn matrix_reads_its_manifests_before_anything_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let missing = out.path().join("no-such-manifests");
+    let output = harness()
+        .args(["matrix", "--no-progress", "--out"])
+        .arg(out.path())
+        .arg(scenario("seed.yaml"))
+        .arg("--manifests")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-manifests"), "{stderr}");
+    let made: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert!(made.is_empty(), "nothing ran: {made:?}");
+}

@@ -180,6 +180,7 @@ fn matrix_on_six_processes_per_ip(distro: &str) {
         .current_dir(testkit::workspace_root())
         .args(["matrix", "--no-progress", "--trials", "1", "--parallel", "1", "--ros-distro", distro, "--out"])
         .arg(out.path())
+        .args(["--manifests", "harness/tests/fixtures/matrix/robot-twelve-processes.yaml"])
         .arg(scenario("robots-static-peers.yaml"))
         .output()
         .unwrap();
@@ -216,6 +217,9 @@ fn matrix_on_six_processes_per_ip(distro: &str) {
     assert_eq!(m["recommended"], "ros-static-peers-range", "{stdout}");
     assert_eq!(m["processes_per_ip"], 6);
     assert!(stdout.contains("Measured with up to 6 ROS 2 processes on one IP."), "{stdout}");
+    // The deployment linted beside it runs twelve on the robot's IP: more than was measured.
+    assert_eq!(m["manifests"]["busiest"]["processes"], 12, "{}", m["manifests"]);
+    assert!(stdout.contains("this matrix measured up to 6. A fix measured on 6 is not proven on 12"), "{stdout}");
     let profile = std::fs::read_to_string(dir.join("fix/fastdds-initial-peers.xml")).unwrap();
     assert!(profile.contains("<maxInitialPeersRange>16</maxInitialPeersRange>"), "{profile}");
     let k = std::fs::read_to_string(dir.join("fix/kustomization.yaml")).unwrap();

@@ -23,14 +23,10 @@ fn yaml_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result
     Ok(())
 }
 
-/// `harness lint PATH…`: the findings at `min_severity` and above, as text or JSON.
-pub(in crate::cli) fn lint(
-    paths: &[PathBuf],
-    format: LintFormat,
-    min_severity: crate::lint::Severity,
-) -> Result<u8, Failure> {
+/// The files of `paths` (each a YAML file, a directory of them, or `-` for standard input) as
+/// one deployment, as `harness lint` reads it.
+pub(in crate::cli) fn read_sources(paths: &[PathBuf]) -> Result<Vec<crate::lint::SourceFile>, Failure> {
     use std::io::Read;
-    // Every path of one invocation is one deployment: rules that compare workloads see them all.
     let mut files = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -50,6 +46,16 @@ pub(in crate::cli) fn lint(
             files.push(crate::lint::SourceFile::parse(&name, text).map_err(Failure::usage)?);
         }
     }
+    Ok(files)
+}
+
+/// `harness lint PATH…`: the findings at `min_severity` and above, as text or JSON.
+pub(in crate::cli) fn lint(
+    paths: &[PathBuf],
+    format: LintFormat,
+    min_severity: crate::lint::Severity,
+) -> Result<u8, Failure> {
+    let files = read_sources(paths)?;
     let mut report = crate::lint::lint_set(&files);
     report.findings.retain(|f| f.severity >= min_severity);
     match format {

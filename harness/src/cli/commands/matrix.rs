@@ -20,7 +20,7 @@ use crate::spec;
 
 /// `harness matrix`: every variant on the simulated cluster, the table, the overlays and the fix.
 pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
-    let MatrixArgs { scenario, backend, trials, parallel, out, no_progress, arm64, ros, images } = args;
+    let MatrixArgs { scenario, backend, trials, manifests, parallel, out, no_progress, arm64, ros, images } = args;
     if backend != BackendArg::Netns {
         return Err(Failure::usage(
             "harness matrix runs on the simulated cluster (--backend netns): on local every pod shares one network, \
@@ -43,6 +43,14 @@ pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     }
     let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s))
         .map_err(|e| unplaceable(&scenario, &s, &e))?;
+    // Read before anything runs: a manifest that does not parse is a usage error, not a lost matrix.
+    let manifests = if manifests.is_empty() {
+        None
+    } else {
+        let files = super::lint::read_sources(&manifests)?;
+        let paths = manifests.iter().map(|p| p.display().to_string()).collect();
+        Some(matrix::Manifests { paths, busiest: crate::lint::busiest_ip(&files) })
+    };
     // The same node programs as `harness run` (our r2r build for `transport: ros`).
     let programs =
         run_programs(&s, BackendArg::Netns, None, &arm64, &ros, stack.as_ref().map(|st| st.versions.clone()))?;
@@ -64,6 +72,7 @@ pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
         progress: !no_progress,
     };
     let mut report = rt.block_on(runs.run_all())?;
+    report.manifests = manifests;
     report.recommend();
     write_fixes(&mut report, &s, &plan, &matrix_id, &images, &dir)?;
     report.write(&dir).map_err(Failure::backend)?;
@@ -105,6 +114,7 @@ impl VariantRuns<'_> {
             recommended: None,
             fix: None,
             processes_per_ip: matrix::most_processes_per_ip(self.plan),
+            manifests: None,
         };
         for v in matrix::variants(self.s, self.plan, "netns", self.stack, &self.dir.join("files")) {
             let outcome = match v.scenario {

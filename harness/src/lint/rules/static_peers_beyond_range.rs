@@ -8,8 +8,8 @@
 use crate::dds_xml::{attribute, elements, numbers, without_comments, FastDdsProfile};
 use crate::lint::container::Container;
 use crate::lint::distro::distro_has_static_peers;
-use crate::lint::document::Node;
 use crate::lint::finding::{Out, Severity};
+use crate::lint::ip_share::{alongside, dds_of, domain, on_ip, Dds, OnIp};
 use crate::lint::workload::Workload;
 
 const RULE: &str = "static-peers-beyond-range";
@@ -20,12 +20,6 @@ const CYCLONE_DEFAULT_MAX_INDEX: u64 = 9;
 /// The `MaxAutoParticipantIndex` rmw_cyclonedds writes ahead of CYCLONEDDS_URI on Iron and
 /// later, for the SUBNET and LOCALHOST discovery ranges (CYCLONEDDS_URI can override it).
 const RMW_CYCLONE_MAX_INDEX: u64 = 32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dds {
-    FastDds,
-    Cyclone,
-}
 
 /// A container's peers without a port, and how many participant ids of each it announces to.
 struct Peers {
@@ -214,146 +208,6 @@ fn ordinal(n: u64) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
-}
-
-/// The participants of one DDS and domain on a workload's IP.
-struct OnIp {
-    /// Certain to be there (its own pod; pods pinned to the same node).
-    certain: u64,
-    /// At most, where the scheduler puts every pod that can land on the node together.
-    most: u64,
-    /// The IP, in words.
-    place: String,
-    /// Who contributes how many.
-    parts: Vec<String>,
-    /// `container x of Pod/y` for each container that runs `ros2 launch`.
-    launches: Vec<String>,
-    /// The line of the workload's own first container that runs `ros2 launch`.
-    launch_line: Option<usize>,
-}
-
-/// One pod's containers of one DDS and domain, running beside each other.
-struct PodShare<'w> {
-    count: u64,
-    names: Vec<&'w str>,
-    launches: Vec<&'w str>,
-    launch_line: Option<usize>,
-}
-
-fn pod_share<'w>(w: &'w Workload, key: &(Dds, String)) -> PodShare<'w> {
-    let mut s = PodShare { count: 0, names: Vec::new(), launches: Vec::new(), launch_line: None };
-    for c in w.containers.iter().filter(|c| alongside(w, c) && dds_of(c) == Some(key.0) && domain(c) == key.1) {
-        s.count += 1;
-        s.names.push(c.name);
-        if launches(c) {
-            s.launches.push(c.name);
-            s.launch_line = s.launch_line.or(Some(c.node.line()));
-        }
-    }
-    s
-}
-
-/// The participants of `key` on `w`'s IP: its pod's own on the pod network (each replica has an
-/// IP of its own); on the host network its node's, with its replicas and the host-network pods
-/// that can share that node.
-fn on_ip(w: &Workload, all: &[Workload], key: &(Dds, String)) -> OnIp {
-    let own = pod_share(w, key);
-    let launches: Vec<String> = own.launches.iter().map(|c| format!("container {c}")).collect();
-    if !w.host_network() {
-        let place = if w.replicas > 1 {
-            format!("each pod IP of its {} replicas (one IP per pod)", w.replicas)
-        } else {
-            "its pod IP".to_owned()
-        };
-        let parts = vec![format!("containers {}", own.names.join(", "))];
-        return OnIp { certain: own.count, most: own.count, place, parts, launches, launch_line: own.launch_line };
-    }
-    let (pods, sure) = (pods_per_node(w), if w.pinned_node().is_some() { pods_per_node(w) } else { 1 });
-    let mut ip = OnIp {
-        certain: own.count * sure,
-        most: own.count * pods,
-        place: w
-            .pinned_node()
-            .map_or("one node's IP (hostNetwork)".to_owned(), |n| format!("the IP of node {n} (hostNetwork)")),
-        parts: vec![share(&w.label, own.count, sure, pods)],
-        launches,
-        launch_line: own.launch_line,
-    };
-    let neighbours =
-        all.iter().filter(|o| !std::ptr::eq(*o, w) && o.host_network() && w.may_share_node(o) && !ports_clash(w, o));
-    for o in neighbours {
-        let s = pod_share(o, key);
-        if s.count == 0 {
-            continue;
-        }
-        let pods = pods_per_node(o);
-        let sure = w.pinned_node().is_some() && w.pinned_node() == o.pinned_node();
-        ip.most += s.count * pods;
-        if sure {
-            ip.certain += s.count * pods;
-        }
-        ip.parts.push(share(&o.label, s.count, if sure { pods } else { 0 }, pods));
-        ip.launches.extend(s.launches.iter().map(|c| format!("container {c} of {}", o.label)));
-    }
-    ip
-}
-
-/// `Deployment/x: 3 pods × 2 processes`, as sure as the placement makes it.
-fn share(label: &str, per_pod: u64, sure: u64, most: u64) -> String {
-    let each = if per_pod == 1 { "1 process".to_owned() } else { format!("{per_pod} processes") };
-    match (sure, most) {
-        (1, 1) => format!("{label}: {each}"),
-        (s, m) if s == m => format!("{label}: {m} pods × {each}"),
-        (_, 1) => format!("{label}: {each} if it lands on that node"),
-        (_, m) => format!("{label}: {each} per pod, up to {m} pods on one node"),
-    }
-}
-
-/// How many pods of a host-network workload one node can hold: its replicas, unless it is a
-/// DaemonSet, keeps them apart, or holds ports (on the host network a `containerPort` is a host
-/// port, and the scheduler puts no two pods holding one port on one node).
-fn pods_per_node(w: &Workload) -> u64 {
-    if w.replicas_share_node() && host_ports(w).is_empty() {
-        w.replicas
-    } else {
-        1
-    }
-}
-
-fn host_ports(w: &Workload) -> Vec<u64> {
-    w.containers.iter().filter(|c| alongside(w, c)).flat_map(|c| c.ports.iter().map(|(p, _)| *p)).collect()
-}
-
-fn ports_clash(a: &Workload, b: &Workload) -> bool {
-    let ports = host_ports(a);
-    host_ports(b).iter().any(|p| ports.contains(p))
-}
-
-/// A container that runs beside the others: not an init container, unless a sidecar
-/// (`restartPolicy: Always`).
-fn alongside(w: &Workload, c: &Container) -> bool {
-    let main = w.spec.get("containers").map(Node::items).unwrap_or_default();
-    main.iter().any(|n| std::ptr::eq(n, c.node)) || c.node.get("restartPolicy").and_then(Node::str) == Some("Always")
-}
-
-fn dds_of(c: &Container) -> Option<Dds> {
-    if c.fast_dds() {
-        Some(Dds::FastDds)
-    } else if c.cyclone_dds() {
-        Some(Dds::Cyclone)
-    } else {
-        None
-    }
-}
-
-/// Participant ids are taken per domain: the ports depend on it.
-fn domain(c: &Container) -> String {
-    c.env.get("ROS_DOMAIN_ID").map(|(v, _)| v.trim().to_owned()).filter(|v| !v.is_empty()).unwrap_or("0".to_owned())
-}
-
-/// `ros2 launch` starts as many processes as its launch file says, which the manifest does not.
-fn launches(c: &Container) -> bool {
-    c.words.windows(2).any(|x| x == ["ros2", "launch"])
 }
 
 /// The peers without a port container `c` announces to, if any. On Iron and later the rmw reads
