@@ -13,12 +13,12 @@ use super::variants::{
     DISCOVERY_PORT, RANGE_PROFILE,
 };
 
-const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+pub(super) const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 /// The headless Service that gives each pod of the peers overlays a DNS name.
 const PEERS_SERVICE: &str = "chatter-peers";
 
 /// A JSON patch adding `var` (`{name: …, value: …}`) to every container of every pod of `plan`.
-fn env_patches(k: &mut String, plan: &Plan, var: &str) {
+pub(super) fn env_patches(k: &mut String, plan: &Plan, var: &str) {
     for p in &plan.pods {
         for i in 0..p.containers.len() {
             let _ = write!(
@@ -121,7 +121,35 @@ pub fn fix_files(
         "ros-static-peers" => Some(static_peers_files(plan, namespace)),
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
-        _ => None,
+        _ => super::large_data::large_data_files(variant, plan),
+    }
+}
+
+/// Patches mounting ConfigMap `configmap` on /etc/fastdds in every pod of `plan` and naming its
+/// `file` in every container ([`profile_mount_patches`]).
+pub(super) fn profile_patches(k: &mut String, plan: &Plan, configmap: &str, file: &str) {
+    for p in &plan.pods {
+        let _ = write!(
+            k,
+            "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      apiVersion: v1\n      kind: Pod\n      metadata:\n        name: {n}\n      spec:\n        volumes:\n          - name: fastdds-profile\n            configMap:\n              name: {configmap}\n",
+            n = p.name
+        );
+    }
+    profile_mount_patches(k, plan, file);
+}
+
+/// Patches mounting volume `fastdds-profile` on /etc/fastdds in every container of `plan` and
+/// naming its `file` in FASTRTPS_DEFAULT_PROFILES_FILE (Jazzy's Fast DDS 2.14 ignores
+/// FASTDDS_DEFAULT_PROFILES_FILE; 2.x and 3.x both read this one).
+fn profile_mount_patches(k: &mut String, plan: &Plan, file: &str) {
+    for p in &plan.pods {
+        for i in 0..p.containers.len() {
+            let _ = write!(
+                k,
+                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTRTPS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/{file}}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: fastdds-profile, mountPath: /etc/fastdds, readOnly: true}}\n",
+                n = p.name
+            );
+        }
     }
 }
 
@@ -204,15 +232,7 @@ fn static_peers_range_files(plan: &Plan, namespace: &str) -> BTreeMap<String, St
         "        subdomain: chatter-peers\n        volumes:\n          - name: fastdds-profile\n            configMap:\n              name: fastdds-initial-peers\n",
     );
     let mut k = k;
-    for p in &plan.pods {
-        for i in 0..p.containers.len() {
-            let _ = write!(
-                k,
-                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTRTPS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/{RANGE_PROFILE}}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: fastdds-profile, mountPath: /etc/fastdds, readOnly: true}}\n",
-                n = p.name
-            );
-        }
-    }
+    profile_mount_patches(&mut k, plan, RANGE_PROFILE);
     files.insert("kustomization.yaml".into(), k);
     files.insert(RANGE_PROFILE.into(), initial_peers_range_xml(range));
     files

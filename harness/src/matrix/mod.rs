@@ -7,10 +7,12 @@
 //! with why.
 
 mod fixes;
+mod large_data;
 mod report;
 mod variants;
 
 pub use fixes::{fix_files, fix_words, write_fix};
+pub use large_data::under_mtu_xml;
 pub use report::{outcome_of, Manifests, MatrixReport, Outcome, PairCell, VariantResult};
 pub use variants::{
     cyclone_peers_xml, initial_peers_range_xml, most_processes_per_ip, variants, Variant, DISCOVERY_POD, DISCOVERY_PORT,

@@ -82,7 +82,7 @@ const HOST_NETWORK_NOTE: &str = "pods on the host network of one node share its 
 
 /// Whether container `c` of `s` runs on Fast DDS: your own program (or a stock node) whose RMW
 /// is rmw_fastrtps_cpp, or the harness's r2r build.
-fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {
+pub(super) fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {
     if c.is_custom() {
         c.rmw.or(s.dds.rmw) == Some(Rmw::Fastdds)
     } else {
@@ -91,7 +91,7 @@ fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {
 }
 
 /// `s` with `key=value` in every Fast DDS container.
-fn with_fastdds_env(s: &Scenario, key: &str, value: &str) -> Scenario {
+pub(super) fn with_fastdds_env(s: &Scenario, key: &str, value: &str) -> Scenario {
     let mut out = s.clone();
     for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
         if on_fastdds(c, s) && c.role != ContainerRole::Process {
@@ -209,6 +209,7 @@ pub fn variants(
         v.push(cyclone_peers_variant(scenario, plan, !custom));
     }
     v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds, files_dir));
+    v.extend(super::large_data::large_data_variants(scenario, plan, fastdds, files_dir));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
     if fastdds {
@@ -226,7 +227,7 @@ pub fn variants(
 }
 
 /// Why a Fast DDS variant does not apply.
-const NOT_FASTDDS: &str = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
+pub(super) const NOT_FASTDDS: &str = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
 
 /// Unicast discovery peers on Cyclone DDS: for your own programs on it (`ours`: the harness's
 /// own nodes, which cannot take them).
