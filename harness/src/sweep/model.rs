@@ -354,9 +354,12 @@ mod tests {
         // Same node / same pod lose nothing; their latency is 0.3 ms + 10 µs per seq, cross node
         // 0.9 ms more.
         assert_eq!(rows[0].delivered, Some(1.0));
-        assert!(rows[0].latency_p50_us.unwrap() < 600 && cross.latency_p50_us.unwrap() > 1100, "{rows:?}");
-        let g = rows[0].goodput_bytes_per_s.unwrap();
-        assert!(g > 0.0, "{g}");
+        let p50 = |r: &RelationRow| r.latency_p50_us.expect("latency");
+        assert!(p50(&rows[0]) < 600 && p50(cross) > 1100, "{rows:?}");
+        // Goodput: windows of 2.5 s; same pod 22 × 1000 B in 5 s, cross node 30 × 1000 B over
+        // four windows (10 s).
+        let g = |r: &RelationRow| r.goodput_bytes_per_s.expect("goodput");
+        assert!((g(&rows[0]) - 4400.0).abs() < 1e-6 && (g(cross) - 3000.0).abs() < 1e-6, "{rows:?}");
         // Only swept talkers count.
         let one = Swept { talkers: vec!["master-talker.talker".into()], ..all };
         let rows = rows_of(&r, 1000, &one);

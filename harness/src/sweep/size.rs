@@ -39,7 +39,7 @@ pub fn parse_size(text: &str) -> Result<u32, SizeError> {
             let hint = match lower {
                 "kb" | "mb" => ": KB and MB are ambiguous (1000 or 1024); write KiB or MiB",
                 "gib" | "gb" | "g" => ": sizes in GiB are beyond any payloadBytes",
-                _ if lower.starts_with('.') => ": write whole bytes or a smaller unit (1.5MiB is 1536KiB)",
+                _ if lower.starts_with('.') => ": sizes are whole numbers; write a smaller unit (1536KiB, not 1.5MiB)",
                 _ => "",
             };
             return Err(SizeError::Unit { given: given.to_owned(), unit: unit.to_owned(), hint });
@@ -113,10 +113,10 @@ mod tests {
         assert_eq!(parse_size("KiB"), Err(SizeError::Malformed("KiB".into())));
         assert_eq!(parse_size("-1"), Err(SizeError::Malformed("-1".into())));
         assert_eq!(parse_size("0KiB"), Err(SizeError::Zero("0KiB".into())));
-        assert_eq!(parse_size("5GiB").unwrap_err().to_string().contains("GiB are beyond"), true);
-        let mb = parse_size("1MB").unwrap_err().to_string();
+        assert!(parse_size("5GiB").expect_err("too big").to_string().contains("GiB are beyond"));
+        let mb = parse_size("1MB").expect_err("ambiguous").to_string();
         assert!(mb.contains("`1MB`: unit `MB` is not known") && mb.contains("ambiguous"), "{mb}");
-        assert!(parse_size("1.5MiB").unwrap_err().to_string().contains("1536KiB"));
+        assert!(parse_size("1.5MiB").expect_err("fraction").to_string().contains("1536KiB"));
         assert_eq!(parse_size("4096MiB"), Err(SizeError::TooLarge("4096MiB".into())));
         assert_eq!(parse_size("99999999999999999999"), Err(SizeError::TooLarge("99999999999999999999".into())));
     }

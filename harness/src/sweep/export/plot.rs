@@ -12,7 +12,7 @@ use crate::sweep::model::SweepReport;
 use crate::sweep::size::label;
 
 const W: f64 = 720.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 96.0;
 const RIGHT: f64 = 700.0;
 const TOP: f64 = 14.0;
 const PLOT_H: f64 = 220.0;
@@ -77,27 +77,43 @@ impl SizeAxis {
 enum YAxis {
     /// 0..=1 shown as percent, ticks every quarter.
     Percent,
-    /// Log10 between two decades, ticks at each, labelled by `fmt`.
-    Log { lo: f64, hi: f64, fmt: fn(f64) -> String },
+    /// Log10 between two decades, ticks at each, labelled by `fmt`; with `zero`, a baseline
+    /// under the lowest decade for values of 0 (which a log scale cannot place).
+    Log { lo: f64, hi: f64, fmt: fn(f64) -> String, zero: bool },
 }
+
+/// The share of the height a log axis leaves under its lowest decade for its zero baseline.
+const ZERO_BAND: f64 = 0.1;
 
 impl YAxis {
     fn log(values: impl Iterator<Item = f64>, fmt: fn(f64) -> String) -> Option<YAxis> {
-        let (mut lo, mut hi) = (f64::MAX, 0.0f64);
-        for v in values.filter(|v| *v > 0.0) {
-            lo = lo.min(v);
-            hi = hi.max(v);
+        let (mut lo, mut hi, mut zero) = (f64::MAX, 0.0f64, false);
+        for v in values {
+            if v > 0.0 {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            } else {
+                zero = true;
+            }
         }
         (hi > 0.0).then(|| {
             let lo = 10f64.powf(lo.log10().floor());
-            YAxis::Log { lo, hi: 10f64.powf(hi.log10().ceil()).max(lo * 10.0), fmt }
+            YAxis::Log { lo, hi: 10f64.powf(hi.log10().ceil()).max(lo * 10.0), fmt, zero }
         })
     }
 
     fn at(&self, v: f64) -> f64 {
         let f = match self {
             YAxis::Percent => v.clamp(0.0, 1.0),
-            YAxis::Log { lo, hi, .. } => (v.max(*lo).log10() - lo.log10()) / (hi.log10() - lo.log10()),
+            YAxis::Log { zero: true, .. } if v <= 0.0 => 0.0,
+            YAxis::Log { lo, hi, zero, .. } => {
+                let f = (v.max(*lo).log10() - lo.log10()) / (hi.log10() - lo.log10());
+                if *zero {
+                    ZERO_BAND + (1.0 - ZERO_BAND) * f
+                } else {
+                    f
+                }
+            }
         };
         TOP + PLOT_H * (1.0 - f)
     }
@@ -105,8 +121,8 @@ impl YAxis {
     fn ticks(&self) -> Vec<(f64, String)> {
         match self {
             YAxis::Percent => (0..=4).map(|k| (f64::from(k) / 4.0, format!("{} %", k * 25))).collect(),
-            YAxis::Log { lo, hi, fmt } => {
-                let mut out = Vec::new();
+            YAxis::Log { lo, hi, fmt, zero } => {
+                let mut out = if *zero { vec![(0.0, "0".to_owned())] } else { Vec::new() };
                 let mut d = *lo;
                 while d <= hi * 1.0001 {
                     out.push((d, fmt(d)));
@@ -177,9 +193,7 @@ fn lines(s: &mut String, x: &SizeAxis, y: &YAxis, lines: &[Line]) {
     }
     for (i, l) in lines.iter().enumerate() {
         let (colour, shape) = style(l.relation);
-        let (col, row) = (i % 3, i / 3);
-        let lx = LEFT + 210.0 * col as f64;
-        let ly = TOP + PLOT_H + 52.0 + 18.0 * row as f64;
+        let (lx, ly) = legend_at(i);
         let dash = if l.dashed { "6 4" } else { "" };
         let _ = write!(
             s,
@@ -191,6 +205,11 @@ fn lines(s: &mut String, x: &SizeAxis, y: &YAxis, lines: &[Line]) {
         s.push_str(&marker(shape, lx + 14.0, ly - 4.0, colour, !l.dashed));
         s.push_str(&text(lx + 34.0, ly, "start", &l.label));
     }
+}
+
+/// Where legend entry `i` goes: three to a row under the plot.
+fn legend_at(i: usize) -> (f64, f64) {
+    (LEFT + 200.0 * (i % 3) as f64, TOP + PLOT_H + 52.0 + 18.0 * (i / 3) as f64)
 }
 
 fn height(lines: usize) -> f64 {
@@ -224,13 +243,17 @@ pub fn delivery(r: &SweepReport) -> String {
         "<line x1=\"{LEFT}\" x2=\"{RIGHT}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"{RED}\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>",
         y.at(min)
     );
-    s.push_str(&format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{RED}\">threshold {}</text>",
-        RIGHT - 4.0,
-        y.at(min) + 14.0,
-        esc(&crate::sweep::model::percent(min))
-    ));
     lines(&mut s, &x, &y, &series);
+    // The threshold's legend entry, after the relations'.
+    let (lx, ly) = legend_at(series.len());
+    let _ = write!(
+        s,
+        "<line x1=\"{lx:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{RED}\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>",
+        lx + 28.0,
+        ly - 4.0,
+        ly - 4.0
+    );
+    s.push_str(&text(lx + 34.0, ly, "start", &format!("threshold {}", crate::sweep::model::percent(min))));
     s.push_str(CLOSE);
     s
 }
@@ -243,8 +266,21 @@ fn ms_tick(v: f64) -> String {
     }
 }
 
-fn rate_tick(v: f64) -> String {
-    crate::sweep::table::rate(Some(v)).replace(".0 ", " ").replace(".00 ", " ")
+/// KiB/s decades: `1 KiB/s`, `10 KiB/s`, … `10,000 KiB/s` (powers of ten of a binary unit
+/// read oddly any other way).
+fn kib_tick(v: f64) -> String {
+    if v < 1.0 {
+        return format!("{v} KiB/s");
+    }
+    let digits = format!("{v:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + " KiB/s"
 }
 
 /// p50 (solid) and p99 (dashed) latency against size, per relation, log scale.
@@ -279,11 +315,15 @@ pub fn goodput(r: &SweepReport) -> String {
             label: rel.as_str().to_owned(),
             relation: rel,
             dashed: false,
-            points: r.sizes.iter().map(|s| (s.bytes, s.row(rel).and_then(|row| row.goodput_bytes_per_s))).collect(),
+            points: r
+                .sizes
+                .iter()
+                .map(|s| (s.bytes, s.row(rel).and_then(|row| row.goodput_bytes_per_s).map(|b| b / 1024.0)))
+                .collect(),
         })
         .collect();
-    let title = "Goodput per pair against message size: payload bytes delivered per second (log scale)";
-    chart("plot-sweep-goodput", title, &sizes, &series, rate_tick, "per pair")
+    let title = "Goodput per pair against message size: payload delivered per second of window (log scale)";
+    chart("plot-sweep-goodput", title, &sizes, &series, kib_tick, "goodput per pair")
 }
 
 /// A log-y chart of `series`, or a line saying there is nothing to draw.
