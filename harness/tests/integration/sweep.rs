@@ -111,3 +111,25 @@ fn sweep_runs_each_size_and_its_rows_come_from_those_runs() {
         assert!(!left.contains(tag), "namespaces {tag}* left behind:\n{left}");
     }
 }
+
+#[test]
+fn bad_sizes_are_usage_errors_that_name_the_size() {
+    use assert_cmd::prelude::*;
+    let seed = crate::netns::scenario("seed.yaml");
+    for (sizes, says) in [
+        ("1KiB,1MB", "`1MB`: unit `MB` is not known"),
+        ("64KiB,65536", "`65536` is given twice"),
+        ("0", "`0`: a message has at least 1 byte"),
+        ("32MiB", "--sizes 32 MiB: "),
+    ] {
+        let out = std::process::Command::cargo_bin("harness")
+            .unwrap()
+            .args(["sweep", "--backend", "local", "--sizes", sizes])
+            .arg(&seed)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sizes}: {stderr}");
+        assert!(stderr.contains(says), "{sizes}: {stderr}");
+    }
+}
