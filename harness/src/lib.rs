@@ -23,6 +23,7 @@ pub mod results;
 pub mod ros;
 pub mod runner;
 pub mod summary;
+pub mod sweep;
 pub mod timing;
 
 /// The scenario model and its parser (the `chatter-scenario` crate).

@@ -37,6 +37,13 @@ pub enum Command {
     /// (as is, unicast peers, a multicast CNI, host network) on the simulated cluster, one
     /// table, and the least invasive change that delivers everything, as a kustomize overlay.
     Matrix(MatrixArgs),
+    /// At what message size does the link break? The scenario once per size, with
+    /// `payloadBytes` set on its talkers (those that set it; if none does, all), each size a
+    /// normal run directory inside results/<sweep-id>/; sweep.md, sweep.html (plots), sweep.json
+    /// and sweep.csv give delivered %, p50/p99 latency and goodput per pair relation and size,
+    /// and the size where delivery first drops below the scenario's expect.minDelivery (95 %
+    /// without one). Exit 1 when it drops below at some size, 3 when a size could not run.
+    Sweep(SweepArgs),
     /// Before a run: can the packets DDS needs cross between every pair of nodes, on the pod
     /// network and on the host network (unicast to the DDS ports in four sizes, SPDP
     /// multicast), and how far apart are the node clocks? Writes doctor.json.
@@ -174,7 +181,49 @@ pub struct MatrixArgs {
     pub images: ImageArgs,
 }
 
-/// Which real ROS 2 runs the stock nodes on this machine (`run`, `matrix`).
+/// The flags of `harness sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Message sizes, comma-separated: whole bytes with an optional unit B, KiB or MiB
+    /// (1024-based), e.g. `1KiB,64KiB,256KiB,1MiB,4MiB`; run smallest first.
+    #[arg(long, required = true, value_parser = parse_sizes)]
+    pub sizes: Sizes,
+    /// Where the sizes run (auto: the simulated cluster, netns, where it can be built; else
+    /// local); kube is not supported yet.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Trials per size (overrides the scenario's trials.count).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
+    /// Directory that receives the sweep directory.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Run separate `talker`/`listener` binaries from this directory instead of this
+    /// binary's built-in nodes.
+    #[arg(long)]
+    pub node_bin_dir: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub arm64: Arm64Args,
+    #[command(flatten)]
+    pub ros: RosArgs,
+}
+
+/// The message sizes of `--sizes`, in bytes, smallest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes(pub Vec<u32>);
+
+fn parse_sizes(text: &str) -> Result<Sizes, String> {
+    crate::sweep::parse_sizes(text).map(Sizes).map_err(|e| e.to_string())
+}
+
+/// Which real ROS 2 runs the stock nodes on this machine (`run`, `matrix`, `sweep`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct RosArgs {
     /// local/netns: the ROS 2 distribution (PyPI wheels, `scripts/setup.sh`) that runs stock

@@ -53,6 +53,7 @@ fn dispatch(command: Command) -> u8 {
         }
         Command::Run(args) => commands::run(args),
         Command::Matrix(args) => commands::matrix(args),
+        Command::Sweep(args) => commands::sweep(args),
         Command::Lint { paths, format, min_severity } => commands::lint(&paths, format, min_severity),
         Command::Doctor { scenario, backend, count, out, arm64, cluster, images } => {
             commands::doctor(&scenario, backend, count, &out, &arm64, (&cluster, &images))

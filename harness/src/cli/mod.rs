@@ -14,7 +14,7 @@ mod signals;
 
 pub use args::{
     Arm64Args, BackendArg, Cli, ClusterArgs, Command, DistroArg, ImageArgs, KubeAction, KubeArgs, LintFormat,
-    MatrixArgs, NetnsAction, NodeRole, ParallelArgs, RosArgs, RunArgs,
+    MatrixArgs, NetnsAction, NodeRole, ParallelArgs, RosArgs, RunArgs, Sizes, SweepArgs,
 };
 pub use cluster::{kubeconfig_source, KubeconfigSource, K3S_KUBECONFIG};
 pub use dispatch::main;

@@ -15,11 +15,11 @@ use crate::analysis::{Delivery, PairSummary};
 use crate::summary::RunReport;
 
 /// Okabe–Ito: distinguishable with every common colour-vision deficiency.
-const SERIES: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"];
-const DASHES: [&str; 4] = ["", "6 3", "2 3", "8 3 2 3"];
+pub(crate) const SERIES: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"];
+pub(crate) const DASHES: [&str; 4] = ["", "6 3", "2 3", "8 3 2 3"];
 const GREEN: &str = "#1a7f37";
 const AMBER: &str = "#b7791f";
-const RED: &str = "#cf222e";
+pub(crate) const RED: &str = "#cf222e";
 
 /// `demo-talker.talker` → `demo-talker.t`: short enough for a column head.
 fn short(id: &str) -> String {
@@ -29,7 +29,7 @@ fn short(id: &str) -> String {
         .unwrap_or_else(|| id.to_owned())
 }
 
-fn open(id: &str, title: &str, w: f64, h: f64) -> String {
+pub(crate) fn open(id: &str, title: &str, w: f64, h: f64) -> String {
     format!(
         "<div class=\"scroll\"><svg class=\"plot\" id=\"{id}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {h}\" \
          style=\"width:100%;max-width:{w}px;min-width:{min}px\" font-family=\"system-ui,sans-serif\" font-size=\"12\" \
@@ -41,9 +41,9 @@ fn open(id: &str, title: &str, w: f64, h: f64) -> String {
 }
 
 /// Closes what [`open`] opened.
-const CLOSE: &str = "</svg></div>\n";
+pub(crate) const CLOSE: &str = "</svg></div>\n";
 
-fn text(x: f64, y: f64, anchor: &str, s: &str) -> String {
+pub(crate) fn text(x: f64, y: f64, anchor: &str, s: &str) -> String {
     format!("<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{}</text>", esc(s))
 }
 

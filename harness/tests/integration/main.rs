@@ -12,6 +12,7 @@ mod netns;
 mod plain;
 mod robots;
 mod soak;
+mod sweep;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once `trials` of its
 /// trials have each collected a first message — an event, not a sleep — with the rest of its log drained in the

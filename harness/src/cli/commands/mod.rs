@@ -7,6 +7,7 @@ mod matrix;
 mod render;
 mod report;
 mod run;
+mod sweep;
 mod validate;
 
 pub(super) use cleanup::{kube_cleanup, netns_cleanup};
@@ -16,4 +17,5 @@ pub(super) use matrix::matrix;
 pub(super) use render::render;
 pub(super) use report::report_dir;
 pub(super) use run::run;
+pub(super) use sweep::sweep;
 pub(super) use validate::validate;

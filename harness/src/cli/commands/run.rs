@@ -80,7 +80,7 @@ pub(in crate::cli) fn run(args: RunArgs) -> Result<u8, Failure> {
 }
 
 /// What a second Ctrl-C may leave behind on `backend`, and how to remove it.
-fn leftovers(backend: BackendArg, run_id: &str, namespace: Option<&str>) -> String {
+pub(in crate::cli) fn leftovers(backend: BackendArg, run_id: &str, namespace: Option<&str>) -> String {
     match backend {
         BackendArg::Local | BackendArg::Auto => "node processes (they end at their own --duration bound)".to_owned(),
         BackendArg::Netns if in_user_namespace() => {
