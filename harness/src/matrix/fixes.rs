@@ -8,27 +8,14 @@ use crate::placement::Plan;
 use crate::results::{write_atomic, ResultsError};
 use crate::spec::Rmw;
 
+use super::edits::raised_initial_peers_range;
+use super::overlay::{env_patches, profile_mount_patches, KUSTOMIZATION};
 use super::variants::{
-    cyclone_peers_xml, initial_peers_range_xml, raised_initial_peers_range, DISCOVERY_COMMAND, DISCOVERY_POD,
-    DISCOVERY_PORT, RANGE_PROFILE,
+    cyclone_peers_xml, initial_peers_range_xml, DISCOVERY_COMMAND, DISCOVERY_POD, DISCOVERY_PORT, RANGE_PROFILE,
 };
 
-pub(super) const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
 /// The headless Service that gives each pod of the peers overlays a DNS name.
 const PEERS_SERVICE: &str = "chatter-peers";
-
-/// A JSON patch adding `var` (`{name: …, value: …}`) to every container of every pod of `plan`.
-pub(super) fn env_patches(k: &mut String, plan: &Plan, var: &str) {
-    for p in &plan.pods {
-        for i in 0..p.containers.len() {
-            let _ = write!(
-                k,
-                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {var}\n",
-                n = p.name
-            );
-        }
-    }
-}
 
 /// The patches that make every pod resolvable as `<pod>.chatter-peers.<namespace>.svc`
 /// (hostname, subdomain, the label the headless Service selects); `volume` adds a ConfigMap
@@ -122,34 +109,6 @@ pub fn fix_files(
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
         _ => super::large_data::large_data_files(variant, plan),
-    }
-}
-
-/// Patches mounting ConfigMap `configmap` on /etc/fastdds in every pod of `plan` and naming its
-/// `file` in every container ([`profile_mount_patches`]).
-pub(super) fn profile_patches(k: &mut String, plan: &Plan, configmap: &str, file: &str) {
-    for p in &plan.pods {
-        let _ = write!(
-            k,
-            "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      apiVersion: v1\n      kind: Pod\n      metadata:\n        name: {n}\n      spec:\n        volumes:\n          - name: fastdds-profile\n            configMap:\n              name: {configmap}\n",
-            n = p.name
-        );
-    }
-    profile_mount_patches(k, plan, file);
-}
-
-/// Patches mounting volume `fastdds-profile` on /etc/fastdds in every container of `plan` and
-/// naming its `file` in FASTRTPS_DEFAULT_PROFILES_FILE (Jazzy's Fast DDS 2.14 ignores
-/// FASTDDS_DEFAULT_PROFILES_FILE; 2.x and 3.x both read this one).
-fn profile_mount_patches(k: &mut String, plan: &Plan, file: &str) {
-    for p in &plan.pods {
-        for i in 0..p.containers.len() {
-            let _ = write!(
-                k,
-                "  - target:\n      kind: Pod\n      name: {n}\n    patch: |-\n      - op: add\n        path: /spec/containers/{i}/env/-\n        value: {{name: FASTRTPS_DEFAULT_PROFILES_FILE, value: /etc/fastdds/{file}}}\n      - op: add\n        path: /spec/containers/{i}/volumeMounts/-\n        value: {{name: fastdds-profile, mountPath: /etc/fastdds, readOnly: true}}\n",
-                n = p.name
-            );
-        }
     }
 }
 

@@ -10,7 +10,8 @@ use std::path::Path;
 use crate::placement::Plan;
 use crate::spec::{ContainerRole, Scenario};
 
-use super::variants::{on_fastdds, raised_initial_peers_range, with_fastdds_env, Variant, NOT_FASTDDS};
+use super::edits::{raised_initial_peers_range, with_fastdds_env, Variant, NOT_FASTDDS};
+use super::overlay::{env_patches, profile_patches, KUSTOMIZATION};
 
 /// The under-MTU variant's profile file (in the matrix directory; a ConfigMap in its overlay).
 pub(super) const UNDER_MTU_PROFILE: &str = "fastdds-under-mtu.xml";
@@ -106,8 +107,8 @@ pub(super) fn large_data_files(variant: &str, plan: &Plan) -> Option<BTreeMap<St
                  # (Fast DDS 2.13 and later: ROS 2 Jazzy on). A lost frame then costs a TCP retransmission, not a\n\
                  # whole fragmented datagram.\n",
             );
-            let _ = write!(k, "{}resources:\n  - base.yaml\npatches:\n", super::fixes::KUSTOMIZATION);
-            super::fixes::env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: LARGE_DATA}");
+            let _ = write!(k, "{}resources:\n  - base.yaml\npatches:\n", KUSTOMIZATION);
+            env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: LARGE_DATA}");
             k
         }
         "fastdds-under-mtu" => {
@@ -116,9 +117,9 @@ pub(super) fn large_data_files(variant: &str, plan: &Plan) -> Option<BTreeMap<St
                  # FASTRTPS_DEFAULT_PROFILES_FILE) whose UDP transport sends no message over {UNDER_MTU_MESSAGE} bytes: one\n\
                  # frame of the pod network, so no IP fragments.\n{}resources:\n  - base.yaml\n\
                  configMapGenerator:\n  - name: fastdds-under-mtu\n    files:\n      - {UNDER_MTU_PROFILE}\npatches:\n",
-                super::fixes::KUSTOMIZATION
+                KUSTOMIZATION
             );
-            super::fixes::profile_patches(&mut k, plan, "fastdds-under-mtu", UNDER_MTU_PROFILE);
+            profile_patches(&mut k, plan, "fastdds-under-mtu", UNDER_MTU_PROFILE);
             let mut files = BTreeMap::from([("kustomization.yaml".to_owned(), k)]);
             files.insert(UNDER_MTU_PROFILE.into(), under_mtu_xml(raised_initial_peers_range(plan)));
             return Some(files);

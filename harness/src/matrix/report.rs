@@ -11,7 +11,7 @@ use crate::report::Table;
 use crate::results::{write_atomic, ResultsError};
 use crate::summary::{RunReport, VerdictKind};
 
-use super::variants::RAISED_RANGE_AT_LEAST;
+use super::edits::RAISED_RANGE_AT_LEAST;
 
 /// The most pairs the matrix table shows as columns; beyond, it counts them per variant.
 const PAIR_COLUMNS: usize = 8;

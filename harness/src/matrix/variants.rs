@@ -3,27 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::backend::netns::topology::Topology;
 use crate::placement::Plan;
 use crate::ros::RosStack;
 use crate::spec::{ContainerRole, Rmw, Scenario};
 
-/// A way to change the deployment.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    pub id: &'static str,
-    pub title: &'static str,
-    /// How much it changes a cluster: 0 nothing, higher is more invasive.
-    pub rank: u8,
-    /// The scenario to run, or why the variant does not apply.
-    pub scenario: Result<Scenario, String>,
-    /// What else a team needs to know when it takes this fix.
-    pub note: Option<&'static str>,
-    /// Files its processes read (a Fast DDS profile), to write before it runs: path, content.
-    pub files: Vec<(PathBuf, String)>,
-}
+use super::edits::{on_fastdds, raised_initial_peers_range, with_fastdds_env, Variant, NOT_FASTDDS};
 
 /// The peer list of the unicast-peers variants on the simulated cluster: each pod's address
 /// (10.42.<node>.<pod index + 2>, or its node's on the host network) where it runs — as the
@@ -79,27 +66,6 @@ const SUPER_CLIENT_NOTE: &str = "with a discovery server, nodes discover only wh
      in their shell (then `ros2 daemon stop`, so the daemon restarts as a super client), or they see nothing";
 const HOST_NETWORK_NOTE: &str = "pods on the host network of one node share its network namespace, so Fast DDS \
      takes them for one host and offers shared memory, which pods do not share (each has its own /dev/shm)";
-
-/// Whether container `c` of `s` runs on Fast DDS: your own program (or a stock node) whose RMW
-/// is rmw_fastrtps_cpp, or the harness's r2r build.
-pub(super) fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {
-    if c.is_custom() {
-        c.rmw.or(s.dds.rmw) == Some(Rmw::Fastdds)
-    } else {
-        s.dds.transport == crate::spec::Transport::Ros
-    }
-}
-
-/// `s` with `key=value` in every Fast DDS container.
-pub(super) fn with_fastdds_env(s: &Scenario, key: &str, value: &str) -> Scenario {
-    let mut out = s.clone();
-    for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
-        if on_fastdds(c, s) && c.role != ContainerRole::Process {
-            c.env.insert(key.into(), value.into());
-        }
-    }
-    out
-}
 
 /// The discovery-server variant: a pod on the first node runs `fast-discovery-server` (here
 /// the wheels' build, on a cluster `fastdds discovery` in the scenario's ROS image), and every
@@ -226,9 +192,6 @@ pub fn variants(
     v
 }
 
-/// Why a Fast DDS variant does not apply.
-pub(super) const NOT_FASTDDS: &str = "needs Fast DDS (rmw_fastrtps_cpp) in the containers";
-
 /// Unicast discovery peers on Cyclone DDS: for your own programs on it (`ours`: the harness's
 /// own nodes, which cannot take them).
 fn cyclone_peers_variant(scenario: &Scenario, plan: &Plan, ours: bool) -> Variant {
@@ -304,30 +267,10 @@ fn fastdds_discovery_variants(
 
 /// The raised-range variant's profile file (in the matrix directory; a ConfigMap in its overlay).
 pub(super) const RANGE_PROFILE: &str = "fastdds-initial-peers.xml";
-/// The least range the raised-range variant sets: room for a launch file's processes.
-pub(super) const RAISED_RANGE_AT_LEAST: usize = 16;
 const RANGE_NOTE: &str = "the profile replaces Fast DDS's built-in transports by one UDPv4 transport (the range \
      is a transport setting), so processes of one pod talk over UDP rather than shared memory; it must reach every \
      ROS 2 process (FASTRTPS_DEFAULT_PROFILES_FILE, which Fast DDS 2.x and 3.x both read: Jazzy's 2.14 ignores \
      FASTDDS_DEFAULT_PROFILES_FILE)";
-
-/// The most ROS 2 processes (DDS participants: talkers and listeners, each process its own)
-/// that share one IP in `plan`: a pod's, or a node's for the pods on its host network.
-pub fn most_processes_per_ip(plan: &Plan) -> usize {
-    let mut per_ip: BTreeMap<String, usize> = BTreeMap::new();
-    for p in &plan.pods {
-        let ip = if p.host_network { format!("node {}", p.node) } else { format!("pod {}", p.name) };
-        let n = p.containers.iter().filter(|c| c.role != ContainerRole::Process).count();
-        *per_ip.entry(ip).or_default() += n;
-    }
-    per_ip.into_values().max().unwrap_or(0)
-}
-
-/// The range the raised-range variant sets: every process of the scenario's most crowded IP,
-/// and never less than [`RAISED_RANGE_AT_LEAST`].
-pub(super) fn raised_initial_peers_range(plan: &Plan) -> usize {
-    most_processes_per_ip(plan).max(RAISED_RANGE_AT_LEAST)
-}
 
 /// A Fast DDS profile (the default participant profile) whose one UDPv4 transport announces
 /// to participant ids 0..`range` of each initial peer without a port — measured: 6 talker and
@@ -401,7 +344,7 @@ fn host_network_variants(scenario: &Scenario, fastdds: bool) -> [Variant; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::fix_files;
+    use crate::matrix::{fix_files, most_processes_per_ip};
 
     fn scenario(text: &str) -> (Scenario, Plan) {
         let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
