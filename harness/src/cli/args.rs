@@ -161,9 +161,9 @@ pub struct MatrixArgs {
     /// Trials per variant (overrides the scenario's trials.count).
     #[arg(long)]
     pub trials: Option<u32>,
-    /// The deployment's manifests (files or directories, as `harness lint` reads them): the
-    /// matrix says when they put more ROS 2 processes on one IP than the scenario it measured.
-    #[arg(long, value_name = "PATH", num_args = 1..)]
+    /// The deployment's manifests (a file or directory, as `harness lint` reads them; repeat for
+    /// more): the matrix says when they put more ROS 2 processes on one IP than it measured.
+    #[arg(long, value_name = "PATH")]
     pub manifests: Vec<PathBuf>,
     #[command(flatten)]
     pub parallel: ParallelArgs,
