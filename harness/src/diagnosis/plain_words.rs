@@ -258,7 +258,7 @@ fn outage_and_loss() -> Vec<Vec<Finding>> {
     let (t, run) = analysed(|seq| seq % 3 != 0);
     assert_eq!(t.pairs.iter().filter(|p| p.delivery == Delivery::Partial).count(), 1, "{:#?}", t.pairs);
     let mut s = setting();
-    s.faults.push(FaultSpec::Loss { node: "master".into(), percent: FaultNumber(30.0) });
+    s.faults.push(FaultSpec::Loss { node: "master".into(), percent: FaultNumber(30.0), direction: crate::spec::Direction::In });
     out.push(findings(&t, &run.pair_summaries(), &s));
     // The master's listener hears nothing of the window's first 12, then everything.
     let (t, run) = analysed(|seq| seq > 12);

@@ -45,7 +45,8 @@ impl NetnsBackend {
     /// Builds the probe cluster with its faults, starts the responders, runs the probers on
     /// each network and stops the responders.
     async fn doctor_on(&mut self, scenario: &Scenario, plan: &Plan, count: u32) -> Result<DoctorReport, BackendError> {
-        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
+        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes)
+            .with_mtu(scenario.network.pod_mtu());
         self.build(topo.clone()).await?;
         let mut notes = vec![
             format!("probed in namespaces {PREFIX}{}-* (removed afterwards)", self.tag),

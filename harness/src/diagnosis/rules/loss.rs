@@ -116,12 +116,14 @@ fn loss_advice(reliability: chatter::Reliability) -> &'static str {
     }
 }
 
-/// Whether measured loss on a pair into node X matches an injected loss fault on X.
+/// Whether measured loss on a pair into node X (or out of it) matches an injected loss fault on
+/// X's link in that direction.
 fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -> Option<FaultCheck> {
     setting.faults.iter().find_map(|f| match f {
-        FaultSpec::Loss { node, percent } if s.relation == Relation::CrossNode => {
-            let into = s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
-            into.then(|| {
+        FaultSpec::Loss { node, percent, direction } if s.relation == Relation::CrossNode => {
+            let into = direction.inbound() && s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
+            let out = direction.outbound() && s.placements.keys().all(|k| k.starts_with(&format!("{node} →")));
+            (into || out).then(|| {
                 let p = percent.0 / 100.0;
                 FaultCheck {
                     injected: f.describe(),
@@ -139,7 +141,7 @@ fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -
 mod tests {
     use super::*;
     use crate::diagnosis::rules::test_support::{pair, setting, summary_of, trial};
-    use crate::spec::FaultNumber;
+    use crate::spec::{Direction, FaultNumber};
 
     #[test]
     fn partial_delivery_gets_a_loss_finding_that_checks_the_injected_rate() {
@@ -151,7 +153,7 @@ mod tests {
         t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
         let summary = summary_of(&t, 0);
         let mut s = setting();
-        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0) });
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0), direction: Direction::In });
         let hits = loss(&[&t], std::slice::from_ref(&summary), &s);
         assert_eq!(hits.len(), 1);
         let h = &hits[0];
@@ -159,8 +161,13 @@ mod tests {
         assert!(h.cause.contains("lost 29.0 %") && h.cause.contains("best-effort"), "{}", h.cause);
         assert!(h.evidence[0].contains("random"), "{:?}", h.evidence);
         assert!(h.fault.as_ref().expect("loss fault").matches);
-        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(60.0) };
-        assert!(!loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(60.0), direction: Direction::In };
+        assert!(!loss(&[&t], std::slice::from_ref(&summary), &s)[0].fault.as_ref().expect("loss fault").matches);
+        // Frames leaving the Pi are not this pair's (master → pi); leaving the master are.
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0), direction: Direction::Out };
+        assert!(loss(&[&t], std::slice::from_ref(&summary), &s)[0].fault.is_none());
+        s.faults[0] = FaultSpec::Loss { node: "master".into(), percent: FaultNumber(30.0), direction: Direction::Out };
+        assert!(loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
     }
     #[test]
     fn long_loss_runs_are_bursty() {
