@@ -202,7 +202,8 @@ fn parse_dev(text: &str, device: &str) -> Raw {
     let mut out = Raw::new();
     let Some(fields) = text.lines().find_map(|l| {
         let (name, rest) = l.split_once(':')?;
-        (name.trim() == device).then(|| rest.split_whitespace().filter_map(|v| v.parse::<u64>().ok()).collect::<Vec<_>>())
+        (name.trim() == device)
+            .then(|| rest.split_whitespace().filter_map(|v| v.parse::<u64>().ok()).collect::<Vec<_>>())
     }) else {
         return out;
     };
@@ -233,7 +234,10 @@ mod tests {
         assert_eq!(raw["Udp.OutDatagrams"], 12);
         let dev = "Inter-|   Receive                            |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n";
         let raw = parse_dev(dev, "eth0");
-        assert_eq!((raw["eth0.rx_bytes"], raw["eth0.rx_packets"], raw["eth0.tx_bytes"], raw["eth0.tx_packets"]), (1000, 10, 2000, 20));
+        assert_eq!(
+            (raw["eth0.rx_bytes"], raw["eth0.rx_packets"], raw["eth0.tx_bytes"], raw["eth0.tx_packets"]),
+            (1000, 10, 2000, 20)
+        );
         assert!(parse_dev(dev, "eth1").is_empty());
     }
 
@@ -254,7 +258,13 @@ mod tests {
         let sets = link_rulesets(&Topology::new("x", &plan, false));
         assert_eq!(sets.len(), 3);
         assert_eq!(sets[1].0, "chh-x-n1");
-        assert!(sets[1].1.contains("chain out_hook { type filter hook egress device \"eth0\" priority -100; counter name \"out\"; }"), "{}", sets[1].1);
+        assert!(
+            sets[1].1.contains(
+                "chain out_hook { type filter hook egress device \"eth0\" priority -100; counter name \"out\"; }"
+            ),
+            "{}",
+            sets[1].1
+        );
         assert_eq!(sets[2].0, "chh-x-u");
         assert!(sets[2].1.contains("hook egress device \"n1\" priority -100; counter name \"to_n1\""), "{}", sets[2].1);
     }

@@ -444,7 +444,12 @@ mod tests {
         assert!(cmds.contains(&"-n chh-x-n1 route add 10.42.0.0/24 via 10.99.0.1".to_owned()));
         assert!(!cmds.iter().any(|c| c.contains("mbr")), "no multicast bridge unless asked");
         // flannel's MTU on the pod side, the underlay's on the node's own link.
-        assert!(cmds.contains(&"link add eth0 netns chh-x-p0 mtu 1450 type veth peer name p0 netns chh-x-n1 mtu 1450".to_owned()), "{cmds:#?}");
+        assert!(
+            cmds.contains(
+                &"link add eth0 netns chh-x-p0 mtu 1450 type veth peer name p0 netns chh-x-n1 mtu 1450".to_owned()
+            ),
+            "{cmds:#?}"
+        );
         assert!(cmds.contains(&"-n chh-x-n0 link add cni0 mtu 1450 type bridge mcast_snooping 0".to_owned()));
         assert!(cmds.contains(&"link add eth0 netns chh-x-n0 type veth peer name n0 netns chh-x-u".to_owned()));
         let cmds: Vec<String> = t.clone().with_mtu(1400).build_commands().iter().map(|c| c.join(" ")).collect();
