@@ -20,7 +20,7 @@ const TABLE: &str = "chatter_link";
 pub(super) struct Snapshot(Vec<Raw>);
 
 /// One namespace's counters by name (`Ip.ReasmFails`, `eth0.rx_bytes`).
-type Raw = BTreeMap<String, u64>;
+pub(super) type Raw = BTreeMap<String, u64>;
 
 /// Every namespace whose counters are kept: each node's (`pod: None`), then each pod-network
 /// pod's, with its node's index.
@@ -160,7 +160,7 @@ fn reset_links(topo: &Topology) -> Result<BTreeMap<(usize, bool), Counted>, Back
 
 /// `/proc/net/snmp` and `/proc/net/dev` of namespace `ns`, read by a thread that enters it and
 /// ends with the read (a thread in another namespace never runs anything else).
-fn read_ns(ns: &str) -> Result<Raw, BackendError> {
+pub(super) fn read_ns(ns: &str) -> Result<Raw, BackendError> {
     let path = format!("/run/netns/{ns}");
     let fail = |e: String| setup_err(&format!("read the counters of {ns}"), e);
     let file = std::fs::File::open(&path).map_err(|e| fail(format!("{path}: {e}")))?;

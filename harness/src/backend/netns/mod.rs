@@ -14,6 +14,7 @@
 mod arm64;
 mod backend;
 mod build;
+mod burst;
 mod commands;
 mod doctor;
 mod faults;
