@@ -160,3 +160,35 @@ fn the_doctor_measures_large_datagram_loss_per_fragment() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("large datagrams (pod network"), "{text}");
 }
+
+/// Fast DDS (our r2r nodes on Jazzy's wheels, `bash scripts/build-ros.sh jazzy`) sends a
+/// 256 KiB sample as UDP datagrams of up to 64 KiB, which the kernel splits into IP fragments:
+/// with 2 % of the frames into the Pi lost, the Pi's kernel fails to reassemble them
+/// (ReasmFails), the samples are lost while the chatter arrives, and the finding cites the
+/// failures and the sample size.
+#[test]
+fn fast_dds_large_samples_fail_ip_reassembly_at_the_listener() {
+    testkit::ros_python("jazzy");
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&write(&dir, &camera("ros", 5, "  - {kind: loss, node: pi, percent: 2}\n")), &[]);
+    let cam = &trial_rows(&r.pairs_csv, "cam.talker", "l.listener")[0];
+    let chat = &trial_rows(&r.pairs_csv, "chat.talker", "l.listener")[0];
+    let ratio = |row: &std::collections::HashMap<String, String>| {
+        row["received"].parse::<f64>().unwrap() / row["expected"].parse::<f64>().unwrap()
+    };
+    assert!(ratio(cam) <= 0.5, "{cam:?}");
+    assert!(ratio(chat) >= 0.85, "{chat:?}");
+    let m = meta(&r.dir);
+    let pi = node_ns(&m, "pi");
+    let fails = pi["ip"]["reasm_fails"].as_u64().unwrap();
+    assert!(fails > 100, "the Pi's kernel failed to reassemble the camera's datagrams: {pi}");
+    let master = node_ns(&m, "master");
+    assert!(master["ip"]["frag_oks"].as_u64().unwrap() > 20, "Fast DDS's datagrams were fragmented: {master}");
+    let rules = rules_about(&r.summary, "cam.talker → l.listener");
+    assert!(rules.contains(&"fragment-loss".to_owned()), "{rules:?}: {}", r.summary["findings"]);
+    assert!(!rules.iter().any(|r| r.contains("discovery")), "{rules:?}");
+    let f = r.summary["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "fragment-loss").unwrap();
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("IP reassembly failed") && evidence.contains("(ReasmFails"), "{evidence}");
+    assert!(evidence.contains("262144 bytes (payloadBytes)"), "{evidence}");
+}
