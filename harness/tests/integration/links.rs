@@ -177,7 +177,10 @@ fn fast_dds_large_samples_fail_ip_reassembly_at_the_listener() {
         row["received"].parse::<f64>().unwrap() / row["expected"].parse::<f64>().unwrap()
     };
     assert!(ratio(cam) <= 0.5, "{cam:?}");
-    assert!(ratio(chat) >= 0.85, "{chat:?}");
+    // The chatter loses about 2 % between the messages it heard (under load its first ones
+    // can come late, after a slow discovery: those are not the link's).
+    let in_gaps: f64 = chat["lost_in_gaps"].parse().unwrap();
+    assert!(ratio(chat) > 0.0 && in_gaps <= 0.15 * chat["expected"].parse::<f64>().unwrap(), "{chat:?}");
     let m = meta(&r.dir);
     let pi = node_ns(&m, "pi");
     let fails = pi["ip"]["reasm_fails"].as_u64().unwrap();
@@ -191,4 +194,27 @@ fn fast_dds_large_samples_fail_ip_reassembly_at_the_listener() {
     let evidence = f["evidence"].to_string();
     assert!(evidence.contains("IP reassembly failed") && evidence.contains("(ReasmFails"), "{evidence}");
     assert!(evidence.contains("262144 bytes (payloadBytes)"), "{evidence}");
+}
+
+/// No fault at all: Fast DDS's 1 MiB samples at 20 Hz (~170 Mbit/s of 64 KiB datagrams)
+/// arrive faster than the listener reads them, and the kernel drops datagrams for its full
+/// socket buffer (measured here: 114 at 10 Hz): `receive-buffer-overrun`, citing the count,
+/// and not fragment loss (nothing failed to reassemble).
+#[test]
+fn fast_dds_bursts_overrun_the_listeners_receive_buffer() {
+    testkit::ros_python("jazzy");
+    let dir = tempfile::tempdir().unwrap();
+    let text = camera("ros", 20, "").replace("payloadBytes: 262144", "payloadBytes: 1048576").replace("faults:\n", "");
+    let r = run(&write(&dir, &text), &[]);
+    let m = meta(&r.dir);
+    let pi = node_ns(&m, "pi");
+    let dropped = pi["udp"]["rcvbuf_errors"].as_u64().unwrap();
+    assert!(dropped > 0, "the listener's socket buffer overflowed: {pi}");
+    assert_eq!(pi["ip"]["reasm_fails"], 0, "{pi}");
+    let f = r.summary["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "receive-buffer-overrun");
+    let f = f.unwrap_or_else(|| panic!("{}", r.summary["findings"]));
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains(&format!("dropped {dropped} UDP datagrams for a full receive buffer")), "{evidence}");
+    assert_eq!(f["pairs"], serde_json::json!(["cam.talker → l.listener"]));
+    assert!(!rules_about(&r.summary, "cam.talker → l.listener").contains(&"fragment-loss".to_owned()));
 }
