@@ -93,6 +93,7 @@ fn rustdds_large_samples_lost_to_frame_loss_are_fragment_loss() {
     // The frames dropped were the Pi's: it was offered more than its listener's socket got.
     let pi = node_ns(&m, "pi");
     assert!(pi["link"]["in"]["packets"].as_u64().unwrap() > 1000, "{pi}");
+    super::netns::assert_reanalysis_agrees(&r.dir);
 }
 
 /// A 5 Mbit/s cap on the master's link and a camera offering about 20 Mbit/s: the link is
@@ -217,4 +218,6 @@ fn fast_dds_bursts_overrun_the_listeners_receive_buffer() {
     assert!(evidence.contains(&format!("dropped {dropped} UDP datagrams for a full receive buffer")), "{evidence}");
     assert_eq!(f["pairs"], serde_json::json!(["cam.talker → l.listener"]));
     assert!(!rules_about(&r.summary, "cam.talker → l.listener").contains(&"fragment-loss".to_owned()));
+    // `harness report` reads the counters back from run.json and says the same.
+    super::netns::assert_reanalysis_agrees(&r.dir);
 }
