@@ -90,12 +90,19 @@ fn receiver_words(c: &Context<'_>, reasm_fails: u64) -> String {
     };
     let ip = k.ip;
     if ip.reasm_reqds == 0 && reasm_fails == 0 {
+        let sent = c.pair.talker_node.as_ref().and_then(|n| c.trial.traffic.iter().find(|t| t.node == *n));
+        let mean = sent.filter(|t| t.data_sent.packets > 0).map_or(String::new(), |t| {
+            format!(
+                " (node {}'s processes sent their data in datagrams of {} bytes on average)",
+                t.node,
+                t.data_sent.bytes / t.data_sent.packets
+            )
+        });
         return format!(
             "in {}'s namespace ({}) nothing needed IP reassembly: the DDS split each sample into datagrams that fit \
-             the MTU ({} bytes) itself, so one lost frame loses a fragment it must have to rebuild the sample",
+             the MTU itself{mean}, so one lost frame loses a fragment it must have to rebuild the sample",
             c.pair.listener,
             k.place(),
-            c.setting.pod_mtu
         );
     }
     format!(
@@ -193,6 +200,11 @@ mod tests {
         assert!(hit.fault.expect("the loss into the Pi").matches);
         // Small samples lost are not fragment loss; neither is a pair that never matched.
         assert!(fragment_loss(&Context::new(&t.pairs[1], &t, &s)).is_none());
+        // One sample of thirty arrived whole: the other 29 lie before or after it, none "between".
+        let mut one = t.clone();
+        (one.pairs[0].received, one.pairs[0].lost_in_gaps) = (1, 0);
+        one.pairs[0].delivery = Delivery::Partial;
+        assert!(fragment_loss(&Context::new(&one.pairs[0], &one, &s)).is_some());
         let mut unmatched = t.clone();
         unmatched.pairs[0].listener_matched = Some(false);
         assert!(fragment_loss(&Context::new(&unmatched.pairs[0], &unmatched, &s)).is_none());
@@ -205,6 +217,16 @@ mod tests {
         t.kernel[0].ip = IpCounters::default();
         let hit = fragment_loss(&Context::new(&t.pairs[0], &t, &s)).expect("the chatter pair arrives");
         assert!(hit.evidence.join("\n").contains("nothing needed IP reassembly"), "{:?}", hit.evidence);
+        t.traffic.push(crate::backend::NodeTraffic {
+            node: "master".into(),
+            ms: 4000,
+            discovery_sent: Default::default(),
+            discovery_received: Default::default(),
+            data_sent: crate::backend::Counted { packets: 6337, bytes: 8_481_238 },
+            data_received: Default::default(),
+        });
+        let hit = fragment_loss(&Context::new(&t.pairs[0], &t, &s)).expect("fires");
+        assert!(hit.evidence.join("\n").contains("in datagrams of 1338 bytes on average"), "{:?}", hit.evidence);
         // Where the listener's socket buffer overflowed, that explains it instead.
         t.kernel[0].udp.rcvbuf_errors = 114;
         assert!(fragment_loss(&Context::new(&t.pairs[0], &t, &s)).is_none());
