@@ -1,7 +1,8 @@
 //! `loss`: messages lost between received ones on pairs that delivered (outages explain their
 //! own), with a confidence interval, whether it came in bursts, and a check against an
 //! injected loss; a pair that missed only its windows' edges goes to
-//! [`missed_window_edges`](super::window_edges::missed_window_edges) instead.
+//! [`missed_window_edges`](super::window_edges::missed_window_edges) instead, unless what the
+//! kernel counted explains it (`fragment-loss`, `receive-buffer-overrun`).
 
 use super::window_edges::missed_window_edges;
 use super::words::pct;
@@ -26,12 +27,26 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
             continue;
         }
         if lost == 0 {
-            hits.push(missed_window_edges(s, &rows, edges, expected, setting));
+            // Large samples lost to lost frames or a full socket buffer sit at the edges too
+            // when one arrived whole: what the kernel counted explains them, not a late start.
+            if !explained_by_the_kernel(trials, &rows, setting) {
+                hits.push(missed_window_edges(s, &rows, edges, expected, setting));
+            }
             continue;
         }
         hits.push(lost_in_transit(trials, s, &rows, lost, expected, edges, setting));
     }
     hits
+}
+
+/// Whether `fragment-loss` or `receive-buffer-overrun` explains the pair in one of `rows`' trials.
+fn explained_by_the_kernel(trials: &[&TrialReport], rows: &[&PairReport], setting: &Setting) -> bool {
+    rows.iter().any(|p| {
+        trials.iter().filter(|t| t.meta.trial == p.trial).any(|t| {
+            let c = crate::diagnosis::Context::new(p, t, setting);
+            super::fragment_loss(&c).is_some() || super::receive_buffer_overrun(&c).is_some()
+        })
+    })
 }
 
 /// The trials' reports of pair `s` where it delivered something and had no outage.
@@ -169,6 +184,25 @@ mod tests {
         s.faults[0] = FaultSpec::Loss { node: "master".into(), percent: FaultNumber(30.0), direction: Direction::Out };
         assert!(loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
     }
+    /// One 256 KiB sample of thirty arrived whole, and the listener's kernel failed to
+    /// reassemble the rest: not a late first message (`fragment-loss` explains it).
+    #[test]
+    fn edges_the_kernel_explains_are_not_missed_window_edges() {
+        let mut t = trial(vec![pair("cam.talker", "master", "l.listener", "pi", 1)]);
+        (t.pairs[0].lost_in_gaps, t.pairs[0].listener_matched) = (0, Some(true));
+        let summary = summary_of(&t, 0);
+        let mut s = setting();
+        s.payload_bytes.insert("cam.talker".into(), 262_144);
+        assert_eq!(loss(&[&t], std::slice::from_ref(&summary), &s)[0].rule, "missed-window-edges");
+        t.kernel.push(crate::backend::KernelCounters {
+            node: "pi".into(),
+            pod: Some("l".into()),
+            ip: crate::backend::IpCounters { reasm_fails: 900, ..Default::default() },
+            ..Default::default()
+        });
+        assert!(loss(&[&t], &[summary], &s).is_empty());
+    }
+
     #[test]
     fn long_loss_runs_are_bursty() {
         let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);
