@@ -3,7 +3,9 @@
 //! four sizes (64 B, a full 1500-MTU frame, a jumbo frame, 64 KiB: MTU and fragmentation
 //! trouble), SPDP multicast to 239.255.0.1 — and how far apart the node clocks are. The probes
 //! are the node binary's own mode (`talker probe`), so the same builds, images and qemu path
-//! serve.
+//! serve. On the simulated cluster it also sends a burst of 64 KiB datagrams between every pair
+//! of nodes' pods and reads the receiver's reassembly counters ([`LargeDatagrams`]): how a lossy
+//! link treats the datagrams Fast DDS sends.
 
 use std::fmt::Write as _;
 
