@@ -198,6 +198,12 @@ fn fast_dds_large_samples_fail_ip_reassembly_at_the_listener() {
     let evidence = f["evidence"].to_string();
     assert!(evidence.contains("IP reassembly failed") && evidence.contains("(ReasmFails"), "{evidence}");
     assert!(evidence.contains("262144 bytes (payloadBytes)"), "{evidence}");
+    // trials.csv sums the trial's namespaces.
+    let all: u64 = m["kernel"]["1"].as_array().unwrap().iter().map(|k| k["ip"]["reasm_fails"].as_u64().unwrap()).sum();
+    let trials = std::fs::read_to_string(r.dir.join("trials.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(trials.as_bytes());
+    let row: std::collections::HashMap<String, String> = rows.deserialize().next().unwrap().unwrap();
+    assert_eq!(row["reasm_fails"], all.to_string(), "{trials}");
 }
 
 /// No fault at all: Fast DDS's 1 MiB samples at 20 Hz (~170 Mbit/s of 64 KiB datagrams)
