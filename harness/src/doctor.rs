@@ -3,7 +3,9 @@
 //! four sizes (64 B, a full 1500-MTU frame, a jumbo frame, 64 KiB: MTU and fragmentation
 //! trouble), SPDP multicast to 239.255.0.1 — and how far apart the node clocks are. The probes
 //! are the node binary's own mode (`talker probe`), so the same builds, images and qemu path
-//! serve.
+//! serve. On the simulated cluster it also sends a burst of 64 KiB datagrams between every pair
+//! of nodes' pods and reads the receiver's reassembly counters ([`LargeDatagrams`]): how a lossy
+//! link treats the datagrams Fast DDS sends.
 
 use std::fmt::Write as _;
 
@@ -40,6 +42,32 @@ pub struct DoctorReport {
     /// Per node, the Fast DDS pods that would share a host id without sharing /dev/shm.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_hosts: Vec<SharedHost>,
+    /// Per ordered node pair (pod network, netns), a burst of 64 KiB datagrams: how many
+    /// arrived whole, and the receiver's reassembly counters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub large_datagrams: Vec<LargeDatagrams>,
+}
+
+/// A burst of large UDP datagrams from one node's pod to another's: sent, arrived whole, and
+/// what the receiver's kernel counted of reassembly (`/proc/net/snmp`) meanwhile. A datagram
+/// not reassembled lost at least one of its fragments; the kernel counts a failure when it
+/// gives up its queue (memory pressure, or `ipfrag_time` later), one per fragment thrown away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeDatagrams {
+    pub from: String,
+    pub to: String,
+    /// Each datagram's payload.
+    pub bytes: u32,
+    pub sent: u32,
+    /// Arrived whole at the receiving socket.
+    pub received: u32,
+    /// ReasmOKs, ReasmReqds (fragments that arrived) and ReasmFails of the receiver.
+    pub reassembled: u64,
+    pub fragments: u64,
+    pub reasm_fails: u64,
+    /// Reassembled but dropped for the receiving socket's full buffer (RcvbufErrors).
+    #[serde(default)]
+    pub rcvbuf_errors: u64,
 }
 
 /// Fast DDS pods on one node that share its network namespace (`hostNetwork`), so Fast DDS
@@ -147,6 +175,7 @@ impl DoctorReport {
             clocks,
             notes,
             shared_hosts: Vec::new(),
+            large_datagrams: Vec::new(),
         }
     }
 
@@ -201,6 +230,28 @@ impl DoctorReport {
                 c.offset_ns as f64 / 1e6,
                 c.uncertainty_ns as f64 / 1e6,
                 c.samples
+            );
+        }
+        if !self.large_datagrams.is_empty() {
+            let _ = writeln!(out, "large datagrams (pod network; a burst each way, the receiver's reassembly):");
+        }
+        for l in &self.large_datagrams {
+            let _ = writeln!(
+                out,
+                "  {} → {}: {}/{} of {} B arrived whole; {} reassembled from {} fragments, {} reassembly failures{}",
+                l.from,
+                l.to,
+                l.received,
+                l.sent,
+                l.bytes,
+                l.reassembled,
+                l.fragments,
+                l.reasm_fails,
+                if l.rcvbuf_errors > 0 {
+                    format!(", {} dropped by a full socket buffer (the prober's, not the link)", l.rcvbuf_errors)
+                } else {
+                    String::new()
+                }
             );
         }
         if !self.shared_hosts.is_empty() {
@@ -302,11 +353,26 @@ mod tests {
             clocks: vec![ClockOffset { node: "pi".into(), offset_ns: 12_000, uncertainty_ns: 40_000, samples: 20 }],
             notes: vec![],
             shared_hosts: vec![],
+            large_datagrams: vec![LargeDatagrams {
+                from: "master".into(),
+                to: "pi".into(),
+                bytes: 65_000,
+                sent: 100,
+                received: 31,
+                reassembled: 31,
+                fragments: 4_400,
+                reasm_fails: 2_900,
+                rcvbuf_errors: 0,
+            }],
         };
         let t = r.text();
         assert!(t.contains("pi → master  ✓ 20/20"), "{t}");
         assert!(t.contains("✗ 0/20"), "{t}");
         assert!(t.contains("pi: +0.012 ms ± 0.040 ms (20 samples)"), "{t}");
+        assert!(
+            t.contains("master → pi: 31/100 of 65000 B arrived whole; 31 reassembled from 4400 fragments, 2900 reassembly failures"),
+            "{t}"
+        );
         assert_eq!(
             r.multicast_words("pi", "master").as_deref(),
             Some("doctor: multicast pi → master: 0/20 probes on the pod network, 20/20 probes on the host network")

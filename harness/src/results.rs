@@ -42,6 +42,9 @@ pub struct RunMeta {
     /// Each node's DDS traffic per trial, where the backend counts it (netns).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub traffic: BTreeMap<u32, Vec<crate::backend::NodeTraffic>>,
+    /// Each network namespace's kernel counters per trial, where the backend reads them (netns).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kernel: BTreeMap<u32, Vec<crate::backend::KernelCounters>>,
     /// Trial → why its records are incomplete (kube: a log stream broke); such a trial is
     /// marked interrupted and counts nowhere.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

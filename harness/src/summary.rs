@@ -417,6 +417,7 @@ mod tests {
             last_started_ns: None,
             participants: Vec::new(),
             traffic: Vec::new(),
+            kernel: Vec::new(),
         }
     }
 

@@ -102,6 +102,8 @@ pub fn report() -> RunReport {
         shm: Default::default(),
         stock: Default::default(),
         initial_peers: Default::default(),
+        payload_bytes: Default::default(),
+        pod_mtu: crate::spec::DEFAULT_POD_MTU,
     };
     let info = RunInfo {
         run_id: "20261123T000000Z-fixture",

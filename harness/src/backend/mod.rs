@@ -22,5 +22,5 @@ pub use error::BackendError;
 pub use exit::ContainerExit;
 pub use line::{lossy_line, Lifecycle, Line};
 pub use participants::{Participant, ParticipantId};
-pub use traffic::{Counted, NodeTraffic};
+pub use traffic::{Counted, IpCounters, KernelCounters, LinkOffered, NodeTraffic, UdpCounters};
 pub use trial::{TrialFacts, TrialMeta, TrialStart};

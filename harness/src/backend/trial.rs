@@ -68,4 +68,7 @@ pub struct TrialFacts {
     /// Each node's DDS traffic in the trial (where the backend counts it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<super::NodeTraffic>,
+    /// Each network namespace's kernel counters over the trial (where the backend reads them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel: Vec<super::KernelCounters>,
 }

@@ -35,6 +35,11 @@ pub struct Setting {
     /// Talkers and listeners (container ids) on Fast DDS that find other IPs through initial
     /// peers without a port, and how far those reach (see [`InitialPeers::of`]).
     pub initial_peers: BTreeMap<String, InitialPeers>,
+    /// The harness's own talkers (container ids) and the payload each pads its messages to
+    /// (`payloadBytes`; 0: unpadded, a few dozen bytes). Other talkers' sizes are not known.
+    pub payload_bytes: BTreeMap<String, u32>,
+    /// The pod interfaces' MTU (netns: `network.mtu`).
+    pub pod_mtu: u32,
 }
 
 impl Setting {
@@ -65,7 +70,28 @@ impl Setting {
                 .containers()
                 .filter_map(|(_, c)| Some((c.id.clone(), InitialPeers::of(c, fastdds)?)))
                 .collect(),
+            payload_bytes: plan
+                .containers()
+                .filter(|(_, c)| c.role == crate::spec::ContainerRole::Talker && !c.is_custom())
+                .map(|(_, c)| (c.id.clone(), padded_to(&c.args)))
+                .collect(),
+            pod_mtu: scenario.network.pod_mtu(),
         }
+    }
+
+    /// Talker `id`'s payload in words: its size, or that it is not known.
+    pub fn payload_words(&self, id: &str) -> String {
+        match self.payload_bytes.get(id) {
+            Some(0) => "unpadded (a few dozen bytes)".into(),
+            Some(b) => format!("{b} bytes (payloadBytes)"),
+            None => "of a size not known (not one of the harness's talkers)".into(),
+        }
+    }
+
+    /// Whether talker `id`'s samples are known to fit one frame of the pod network (its IP and
+    /// UDP headers and the RTPS header included): `None` where its size is not known.
+    pub fn fits_a_frame(&self, id: &str) -> Option<bool> {
+        self.payload_bytes.get(id).map(|b| b + 28 + 100 <= self.pod_mtu)
     }
 
     /// Whether the pod of talker or listener `id` is on the host network.
@@ -87,6 +113,12 @@ impl Setting {
     }
 }
 
+/// The payload our talker's arguments pad to (0: no `--payload-bytes`).
+fn padded_to(args: &[String]) -> u32 {
+    let at = args.iter().position(|a| a == "--payload-bytes");
+    at.and_then(|i| args.get(i + 1)).and_then(|b| b.parse().ok()).unwrap_or(0)
+}
+
 #[cfg(test)]
 impl Setting {
     /// The rules' test setting: two nodes on netns, flannel (no multicast between them), the
@@ -106,6 +138,8 @@ impl Setting {
             shm: BTreeMap::new(),
             stock: Default::default(),
             initial_peers: BTreeMap::new(),
+            payload_bytes: BTreeMap::new(),
+            pod_mtu: crate::spec::DEFAULT_POD_MTU,
         }
     }
 }

@@ -77,6 +77,10 @@ pub fn render(r: &RunReport) -> String {
             let _ = writeln!(s, "  {} → {}", g.label, outs.join(", "));
         }
     }
+    if let Some(k) = super::kernel::kernel_table(r) {
+        let _ = writeln!(s, "kernel counters (where something happened):");
+        s.push_str(&plain(&k, &(0..k.head.len()).collect::<Vec<_>>()));
+    }
     let _ = writeln!(s, "verdict: {} — {}", r.verdict.kind.as_str(), r.verdict.headline);
     for f in &r.findings {
         let _ = writeln!(s, "{} [{}] {}", f.severity.as_str(), f.rule, f.cause);

@@ -32,6 +32,12 @@ pub struct TrialRow<'a> {
     pub pairs_partial: usize,
     pub pairs_none: usize,
     pub stray_lines: u64,
+    /// What the kernel counted in every namespace of the trial, summed (empty where the backend
+    /// reads no counters): IP fragments made, reassembly failures, datagrams dropped for a full
+    /// socket receive buffer.
+    pub frag_creates: Option<u64>,
+    pub reasm_fails: Option<u64>,
+    pub rcvbuf_errors: Option<u64>,
 }
 
 fn csv_err(e: ::csv::Error) -> io::Error {
@@ -68,6 +74,9 @@ impl Exporter for TrialsCsv {
         let mut w = ::csv::Writer::from_writer(out);
         for t in &report.trials {
             let count = |d: Delivery| t.pairs.iter().filter(|p| p.delivery == d).count();
+            let kernel = |f: fn(&crate::backend::KernelCounters) -> u64| {
+                (!t.kernel.is_empty()).then(|| t.kernel.iter().map(f).sum())
+            };
             w.serialize(TrialRow {
                 trial: t.meta.trial,
                 start_ns: t.meta.start_ns,
@@ -83,6 +92,9 @@ impl Exporter for TrialsCsv {
                 pairs_partial: count(Delivery::Partial),
                 pairs_none: count(Delivery::None),
                 stray_lines: t.stray,
+                frag_creates: kernel(|k| k.ip.frag_creates),
+                reasm_fails: kernel(|k| k.ip.reasm_fails),
+                rcvbuf_errors: kernel(|k| k.udp.rcvbuf_errors),
             })
             .map_err(csv_err)?;
         }

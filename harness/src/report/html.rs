@@ -165,6 +165,10 @@ fn delivery(h: &mut String, r: &RunReport) {
         h.push_str("<h2>DDS traffic</h2>\n");
         h.push_str(&table(&traffic));
     }
+    if let Some(kernel) = super::kernel::kernel_table(r) {
+        h.push_str("<h2>Kernel counters</h2>\n");
+        h.push_str(&table(&kernel));
+    }
 }
 
 /// Every finding: its severity and cause, the pairs, the evidence, an injected fault's check

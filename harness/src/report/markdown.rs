@@ -116,6 +116,11 @@ impl Exporter for Markdown {
             writeln!(out)?;
             table(out, &traffic)?;
         }
+        if let Some(kernel) = super::kernel::kernel_table(r) {
+            writeln!(out, "## Kernel counters")?;
+            writeln!(out)?;
+            table(out, &kernel)?;
+        }
         diagnosis(out, r)?;
         if !r.expectations.is_empty() {
             writeln!(out, "## Expectations")?;
@@ -179,6 +184,7 @@ mod tests {
     fn model_tables(r: &RunReport) -> Vec<Vec<Vec<String>>> {
         let mut tables = vec![matrix(r), trials_table(r), distribution_table(r)];
         tables.extend(traffic_table(r));
+        tables.extend(super::super::kernel::kernel_table(r));
         if !r.expectations.is_empty() {
             tables.push(expectations_table(r));
         }

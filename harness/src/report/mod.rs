@@ -5,7 +5,7 @@
 //! - `exporter`: what a format is ([`Exporter`]); `files`: every file exporter, written into
 //!   the run directory ([`write_all`]).
 //! - `table`: the [`Table`] model and the run's tables, which Markdown, HTML and the console
-//!   all render; [`markup`]: escaping for HTML and SVG.
+//!   all render (`kernel`: the kernel's counters per namespace); [`markup`]: escaping for HTML and SVG.
 //! - `groups`: past 64 pairs, the reports show them by group (a launch file's processes, a
 //!   Deployment's replicas) and list pair by pair only those not heard in every trial.
 //! - One module per format: `csv`, `json`, [`markdown`], [`html`] (with its [`plots`]), and
@@ -18,6 +18,7 @@ mod files;
 mod groups;
 pub mod html;
 mod json;
+mod kernel;
 pub mod markdown;
 pub mod markup;
 pub mod plots;

@@ -31,6 +31,7 @@ pub fn reanalyze(dir: &Path) -> Result<RunReport, ResultsError> {
         r.containers = meta.container_exits.get(&r.meta.trial).cloned().unwrap_or_default();
         r.participants = meta.participants.get(&r.meta.trial).cloned().unwrap_or_default();
         r.traffic = meta.traffic.get(&r.meta.trial).cloned().unwrap_or_default();
+        r.kernel = meta.kernel.get(&r.meta.trial).cloned().unwrap_or_default();
         r.incomplete = meta.incomplete.get(&r.meta.trial).cloned().unwrap_or_default();
         analyzer.add(r, h);
     };

@@ -50,6 +50,7 @@ pub(super) fn open_run_dir<B: Backend>(
         container_exits: Default::default(),
         participants: Default::default(),
         traffic: Default::default(),
+        kernel: Default::default(),
         incomplete: Default::default(),
         stopped: None,
         shared_clock: Some(shared_clock),

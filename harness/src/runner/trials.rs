@@ -324,10 +324,14 @@ impl<'r, 'b, B: Backend> Trials<'r, 'b, B> {
         if !facts.traffic.is_empty() {
             meta.traffic.insert(trial, facts.traffic.clone());
         }
+        if !facts.kernel.is_empty() {
+            meta.kernel.insert(trial, facts.kernel.clone());
+        }
         let (mut trial_report, hists) = acc.finish(trial_meta);
         trial_report.containers = facts.containers;
         trial_report.participants = facts.participants;
         trial_report.traffic = facts.traffic;
+        trial_report.kernel = facts.kernel;
         // Records known to be incomplete, or a pair that could expect nothing and so measured
         // nothing: the trial counts nowhere, like an interrupted one, rather than as loss or
         // a failure to deliver.

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod fastdds;
 mod kube;
+mod links;
 mod malformed;
 mod netns;
 mod plain;

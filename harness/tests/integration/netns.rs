@@ -314,7 +314,7 @@ fn injected_loss_is_measured_with_best_effort() {
     let loss = lost / expected;
     // 30 % injected; ~800 messages → σ ≈ 1.6 %; the tolerance is ±8 points.
     assert!((0.22..=0.38).contains(&loss), "measured loss {loss:.3} over {expected} messages");
-    assert!(r.summary["notes"].to_string().contains("30 % packet loss into node pi"));
+    assert!(r.summary["notes"].to_string().contains("30 % frame loss into node pi"));
     assert_eq!(r.summary["verdict"]["kind"], "degraded", "partial delivery is not consistent");
     let f = finding(&r.summary, "loss");
     assert_eq!(f["severity"], "failure");

@@ -256,15 +256,32 @@ pods:
         let text = format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 30}}\n  - {{kind: partition, between: [master, pi], fromS: 1, toS: 2}}\n  - {{kind: kill, pod: a, container: talker, atS: 1}}\n");
         let s = parse(&text, Path::new("s.yaml")).expect("valid");
         assert_eq!(s.faults.len(), 3);
-        assert_eq!(s.faults[0].describe(), "30 % packet loss into node pi from other nodes");
+        assert!(s.faults[0].describe().starts_with("30 % frame loss into node pi from other nodes"));
         let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: moon, percent: 30}}\n"));
         assert!(e.to_string().contains("s.yaml:13:24: faults[0].node: node `moon` is not declared"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 130}}\n"));
         assert!(e.to_string().contains("percentage between 0 and 100"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: partition, between: [pi, master], fromS: 3, toS: 2}}\n"));
         assert!(e.to_string().contains("toS (2) must be after fromS (3)"), "{e}");
+        let e = err(&format!("{OK}faults:\n  - {{kind: bandwidth, node: pi, mbit: 0}}\n"));
+        assert!(e.to_string().contains("s.yaml:13:39: faults[0].mbit: must be a rate above 0"), "{e}");
+        let e = err(&format!("{OK}faults:\n  - {{kind: loss, node: pi, percent: 2, direction: sideways}}\n"));
+        assert!(e.to_string().contains("faults[0]: unknown variant `sideways`, expected one of in, out, both"), "{e}");
         let e = err(&format!("{OK}faults:\n  - {{kind: flood, node: pi}}\n"));
         assert!(e.to_string().contains("unknown variant `flood`"), "{e}");
+    }
+
+    /// `network.mtu` is the pod MTU (1450 unless set), within what the underlay carries.
+    #[test]
+    fn the_pod_mtu_is_flannels_unless_set_and_in_range() {
+        let s = parse(OK, Path::new("s.yaml")).expect("valid");
+        assert_eq!(s.network.pod_mtu(), 1450);
+        let s = parse(&format!("{OK}network: {{mtu: 1400}}\n"), Path::new("s.yaml")).expect("valid");
+        assert_eq!(s.network.pod_mtu(), 1400);
+        let e = err(&format!("{OK}network: {{mtu: 9000}}\n"));
+        assert!(e.to_string().starts_with("s.yaml:12:16: network.mtu: the pod MTU must be between 576"), "{e}");
+        let e = err(&format!("{OK}network: {{mtu: -1}}\n"));
+        assert!(e.to_string().contains("network.mtu"), "{e}");
     }
 
     fn all(text: &str) -> Vec<String> {

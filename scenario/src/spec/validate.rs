@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use super::{
-    expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NodeSpec, Output, Scenario,
-    TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS,
+    expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NetworkSpec, NodeSpec, Output,
+    Scenario, TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS, MIN_MTU, UNDERLAY_MTU,
 };
 
 /// A validation failure: the field (its path) and what is wrong with it.
@@ -51,6 +51,8 @@ const MAX_WARMUP_S: f64 = 3_600.0;
 const MAX_DEPTH: u32 = 100_000;
 const MAX_PAYLOAD_BYTES: u32 = 16 << 20;
 const MAX_DELAY_MS: f64 = 60_000.0;
+/// A link faster than 100 Gbit/s is no cap a trial could reach.
+const MAX_MBIT: f64 = 100_000.0;
 
 /// Checks what the types cannot: names, uniqueness, references, roles, real ranges; the first
 /// violation (see [`violations`] for all).
@@ -67,6 +69,7 @@ pub fn violations(s: &Scenario) -> Vec<Violation> {
         out.push(violation("pods", "a scenario needs at least one pod"));
     }
     check_nodes(&s.nodes, &mut out);
+    check_network(&s.network, &mut out);
     check_pods(s, &mut out);
     check_talkers_and_listeners(s, &mut out);
     check_faults(s, &mut out);
@@ -278,6 +281,19 @@ fn check_talkers_and_listeners(s: &Scenario, out: &mut Vec<Violation>) {
     }
 }
 
+/// `network`: the pod MTU fits under the simulated underlay's.
+fn check_network(n: &NetworkSpec, out: &mut Vec<Violation>) {
+    if let Some(mtu) = n.mtu.filter(|m| !(MIN_MTU..=UNDERLAY_MTU).contains(m)) {
+        out.push(violation(
+            "network.mtu",
+            format!(
+                "the pod MTU must be between {MIN_MTU} (the least IPv4 allows) and {UNDERLAY_MTU} (the simulated \
+                 underlay's; flannel's VXLAN makes it 1450), got {mtu}"
+            ),
+        ));
+    }
+}
+
 /// `faults`: each fault's numbers in range, and what it names (nodes, pods, containers, times)
 /// in the scenario.
 fn check_faults(s: &Scenario, out: &mut Vec<Violation>) {
@@ -299,6 +315,9 @@ fn check_fault_numbers(i: usize, f: &FaultSpec, out: &mut Vec<Violation>) {
     match f {
         FaultSpec::Loss { percent, .. } => out
             .extend(range("percent", *percent, |v| (0.0..=100.0).contains(&v), "a percentage between 0 and 100").err()),
+        FaultSpec::Bandwidth { mbit, .. } => {
+            out.extend(range("mbit", *mbit, |v| v > 0.0 && v <= MAX_MBIT, "a rate above 0 and up to 100000").err())
+        }
         FaultSpec::Delay { ms, jitter_ms, .. } => {
             out.extend(range("ms", *ms, |v| v > 0.0, "a positive number").err());
             if let Some(j) = jitter_ms {
@@ -333,7 +352,9 @@ fn check_fault_against_scenario(s: &Scenario, i: usize, f: &FaultSpec, out: &mut
         }
     };
     match f {
-        FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } if !node_known(node) => {
+        FaultSpec::Loss { node, .. } | FaultSpec::Delay { node, .. } | FaultSpec::Bandwidth { node, .. }
+            if !node_known(node) =>
+        {
             out.push(unknown(sub("node"), node))
         }
         FaultSpec::Delay { ms, jitter_ms, .. } => {
@@ -367,6 +388,6 @@ fn check_fault_against_scenario(s: &Scenario, i: usize, f: &FaultSpec, out: &mut
             }
             out.extend(during(sub("atS"), at_s.0).err());
         }
-        FaultSpec::Loss { .. } => {}
+        FaultSpec::Loss { .. } | FaultSpec::Bandwidth { .. } => {}
     }
 }

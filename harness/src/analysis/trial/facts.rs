@@ -216,6 +216,9 @@ pub struct TrialReport {
     /// Each node's DDS traffic (see [`crate::backend::traffic`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<crate::backend::NodeTraffic>,
+    /// Each network namespace's kernel counters (see [`crate::backend::KernelCounters`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel: Vec<crate::backend::KernelCounters>,
     /// Why the trial's records are incomplete (kube: a log stream that broke), so it counts
     /// nowhere, like an interrupted one: its missing records are not message loss.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

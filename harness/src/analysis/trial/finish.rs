@@ -257,6 +257,7 @@ impl TrialAnalyzer<'_> {
             containers: Vec::new(),
             participants: Vec::new(),
             traffic: Vec::new(),
+            kernel: Vec::new(),
             incomplete: Vec::new(),
             warmup_ends_ns: last_start.map(|s| s.saturating_add(self.settings.warmup_ns)),
             last_started_ns: last_start,

@@ -125,6 +125,7 @@ impl KubeBackend {
             incomplete: Vec::new(),
             participants: Vec::new(),
             traffic: Vec::new(),
+            kernel: Vec::new(),
         }))
     }
 

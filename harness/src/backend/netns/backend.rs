@@ -66,7 +66,7 @@ impl NetnsBackend {
     /// nodes — a new one built to match.
     async fn topology_for(&mut self, plan: &Plan) -> Result<Topology, BackendError> {
         let prepared = self.topology.clone().ok_or_else(|| setup_err("run", "topology not prepared"))?;
-        let wanted = Topology::new(&self.tag, plan, prepared.multicast_between_nodes);
+        let wanted = Topology::new(&self.tag, plan, prepared.multicast_between_nodes).with_mtu(prepared.mtu);
         if wanted != prepared {
             let prefix = format!("{PREFIX}{}-", self.tag);
             off_runtime(move || remove_namespaces(&prefix)).await;
@@ -150,7 +150,8 @@ impl Backend for NetnsBackend {
         }
         self.faults.clone_from(&scenario.faults);
         register(&self.tag, run_id)?;
-        self.build(Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes)).await
+        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
+        self.build(topo.with_mtu(scenario.network.pod_mtu())).await
     }
 
     async fn run_trial(
@@ -169,17 +170,28 @@ impl Backend for NetnsBackend {
         let trial = start.trial;
         // Counted from here: zero what the last trial (or the build) left.
         let counting = topo.clone();
-        off_runtime(move || super::traffic::take(&counting, 0)).await?;
+        let before = off_runtime(move || {
+            super::traffic::take(&counting, 0)?;
+            super::kernel::snapshot(&counting)
+        })
+        .await?;
         let driven = drive(plan, start, &lines, stop, command, events, on_event).await?;
-        let counting = topo.clone();
+        let (counting, faults) = (topo.clone(), self.faults.clone());
         let ms = driven.meta.end_ns.saturating_sub(driven.meta.start_ns) / 1_000_000;
-        let traffic = off_runtime(move || super::traffic::take(&counting, ms)).await?;
+        let (traffic, kernel) = off_runtime(move || {
+            Ok::<_, BackendError>((
+                super::traffic::take(&counting, ms)?,
+                super::kernel::take(&counting, &before, ms, &faults)?,
+            ))
+        })
+        .await?;
         self.facts.insert(
             trial,
             TrialFacts {
                 containers: driven.exits,
                 participants: driven.participants,
                 traffic,
+                kernel,
                 ..TrialFacts::default()
             },
         );

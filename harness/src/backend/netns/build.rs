@@ -56,5 +56,6 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
         run("ip", &["netns".into(), "exec".into(), ns, "sh".into(), "-c".into(), script.into()], Some(&rules))?;
     }
     super::traffic::install(topo)?;
+    super::kernel::install(topo)?;
     faults.iter().try_for_each(|f| f.link_setup(topo))
 }

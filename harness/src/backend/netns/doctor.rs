@@ -1,6 +1,7 @@
 //! `harness doctor` on the simulated cluster: one probe pod per node plus each node's host
 //! network, the scenario's loss and partition faults in place, a responder on every node and
-//! network, then a prober on every node and network against every other node.
+//! network, then a prober on every node and network against every other node, and a burst of
+//! 64 KiB datagrams between every pair of probe pods ([`burst`](super::burst)).
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use super::registry::register;
 use super::topology::{Topology, PREFIX};
 use super::NetnsBackend;
 use crate::backend::{Backend, BackendError, AARCH64_SYSROOT};
-use crate::doctor::{DoctorReport, NetworkProbes, NETWORKS};
+use crate::doctor::{DoctorReport, LargeDatagrams, NetworkProbes, NETWORKS};
 use crate::placement::{declared_nodes, local_arch, Node, PlacedPod, Plan};
 use crate::spec::Scenario;
 
@@ -45,7 +46,8 @@ impl NetnsBackend {
     /// Builds the probe cluster with its faults, starts the responders, runs the probers on
     /// each network and stops the responders.
     async fn doctor_on(&mut self, scenario: &Scenario, plan: &Plan, count: u32) -> Result<DoctorReport, BackendError> {
-        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes);
+        let topo = Topology::new(&self.tag, plan, scenario.network.multicast_between_nodes)
+            .with_mtu(scenario.network.pod_mtu());
         self.build(topo.clone()).await?;
         let mut notes = vec![
             format!("probed in namespaces {PREFIX}{}-* (removed afterwards)", self.tag),
@@ -77,7 +79,9 @@ impl NetnsBackend {
             let _ = r.kill().await;
         }
         let reference = plan.nodes.first().map_or("", |n| n.name.as_str());
-        Ok(DoctorReport::new(&scenario.name, "netns", domain, networks, reference, notes))
+        let mut report = DoctorReport::new(&scenario.name, "netns", domain, networks, reference, notes);
+        report.large_datagrams = large_datagrams(plan, &topo).await?;
+        Ok(report)
     }
 
     /// Puts the scenario's partitions in place for the whole doctor (loss rules came with the
@@ -113,6 +117,20 @@ impl NetnsBackend {
         cmd.arg(format!("--net=/run/netns/{ns}")).arg("--").args(talker);
         Ok(cmd)
     }
+}
+
+/// A burst of 64 KiB datagrams between every ordered pair of probe pods, one pair at a time.
+async fn large_datagrams(plan: &Plan, topo: &Topology) -> Result<Vec<LargeDatagrams>, BackendError> {
+    let mut out = Vec::new();
+    for i in 0..plan.nodes.len() {
+        for j in (0..plan.nodes.len()).filter(|j| *j != i) {
+            let (from, to) = (plan.nodes[i].name.clone(), plan.nodes[j].name.clone());
+            let ns = |k: usize| topo.pod_ns(&plan.pods[k].name).unwrap_or_default();
+            let (from_ns, to_ns, addr) = (ns(i), ns(j), probe_addr(j, "pod"));
+            out.push(off_runtime(move || super::burst::burst(&from, &to, &from_ns, &to_ns, &addr)).await?);
+        }
+    }
+    Ok(out)
 }
 
 /// One probe pod per declared node, on the pod network; nothing else runs.

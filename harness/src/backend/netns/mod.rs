@@ -5,17 +5,20 @@
 //! pods' /dev/shm directories (`<base>/chh-<tag>-…` on a tmpfs, see [`topology`]), which every
 //! container has bind-mounted on /dev/shm in a mount namespace of its own.
 //!
-//! Faults ([`faults`], one file per kind): loss and partitions through nftables in the node
-//! namespaces; delay through `tc netem` when the kernel has it (refused before the run
+//! Faults ([`faults`], one file per kind): frame loss through nftables `netdev` hooks on the
+//! links, partitions through nftables in the node namespaces, bandwidth caps through `tc tbf`;
+//! delay through `tc netem` when the kernel has it (refused before the run
 //! otherwise, never skipped); kills through the trial driver. Nodes labelled `kubernetes.io/arch: arm64` run aarch64 builds
 //! under qemu-user on an amd64 machine.
 
 mod arm64;
 mod backend;
 mod build;
+mod burst;
 mod commands;
 mod doctor;
 mod faults;
+mod kernel;
 mod registry;
 mod shm;
 mod teardown;

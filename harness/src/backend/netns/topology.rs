@@ -9,6 +9,9 @@
 //!                                   │ eth0 10.42.<i>.<k+2>/24, default via 10.42.<i>.1
 //!   pod ns       chh-<tag>-p<k>:  one per pod (its containers share it, like a real pod)
 //! ```
+//! The links are flannel's: the pods' eth0, their node-side veths and `cni0` have MTU 1450
+//! (VXLAN takes 50 bytes of the underlay's 1500; `network.mtu` changes it), the underlay and
+//! the nodes' eth0 (where hostNetwork pods send) 1500.
 //! Multicast crosses a node's `cni0` but is not routed between nodes — flannel's VXLAN does
 //! not carry it either. `multicastBetweenNodes: true` joins every `cni0` into one extra L2
 //! segment (bridge `mbr` in the underlay) so multicast floods across nodes, while unicast
@@ -102,6 +105,8 @@ pub struct Topology {
     pub multicast_between_nodes: bool,
     /// The DDS domains the plan's containers use: whose RTPS ports the traffic counters count.
     pub domains: Vec<u16>,
+    /// The pod interfaces' MTU (pod eth0, node-side veth, cni0).
+    pub mtu: u32,
 }
 
 impl Topology {
@@ -120,7 +125,14 @@ impl Topology {
         let mut domains: Vec<u16> = plan.containers().map(|(_, c)| c.domain).collect();
         domains.sort_unstable();
         domains.dedup();
-        Topology { tag: tag.to_owned(), nodes, pods, multicast_between_nodes, domains }
+        let mtu = crate::spec::DEFAULT_POD_MTU;
+        Topology { tag: tag.to_owned(), nodes, pods, multicast_between_nodes, domains, mtu }
+    }
+
+    /// The same with pod interfaces of MTU `mtu`.
+    pub fn with_mtu(mut self, mtu: u32) -> Topology {
+        self.mtu = mtu;
+        self
     }
 
     pub fn underlay_ns(&self) -> String {
@@ -199,7 +211,7 @@ impl Topology {
     pub fn build_commands(&self) -> Vec<Vec<String>> {
         let mut c: Vec<Vec<String>> = Vec::new();
         let mut ip = |args: String| c.push(args.split_whitespace().map(str::to_owned).collect());
-        let u = self.underlay_ns();
+        let (u, mtu) = (self.underlay_ns(), self.mtu);
         let nodes = 0..self.nodes.len();
         let pods: Vec<(usize, usize)> =
             self.pods.iter().enumerate().filter(|(_, p)| !p.host_network).map(|(k, p)| (k, p.node)).collect();
@@ -226,11 +238,15 @@ impl Topology {
             let n = self.node_ns(i);
             ip(format!("link add eth0 netns {n} type veth peer name n{i} netns {u}"));
             if self.multicast_between_nodes {
-                ip(format!("link add mc0 netns {n} type veth peer name m{i} netns {u}"));
+                ip(format!("link add mc0 netns {n} mtu {mtu} type veth peer name m{i} netns {u} mtu {mtu}"));
             }
         }
         for &(k, node) in &pods {
-            ip(format!("link add eth0 netns {} type veth peer name p{k} netns {}", pod_ns(k), self.node_ns(node)));
+            ip(format!(
+                "link add eth0 netns {} mtu {mtu} type veth peer name p{k} netns {} mtu {mtu}",
+                pod_ns(k),
+                self.node_ns(node)
+            ));
         }
         // 4. Addresses, bridge ports and routes, namespace by namespace.
         for i in nodes.clone() {
@@ -244,7 +260,7 @@ impl Topology {
             // cni0 after eth0, as on a real node whose NIC predates the CNI bridge: DDS
             // implementations that pick "the first interface" (Cyclone) pick eth0 on the host
             // network, as they would there.
-            ip(format!("-n {n} link add cni0 type bridge mcast_snooping 0"));
+            ip(format!("-n {n} link add cni0 mtu {mtu} type bridge mcast_snooping 0"));
             ip(format!("-n {n} addr add 10.42.{i}.1/24 dev cni0"));
             ip(format!("-n {n} link set cni0 up"));
             ip(format!("-n {n} addr add {}/24 dev eth0", Self::node_addr(i)));
@@ -290,11 +306,10 @@ impl Topology {
     }
 }
 
-/// The nftables table every node gets: empty fault chains hooked into input and forward.
+/// The nftables table every node gets: empty partition chains hooked into input and forward
+/// (loss acts on frames, on the links: see `faults/loss.rs`).
 pub fn base_ruleset() -> String {
     "table inet chatter {\n\
-     \tchain loss_in { type filter hook input priority 0; }\n\
-     \tchain loss_fwd { type filter hook forward priority 0; }\n\
      \tchain part_in { type filter hook input priority 1; }\n\
      \tchain part_fwd { type filter hook forward priority 1; }\n\
      }\n"
@@ -428,6 +443,17 @@ mod tests {
         assert!(cmds.contains(&"-n chh-x-n0 route add 10.42.1.0/24 via 10.99.0.2".to_owned()));
         assert!(cmds.contains(&"-n chh-x-n1 route add 10.42.0.0/24 via 10.99.0.1".to_owned()));
         assert!(!cmds.iter().any(|c| c.contains("mbr")), "no multicast bridge unless asked");
+        // flannel's MTU on the pod side, the underlay's on the node's own link.
+        assert!(
+            cmds.contains(
+                &"link add eth0 netns chh-x-p0 mtu 1450 type veth peer name p0 netns chh-x-n1 mtu 1450".to_owned()
+            ),
+            "{cmds:#?}"
+        );
+        assert!(cmds.contains(&"-n chh-x-n0 link add cni0 mtu 1450 type bridge mcast_snooping 0".to_owned()));
+        assert!(cmds.contains(&"link add eth0 netns chh-x-n0 type veth peer name n0 netns chh-x-u".to_owned()));
+        let cmds: Vec<String> = t.clone().with_mtu(1400).build_commands().iter().map(|c| c.join(" ")).collect();
+        assert!(cmds.contains(&"-n chh-x-n1 link add cni0 mtu 1400 type bridge mcast_snooping 0".to_owned()));
         let t = Topology::new("x", &plan(), true);
         let cmds: Vec<String> = t.build_commands().iter().map(|c| c.join(" ")).collect();
         assert!(cmds.contains(&"-n chh-x-u link set m1 master mbr up".to_owned()));

@@ -76,16 +76,8 @@ pub(super) fn take(topo: &Topology, ms: u64) -> Result<Vec<NodeTraffic>, Backend
         })
         .collect();
     for (ns, node) in counted(topo) {
-        let line = format!("ip netns exec {ns} nft -j reset counters table inet {TABLE}");
-        let out = std::process::Command::new("ip")
-            .args(["netns", "exec", &ns, "nft", "-j", "reset", "counters", "table", "inet", TABLE])
-            .output()
-            .map_err(|e| setup_err(&line, e.to_string()))?;
-        if !out.status.success() {
-            return Err(setup_err(&line, String::from_utf8_lossy(&out.stderr).trim().to_owned()));
-        }
         let t = &mut per[node];
-        for (name, c) in parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| setup_err(&line, e))? {
+        for (name, c) in reset(&ns, "inet", TABLE)? {
             match name.as_str() {
                 "disc_out" => t.discovery_sent += c,
                 "disc_in" => t.discovery_received += c,
@@ -96,6 +88,19 @@ pub(super) fn take(topo: &Topology, ms: u64) -> Result<Vec<NodeTraffic>, Backend
         }
     }
     Ok(per)
+}
+
+/// Reads and zeroes the named counters of table `family` `table` in namespace `ns`. Blocking.
+pub(super) fn reset(ns: &str, family: &str, table: &str) -> Result<Vec<(String, Counted)>, BackendError> {
+    let line = format!("ip netns exec {ns} nft -j reset counters table {family} {table}");
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-j", "reset", "counters", "table", family, table])
+        .output()
+        .map_err(|e| setup_err(&line, e.to_string()))?;
+    if !out.status.success() {
+        return Err(setup_err(&line, String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+    }
+    parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| setup_err(&line, e))
 }
 
 /// The named counters of `nft -j` output.

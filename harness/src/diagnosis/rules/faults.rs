@@ -37,7 +37,11 @@ mod tests {
     fn an_injected_fault_without_symptom_is_reported() {
         let t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 30)]);
         let mut s = setting();
-        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0) });
+        s.faults.push(FaultSpec::Loss {
+            node: "pi".into(),
+            percent: FaultNumber(30.0),
+            direction: crate::spec::Direction::In,
+        });
         let findings = diagnose(&[&t], &[summary_of(&t, 0)], &s);
         assert!(findings.iter().any(|f| f.rule == "fault-not-observed"), "{findings:#?}");
     }

@@ -1,7 +1,8 @@
 //! `loss`: messages lost between received ones on pairs that delivered (outages explain their
 //! own), with a confidence interval, whether it came in bursts, and a check against an
 //! injected loss; a pair that missed only its windows' edges goes to
-//! [`missed_window_edges`](super::window_edges::missed_window_edges) instead.
+//! [`missed_window_edges`](super::window_edges::missed_window_edges) instead, unless what the
+//! kernel counted explains it (`fragment-loss`, `receive-buffer-overrun`).
 
 use super::window_edges::missed_window_edges;
 use super::words::pct;
@@ -26,12 +27,26 @@ pub fn loss(trials: &[&TrialReport], pairs: &[PairSummary], setting: &Setting) -
             continue;
         }
         if lost == 0 {
-            hits.push(missed_window_edges(s, &rows, edges, expected, setting));
+            // Large samples lost to lost frames or a full socket buffer sit at the edges too
+            // when one arrived whole: what the kernel counted explains them, not a late start.
+            if !explained_by_the_kernel(trials, &rows, setting) {
+                hits.push(missed_window_edges(s, &rows, edges, expected, setting));
+            }
             continue;
         }
         hits.push(lost_in_transit(trials, s, &rows, lost, expected, edges, setting));
     }
     hits
+}
+
+/// Whether `fragment-loss` or `receive-buffer-overrun` explains the pair in one of `rows`' trials.
+fn explained_by_the_kernel(trials: &[&TrialReport], rows: &[&PairReport], setting: &Setting) -> bool {
+    rows.iter().any(|p| {
+        trials.iter().filter(|t| t.meta.trial == p.trial).any(|t| {
+            let c = crate::diagnosis::Context::new(p, t, setting);
+            super::fragment_loss(&c).is_some() || super::receive_buffer_overrun(&c).is_some()
+        })
+    })
 }
 
 /// The trials' reports of pair `s` where it delivered something and had no outage.
@@ -116,12 +131,14 @@ fn loss_advice(reliability: chatter::Reliability) -> &'static str {
     }
 }
 
-/// Whether measured loss on a pair into node X matches an injected loss fault on X.
+/// Whether measured loss on a pair into node X (or out of it) matches an injected loss fault on
+/// X's link in that direction.
 fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -> Option<FaultCheck> {
     setting.faults.iter().find_map(|f| match f {
-        FaultSpec::Loss { node, percent } if s.relation == Relation::CrossNode => {
-            let into = s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
-            into.then(|| {
+        FaultSpec::Loss { node, percent, direction } if s.relation == Relation::CrossNode => {
+            let into = direction.inbound() && s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
+            let out = direction.outbound() && s.placements.keys().all(|k| k.starts_with(&format!("{node} →")));
+            (into || out).then(|| {
                 let p = percent.0 / 100.0;
                 FaultCheck {
                     injected: f.describe(),
@@ -139,7 +156,7 @@ fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -
 mod tests {
     use super::*;
     use crate::diagnosis::rules::test_support::{pair, setting, summary_of, trial};
-    use crate::spec::FaultNumber;
+    use crate::spec::{Direction, FaultNumber};
 
     #[test]
     fn partial_delivery_gets_a_loss_finding_that_checks_the_injected_rate() {
@@ -151,7 +168,7 @@ mod tests {
         t.talkers[0].node.reliability = Some(chatter::Reliability::BestEffort);
         let summary = summary_of(&t, 0);
         let mut s = setting();
-        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0) });
+        s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0), direction: Direction::In });
         let hits = loss(&[&t], std::slice::from_ref(&summary), &s);
         assert_eq!(hits.len(), 1);
         let h = &hits[0];
@@ -159,9 +176,33 @@ mod tests {
         assert!(h.cause.contains("lost 29.0 %") && h.cause.contains("best-effort"), "{}", h.cause);
         assert!(h.evidence[0].contains("random"), "{:?}", h.evidence);
         assert!(h.fault.as_ref().expect("loss fault").matches);
-        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(60.0) };
-        assert!(!loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(60.0), direction: Direction::In };
+        assert!(!loss(&[&t], std::slice::from_ref(&summary), &s)[0].fault.as_ref().expect("loss fault").matches);
+        // Frames leaving the Pi are not this pair's (master → pi); leaving the master are.
+        s.faults[0] = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(30.0), direction: Direction::Out };
+        assert!(loss(&[&t], std::slice::from_ref(&summary), &s)[0].fault.is_none());
+        s.faults[0] = FaultSpec::Loss { node: "master".into(), percent: FaultNumber(30.0), direction: Direction::Out };
+        assert!(loss(&[&t], &[summary], &s)[0].fault.as_ref().expect("loss fault").matches);
     }
+    /// One 256 KiB sample of thirty arrived whole, and the listener's kernel failed to
+    /// reassemble the rest: not a late first message (`fragment-loss` explains it).
+    #[test]
+    fn edges_the_kernel_explains_are_not_missed_window_edges() {
+        let mut t = trial(vec![pair("cam.talker", "master", "l.listener", "pi", 1)]);
+        (t.pairs[0].lost_in_gaps, t.pairs[0].listener_matched) = (0, Some(true));
+        let summary = summary_of(&t, 0);
+        let mut s = setting();
+        s.payload_bytes.insert("cam.talker".into(), 262_144);
+        assert_eq!(loss(&[&t], std::slice::from_ref(&summary), &s)[0].rule, "missed-window-edges");
+        t.kernel.push(crate::backend::KernelCounters {
+            node: "pi".into(),
+            pod: Some("l".into()),
+            ip: crate::backend::IpCounters { reasm_fails: 900, ..Default::default() },
+            ..Default::default()
+        });
+        assert!(loss(&[&t], &[summary], &s).is_empty());
+    }
+
     #[test]
     fn long_loss_runs_are_bursty() {
         let mut t = trial(vec![pair("a.talker", "master", "b.listener", "pi", 0)]);

@@ -99,6 +99,7 @@ pub(crate) fn trial(pairs: Vec<PairReport>) -> TrialReport {
         last_started_ns: None,
         participants: Vec::new(),
         traffic: Vec::new(),
+        kernel: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! after each trial, and what the doctor keeps in place while it probes. [`registry`] maps a
 //! scenario's `FaultSpec` to its kind.
 
+mod bandwidth;
 mod delay;
 mod fault;
 mod kill;

@@ -3,6 +3,7 @@
 //! one arm in [`netns_fault`] (plus one in [`apply_event`] if its events are the backend's).
 
 use super::super::topology::Topology;
+use super::bandwidth::Bandwidth;
 use super::delay::Delay;
 use super::kill::Kill;
 use super::loss::Loss;
@@ -14,7 +15,12 @@ use crate::spec::FaultSpec;
 /// The kind that injects `f`.
 pub(in crate::backend::netns) fn netns_fault(f: &FaultSpec) -> Box<dyn NetnsFault> {
     match f {
-        FaultSpec::Loss { node, percent } => Box::new(Loss { node: node.clone(), percent: percent.0 }),
+        FaultSpec::Loss { node, percent, direction } => {
+            Box::new(Loss { node: node.clone(), percent: percent.0, direction: *direction })
+        }
+        FaultSpec::Bandwidth { node, mbit, direction } => {
+            Box::new(Bandwidth { node: node.clone(), mbit: mbit.0, direction: *direction })
+        }
         FaultSpec::Delay { node, ms, jitter_ms } => {
             Box::new(Delay { node: node.clone(), ms: ms.0, jitter_ms: jitter_ms.map(|j| j.0) })
         }
