@@ -17,7 +17,7 @@ use super::overlay::{env_patches, profile_patches, KUSTOMIZATION};
 pub(super) const UNDER_MTU_PROFILE: &str = "fastdds-under-mtu.xml";
 /// The largest RTPS message the under-MTU profile lets Fast DDS send: one frame of flannel's
 /// 1450-byte pod MTU, less the IPv4 and UDP headers (28 bytes), with room to spare.
-pub(super) const UNDER_MTU_MESSAGE: u32 = 1400;
+pub(super) const UNDER_MTU_MESSAGE: u32 = crate::spec::DEFAULT_POD_MTU - 50;
 
 const LARGE_DATA_NOTE: &str = "Fast DDS 2.13 and later (ROS 2 Jazzy on): discovery stays on UDP, data goes over \
      TCP between hosts (shared memory within one), so a lost frame is retransmitted by TCP instead of losing a \
@@ -36,10 +36,11 @@ fn largest_payload(s: &Scenario) -> Option<u32> {
         .max()
 }
 
-/// Why the large-data variants do not apply to `s`, if they do not.
+/// Why the large-data variants do not apply to `s`, if they do not: every message fits one
+/// frame of its pod network (with room for the RTPS, UDP and IP headers).
 fn not_large(s: &Scenario) -> Option<String> {
     match largest_payload(s) {
-        Some(b) if b > UNDER_MTU_MESSAGE => None,
+        Some(b) if b > s.network.pod_mtu().saturating_sub(50) => None,
         Some(b) => Some(format!("the largest message ({b} bytes) fits one frame of the pod network")),
         None => Some("no talker sets payloadBytes: every message fits one frame of the pod network".to_owned()),
     }
