@@ -360,7 +360,7 @@ fn node_args(scenario: &Scenario, c: &ContainerSpec, id: &str, timing: &TrialTim
         "--durability".into(),
         dds.durability.to_string(),
         "--depth".into(),
-        dds.depth.to_string(),
+        c.depth.unwrap_or(dds.depth).to_string(),
         "--transport".into(),
         dds.transport.as_str().into(),
     ];

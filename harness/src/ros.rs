@@ -298,10 +298,30 @@ pub fn run_stock_nodes_on(s: &mut Scenario, stack: &RosStack) -> Result<usize, R
             // (A stock node is a talker or a listener.)
             ContainerRole::Listener | ContainerRole::Process => line.push("listener".into()),
         }
+        line.extend(stock_qos_and_type(c));
         c.stand_in = Some(line);
         changed += 1;
     }
     Ok(changed)
+}
+
+/// The rclpy node's message type, size and QoS where container `c` sets them (the stock
+/// nodes' own defaults otherwise: String, reliable, keep-last 10).
+fn stock_qos_and_type(c: &crate::spec::ContainerSpec) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(t) = c.message_type {
+        args.extend(["--message-type".into(), t.as_str().into()]);
+    }
+    if let Some(b) = c.payload_bytes {
+        args.extend(["--payload-bytes".into(), b.to_string()]);
+    }
+    if let Some(r) = c.reliability {
+        args.extend(["--reliability".into(), r.to_string()]);
+    }
+    if let Some(d) = c.depth {
+        args.extend(["--depth".into(), d.to_string()]);
+    }
+    args
 }
 
 #[cfg(test)]
