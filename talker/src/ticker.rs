@@ -53,6 +53,10 @@ impl Ticker {
     /// The next tick. Cancel-safe: a tick is taken from the timer and returned without an
     /// await between.
     pub async fn tick(&mut self) -> std::io::Result<()> {
+        // A talker behind its rate has ticks due at once, and a task that is never pending never
+        // lets the runtime fire its timers (its deadline): yield now and then, as tokio's own
+        // interval does.
+        tokio::task::consume_budget().await;
         loop {
             if self.due > 0 {
                 self.due -= 1;
@@ -88,10 +92,38 @@ mod tests {
             for _ in 0..41 {
                 ticker.tick().await.expect("tick");
             }
-            assert!(start.elapsed() >= 40 * period, "41 ticks in {:?}", start.elapsed());
+            // The first is at once, the timer started just before `start`.
+            assert!(start.elapsed() >= 39 * period, "41 ticks in {:?}", start.elapsed());
             std::thread::sleep(Duration::from_millis(5));
             ticker.tick().await.expect("tick");
             assert!(ticker.due >= 18, "after a 5 ms stall only {} more ticks were due", ticker.due);
         });
+    }
+
+    /// A ticker that is always behind (1 µs) still lets the runtime's timers fire: a talker
+    /// slower than its rate stops at its deadline.
+    #[test]
+    fn a_ticker_behind_its_rate_lets_timers_fire() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let mut ticker = Ticker::new(Duration::from_micros(1)).expect("timerfd");
+                let deadline = tokio::time::sleep(Duration::from_millis(20));
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = &mut deadline => break,
+                        tick = ticker.tick() => {
+                            tick.expect("tick");
+                            std::thread::sleep(Duration::from_micros(5));
+                        }
+                    }
+                }
+            });
+            let _ = done.send(());
+        });
+        assert!(finished.recv_timeout(Duration::from_secs(10)).is_ok(), "the deadline never fired");
     }
 }
