@@ -11,6 +11,16 @@ it: std_msgs/msg/String on /chatter, QoS depth 10 (reliable, volatile), "Hello W
 
   demo_nodes.py talker [--rate-hz R] [--flavour cpp|py] [--phase F]   (the stock talker: 1 Hz)
   demo_nodes.py listener
+  both: [--message-type T] [--payload-bytes B] [--reliability reliable|best-effort] [--depth D]
+
+--message-type sensor_msgs/msg/Image or sensor_msgs/msg/PointCloud2 publishes (and subscribes
+to) sensor-sized messages, as a camera or a lidar driver does, on the same topic: --payload-bytes
+is the size of their `data` (an 8-bit mono image 1024 pixels wide where the size allows, else one
+row; a cloud of 16-byte x/y/z/intensity points). Their `header.frame_id` carries
+"Hello World: N", and the console lines are those of the String demo, so the harness reads
+either alike. With String, --payload-bytes pads the text as the harness's own talker does
+("Hello World: N ~xxx…"), and the listener logs the head only: the payload never reaches the
+console.
 
 --phase F (0 ≤ F < 1) puts the talker's sends on the wall-clock grid of its period, F of a
 period in: the harness gives each of several stock talkers its own F, so that their
@@ -33,8 +43,57 @@ import time
 import rclpy
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
-from rclpy.qos import QoSProfile
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
+
+STRING, IMAGE, CLOUD = "std_msgs/msg/String", "sensor_msgs/msg/Image", "sensor_msgs/msg/PointCloud2"
+# "Hello World: N" and padding, as the harness's own talker pads (chatter's payload module).
+PAD = " ~"
+
+
+def message_class(name):
+    """The rclpy class of a message type (sensor_msgs only imported when asked for)."""
+    if name == STRING:
+        return String
+    from sensor_msgs.msg import Image, PointCloud2  # pylint: disable=import-outside-toplevel
+    return Image if name == IMAGE else PointCloud2
+
+
+def sized_message(name, size):
+    """A message of type `name` whose payload is `size` bytes (its `data`; a String's text is
+    padded on each send instead)."""
+    cls = message_class(name)
+    msg = cls()
+    if name == IMAGE:
+        width = 1024 if size >= 1024 and size % 1024 == 0 else max(size, 1)
+        msg.height, msg.width, msg.encoding, msg.step = max(size, 1) // width, width, "mono8", width
+        msg.data = bytes(msg.height * msg.step)
+    elif name == CLOUD:
+        from sensor_msgs.msg import PointField  # pylint: disable=import-outside-toplevel
+        msg.fields = [PointField(name=n, offset=4 * i, datatype=PointField.FLOAT32, count=1)
+                      for i, n in enumerate(("x", "y", "z", "intensity"))]
+        msg.height, msg.point_step, msg.is_dense = 1, 16, True
+        msg.width = -(-max(size, 1) // 16)
+        msg.row_step = msg.width * msg.point_step
+        msg.data = bytes(msg.row_step)
+    return msg
+
+
+def stamp(msg, node, text, size):
+    """Puts "Hello World: N" (`text`) in the message: a String's data (padded to `size`), an
+    image's or a cloud's header (with the time of sending)."""
+    if isinstance(msg, String):
+        msg.data = text if len(text) >= size else text + PAD + "x" * max(size - len(text) - len(PAD), 0)
+    else:
+        msg.header.frame_id = text
+        msg.header.stamp = node.get_clock().now().to_msg()
+
+
+def heard(msg):
+    """What the listener logs of a message: its "Hello World: N", never its payload."""
+    if isinstance(msg, String):
+        return msg.data.split(PAD, 1)[0]
+    return msg.header.frame_id
 
 
 def main() -> int:
@@ -43,6 +102,10 @@ def main() -> int:
     ap.add_argument("--rate-hz", type=float, default=1.0)
     ap.add_argument("--flavour", choices=["cpp", "py"], default="cpp")
     ap.add_argument("--phase", type=float, default=None)
+    ap.add_argument("--message-type", choices=[STRING, IMAGE, CLOUD], default=STRING)
+    ap.add_argument("--payload-bytes", type=int, default=0)
+    ap.add_argument("--reliability", choices=["reliable", "best-effort"], default="reliable")
+    ap.add_argument("--depth", type=int, default=10)
     args, ros_args = ap.parse_known_args()
     # SIGINT and SIGTERM are ours, not rclpy's: with rclpy's handlers (the default) the
     # signal's shutdown of the context could race the executor's wait, and a listener on
@@ -54,18 +117,23 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     node = Node(args.node)
-    qos = QoSProfile(depth=10)
+    qos = QoSProfile(depth=args.depth, reliability=ReliabilityPolicy.RELIABLE if args.reliability == "reliable"
+                     else ReliabilityPolicy.BEST_EFFORT)
+    cls = message_class(args.message_type)
     if args.node == "talker":
-        pub = node.create_publisher(String, "chatter", qos)
+        pub = node.create_publisher(cls, "chatter", qos)
         count = [0]
         quote = "'" if args.flavour == "cpp" else '"'
+        # Built once: a camera driver fills the same buffer each frame.
+        msg = sized_message(args.message_type, args.payload_bytes)
 
         def tick() -> None:
             count[0] += 1
-            msg = String(data=f"Hello World: {count[0]}")
+            text = f"Hello World: {count[0]}"
+            stamp(msg, node, text, args.payload_bytes)
             # Logged just before it is published, as demo_nodes_cpp does: the log stamp is the
             # send time the harness reads, so it must not come after a receipt.
-            node.get_logger().info(f"Publishing: {quote}{msg.data}{quote}")
+            node.get_logger().info(f"Publishing: {quote}{text}{quote}")
             try:
                 pub.publish(msg)
             except Exception:  # a SIGTERM shut the context down under this callback
@@ -89,9 +157,7 @@ def main() -> int:
 
             started.append(node.create_timer(max(first - now, 0.0), start))
     else:
-        node.create_subscription(
-            String, "chatter", lambda msg: node.get_logger().info(f"I heard: [{msg.data}]"), qos
-        )
+        node.create_subscription(cls, "chatter", lambda m: node.get_logger().info(f"I heard: [{heard(m)}]"), qos)
     try:
         while not stop.is_set() and rclpy.ok():
             rclpy.spin_once(node, timeout_sec=0.1)

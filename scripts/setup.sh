@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need on a fresh Debian 12 machine (idempotent).
 # Root is needed for apt; the Python venv with Cyclone DDS goes to .venv in the workspace, ROS 2
-# Jazzy and Kilted from PyPI wheels (rclpy, rmw_fastrtps_cpp, Fast DDS, std_msgs; x86_64 only)
-# to .venv-jazzy and .venv-kilted, pinned by ros/constraints-<distro>.txt.
+# Jazzy and Kilted from PyPI wheels (rclpy, rmw_fastrtps_cpp, Fast DDS, std_msgs, sensor_msgs;
+# x86_64 only) to .venv-jazzy and .venv-kilted, pinned by ros/constraints-<distro>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,10 +52,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import cyclonedds' 2>/dev
 fi
 for distro in ${ROS_DISTROS:-jazzy kilted}; do
   venv=".venv-$distro"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import rclpy, std_msgs.msg' 2>/dev/null; then
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import rclpy, std_msgs.msg, sensor_msgs.msg' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -c "ros/constraints-$distro.txt" \
-      "ros-$distro-rclpy[fastrtps]" "ros-$distro-std-msgs"
+      "ros-$distro-rclpy[fastrtps]" "ros-$distro-std-msgs" "ros-$distro-sensor-msgs"
   fi
 done
 echo "setup: ok"

@@ -360,7 +360,7 @@ fn node_args(scenario: &Scenario, c: &ContainerSpec, id: &str, timing: &TrialTim
         "--durability".into(),
         dds.durability.to_string(),
         "--depth".into(),
-        dds.depth.to_string(),
+        c.depth.unwrap_or(dds.depth).to_string(),
         "--transport".into(),
         dds.transport.as_str().into(),
     ];
@@ -472,6 +472,10 @@ mod tests {
         assert_eq!(t.start_delay, Duration::from_secs(1));
         let l = plan.pods[0].containers[1].args.join(" ");
         assert!(l.contains("--domain 7 --reliability best-effort"), "{l}");
+        assert!(joined.contains("--depth 10 "), "the scenario's depth by default: {joined}");
+        let s = scenario("  - name: a\n    containers:\n      - {name: t, role: talker, depth: 1}\n      - {name: l, role: listener}\n");
+        let plan = place(&s, &declared_nodes(&s)).expect("placeable");
+        assert!(plan.pods[0].containers[0].args.join(" ").contains("--depth 1 "), "a container's own depth");
     }
 
     #[test]

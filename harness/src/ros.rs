@@ -298,10 +298,30 @@ pub fn run_stock_nodes_on(s: &mut Scenario, stack: &RosStack) -> Result<usize, R
             // (A stock node is a talker or a listener.)
             ContainerRole::Listener | ContainerRole::Process => line.push("listener".into()),
         }
+        line.extend(stock_qos_and_type(c));
         c.stand_in = Some(line);
         changed += 1;
     }
     Ok(changed)
+}
+
+/// The rclpy node's message type, size and QoS where container `c` sets them (the stock
+/// nodes' own defaults otherwise: String, reliable, keep-last 10).
+fn stock_qos_and_type(c: &crate::spec::ContainerSpec) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(t) = c.message_type {
+        args.extend(["--message-type".into(), t.as_str().into()]);
+    }
+    if let Some(b) = c.payload_bytes {
+        args.extend(["--payload-bytes".into(), b.to_string()]);
+    }
+    if let Some(r) = c.reliability {
+        args.extend(["--reliability".into(), r.to_string()]);
+    }
+    if let Some(d) = c.depth {
+        args.extend(["--depth".into(), d.to_string()]);
+    }
+    args
 }
 
 #[cfg(test)]
@@ -330,6 +350,27 @@ mod tests {
         ] {
             assert_eq!(stock_node(&words(other), &[]), None, "{other}");
         }
+    }
+
+    /// A stock node's message type, size and QoS reach its rclpy stand-in; a container that
+    /// sets none gets the stock node's defaults (no flags).
+    #[test]
+    fn stock_nodes_get_their_message_type_size_and_qos() {
+        let text = "name: t\npods:\n  - name: cam\n    containers:\n      - {name: t, role: talker, command: [ros2, run, demo_nodes_cpp, talker], output: demo-nodes, rmw: rmw_fastrtps_cpp, messageType: sensor_msgs/msg/Image, payloadBytes: 1048576, reliability: best-effort, depth: 1}\n      - {name: l, role: listener, command: [ros2, run, demo_nodes_cpp, listener], output: demo-nodes, rmw: rmw_fastrtps_cpp}\n";
+        let mut s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
+        let versions =
+            RosVersions { distro: Distro::Jazzy, rclpy: "7".into(), rmw_fastrtps_cpp: "8".into(), fastdds: "2".into() };
+        let stack = RosStack { venv: PathBuf::from("/venv"), versions };
+        assert_eq!(run_stock_nodes_on(&mut s, &stack).expect("rewritten"), 2);
+        let line = |i: usize| s.pods[0].containers[i].stand_in.clone().expect("stand-in").join(" ");
+        assert!(
+            line(0).ends_with(
+                "--message-type sensor_msgs/msg/Image --payload-bytes 1048576 --reliability best-effort --depth 1"
+            ),
+            "{}",
+            line(0)
+        );
+        assert!(line(1).ends_with(" listener"), "{}", line(1));
     }
 
     #[test]

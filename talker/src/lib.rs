@@ -2,6 +2,7 @@
 //! rate and reports what it did as JSON-line records.
 
 pub mod cli;
+mod ticker;
 
 use std::future::Future;
 use std::io::Write;
@@ -44,6 +45,8 @@ pub enum TalkerError {
     Config(String),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error("cannot set up the message clock (a timerfd): {0}")]
+    Clock(std::io::Error),
     #[error("cannot watch for SIGUSR1 (the harness's window signal): {0}")]
     Signal(std::io::Error),
     #[error("could not write records: {0}")]
@@ -71,7 +74,7 @@ pub async fn run<W: Write>(
     let guid = publisher.guid();
     out.write(&Record::start(chatter::now_ns(), id, Role::Talker, &me.start_info(config.transport, guid.as_deref())))?;
 
-    let mut ticker = message_ticker(config.rate_hz);
+    let mut ticker = ticker::Ticker::new(Duration::from_secs_f64(1.0 / config.rate_hz)).map_err(TalkerError::Clock)?;
     let began = tokio::time::Instant::now();
     let mut end = config.duration.map(|d| began + d);
     // Without a duration the deadline never fires (its branch is off).
@@ -102,11 +105,12 @@ pub async fn run<W: Write>(
                 let m = matched?;
                 out.write(&Record::matched(chatter::now_ns(), id, Role::Talker, m.peers, m.remote))?;
             }
-            _ = ticker.tick() => {
+            tick = ticker.tick() => {
+                tick.map_err(TalkerError::Clock)?;
                 let seq = sent + 1;
                 let now = chatter::now_ns();
                 payload::encode_into(&mut buf, seq, id, now, config.payload_bytes);
-                publisher.publish(buf.clone()).await?;
+                publisher.publish(&buf).await?;
                 sent = seq;
                 if config.log_sent {
                     out.write(&Record::sent(now, id, seq))?;
@@ -129,12 +133,4 @@ pub async fn run<W: Write>(
 fn window_signal(config: &Config) -> Result<Option<tokio::signal::unix::Signal>, TalkerError> {
     let watch = || tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1());
     config.window.map(|_| watch().map_err(TalkerError::Signal)).transpose()
-}
-
-/// Ticks at `rate_hz`, the first at once.
-fn message_ticker(rate_hz: f64) -> tokio::time::Interval {
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate_hz));
-    // Catch up after a stall so the achieved rate is the requested one.
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    ticker
 }

@@ -137,7 +137,7 @@ impl Publisher {
     }
 
     /// Publishes one `std_msgs/msg/String`.
-    pub async fn publish(&mut self, data: String) -> Result<(), TransportError> {
+    pub async fn publish(&mut self, data: &str) -> Result<(), TransportError> {
         match self {
             Publisher::Rustdds(p) => p.publish(data).await,
             #[cfg(feature = "ros")]

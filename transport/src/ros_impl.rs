@@ -83,27 +83,35 @@ impl Session {
     }
 
     /// Starts the thread that spins the node (after its subscription exists: the wait set is
-    /// never empty, so `spin_once` blocks up to its timeout). Every [`MATCH_POLL`] it also lists
-    /// the topic's writers, sending each change (the first list even when empty) on `writers`:
-    /// the node's lock is held by this thread nearly all the time (inside `rcl_wait`), so a
-    /// graph query from the listener's task would wait for it — up to many messages while r2r's
-    /// 10-deep stream drops what it cannot queue.
-    fn spin_listing_writers(&mut self, writers: futures::channel::mpsc::UnboundedSender<Result<Vec<String>, String>>) {
+    /// never empty, so `spin_once` blocks up to its timeout) and hands every message it takes to
+    /// `messages`. r2r takes one sample per subscription per `spin_once` and queues it in a
+    /// 10-deep channel that drops what does not fit; this thread empties that channel after every
+    /// spin and, as long as a spin took something, spins again at once (no timeout), so the
+    /// reader's keep-last history is drained as fast as rcl can take from it, and a slow
+    /// listener holds this thread back (a bounded `messages`) instead of losing samples between
+    /// DDS and the node. Every [`MATCH_POLL`] it also lists the topic's writers, sending each
+    /// change (the first list even when empty) on `writers`: the node's lock is held by this
+    /// thread nearly all the time (inside `rcl_wait`), so a graph query from the listener's task
+    /// would wait for it.
+    fn spin_relaying(&mut self, mut taken: MessageStream, mut messages: MessageSender, writers: WriterSender) {
         let (node, stop, topic) = (Arc::clone(&self.node), Arc::clone(&self.stop), self.topic.clone());
         self.spin = Some(std::thread::spawn(move || {
-            let (mut last, mut next_poll) = (None, std::time::Instant::now());
+            let (mut last, mut next_poll, mut timeout) = (None, std::time::Instant::now(), SPIN_TIMEOUT);
             while !stop.load(Ordering::Relaxed) {
-                let Ok(mut n) = node.lock() else { break };
-                n.spin_once(SPIN_TIMEOUT);
-                if std::time::Instant::now() < next_poll {
-                    continue;
-                }
-                next_poll = std::time::Instant::now() + MATCH_POLL;
-                let listed = n.get_publishers_info_by_topic(&topic, false).map_err(|e| e.to_string()).map(|infos| {
-                    let mut remote: Vec<String> = infos.iter().map(|i| gid_hex(&i.endpoint_gid)).collect();
-                    remote.sort();
-                    remote
-                });
+                let listed = {
+                    let Ok(mut n) = node.lock() else { break };
+                    n.spin_once(timeout);
+                    (std::time::Instant::now() >= next_poll).then(|| {
+                        next_poll = std::time::Instant::now() + MATCH_POLL;
+                        list_writers(&mut n, &topic)
+                    })
+                };
+                timeout = match relay(&mut taken, &mut messages) {
+                    Relayed::Some => Duration::ZERO,
+                    Relayed::None => SPIN_TIMEOUT,
+                    Relayed::Closed => break,
+                };
+                let Some(listed) = listed else { continue };
                 let failed = listed.is_err();
                 if last.as_ref() != Some(&listed) {
                     last = Some(listed.clone());
@@ -127,6 +135,41 @@ impl Session {
             .with_node(|n| n.get_publishers_info_by_topic(&topic, false))?
             .map_err(|e| TransportError::Receive(e.to_string()))?;
         Ok(infos.into_iter().map(|i| (i.node_name, gid_hex(&i.endpoint_gid))).collect())
+    }
+}
+
+/// The writers on `topic` as rcl's graph lists them, their GUIDs sorted.
+fn list_writers(node: &mut r2r::Node, topic: &str) -> Result<Vec<String>, String> {
+    node.get_publishers_info_by_topic(topic, false).map_err(|e| e.to_string()).map(|infos| {
+        let mut remote: Vec<String> = infos.iter().map(|i| gid_hex(&i.endpoint_gid)).collect();
+        remote.sort();
+        remote
+    })
+}
+
+/// What [`relay`] did.
+enum Relayed {
+    Some,
+    None,
+    /// The node's stream or the listener's end is gone.
+    Closed,
+}
+
+/// Moves what r2r's channel holds to `messages`, waiting for room there.
+fn relay(taken: &mut MessageStream, messages: &mut MessageSender) -> Relayed {
+    use futures::{FutureExt as _, SinkExt as _};
+    let mut moved = Relayed::None;
+    loop {
+        match taken.next().now_or_never() {
+            None => return moved,
+            Some(None) => return Relayed::Closed,
+            Some(Some(msg)) => {
+                if futures::executor::block_on(messages.send(msg.data)).is_err() {
+                    return Relayed::Closed;
+                }
+                moved = Relayed::Some;
+            }
+        }
     }
 }
 
@@ -155,9 +198,17 @@ impl fmt::Debug for Session {
 }
 
 type MessageStream = std::pin::Pin<Box<dyn futures::Stream<Item = RosString> + Send>>;
+type MessageSender = futures::channel::mpsc::Sender<String>;
+type WriterSender = futures::channel::mpsc::UnboundedSender<Result<Vec<String>, String>>;
 
+/// Messages the spin thread may hold for the listener's task before it waits (the task takes
+/// each at once unless its output blocks).
+const RELAYED: usize = 64;
+
+/// Field order is drop order: the message and writer channels close before the session joins
+/// the spin thread, so a thread waiting for room in `messages` ends.
 pub struct RosSubscriber {
-    stream: MessageStream,
+    messages: futures::channel::mpsc::Receiver<String>,
     /// The writers' GUIDs on each change, from the spin thread.
     writers: futures::channel::mpsc::UnboundedReceiver<Result<Vec<String>, String>>,
     session: Session,
@@ -175,15 +226,16 @@ impl RosSubscriber {
         let stream =
             session.with_node(|n| n.subscribe::<RosString>(&endpoint.topic, qos))?.map_err(create("subscription"))?;
         let (tx, writers) = futures::channel::mpsc::unbounded();
-        session.spin_listing_writers(tx);
-        Ok(RosSubscriber { stream: Box::pin(stream), writers, session })
+        let (relayed, messages) = futures::channel::mpsc::channel(RELAYED);
+        session.spin_relaying(Box::pin(stream), relayed, tx);
+        Ok(RosSubscriber { messages, writers, session })
     }
 
     pub async fn next(&mut self) -> Result<Event, TransportError> {
         tokio::select! {
             biased;
-            msg = self.stream.next() => {
-                msg.map(|m| Event::Message { data: m.data })
+            msg = self.messages.next() => {
+                msg.map(|data| Event::Message { data })
                     .ok_or_else(|| TransportError::Receive("subscription stream ended".into()))
             }
             // The first list is reported even when empty: it says the listener lists writers,
@@ -202,6 +254,8 @@ impl RosSubscriber {
 
 pub struct RosPublisher {
     publisher: r2r::Publisher<RosString>,
+    /// The message published, refilled for each send (no allocation per message here).
+    msg: RosString,
     peers: u32,
     poll: tokio::time::Interval,
     guid: Option<String>,
@@ -223,7 +277,8 @@ impl RosPublisher {
         // rcl's graph lists a node's own endpoints at once: its writer's GUID is the one under
         // this (unique) node name.
         let guid = session.writers()?.into_iter().find(|(node, _)| *node == session.node_name).map(|(_, g)| g);
-        Ok(RosPublisher { publisher, peers: 0, poll: tokio::time::interval(MATCH_POLL), guid, _session: session })
+        let poll = tokio::time::interval(MATCH_POLL);
+        Ok(RosPublisher { publisher, msg: RosString::default(), peers: 0, poll, guid, _session: session })
     }
 
     /// This writer's GUID (32 hex digits), from rcl's graph.
@@ -231,8 +286,10 @@ impl RosPublisher {
         self.guid.clone()
     }
 
-    pub fn publish(&mut self, data: String) -> Result<(), TransportError> {
-        self.publisher.publish(&RosString { data }).map_err(|e| TransportError::Publish(e.to_string()))
+    pub fn publish(&mut self, data: &str) -> Result<(), TransportError> {
+        self.msg.data.clear();
+        self.msg.data.push_str(data);
+        self.publisher.publish(&self.msg).map_err(|e| TransportError::Publish(e.to_string()))
     }
 
     pub async fn matched_changed(&mut self) -> Result<crate::Matched, TransportError> {

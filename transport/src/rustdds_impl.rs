@@ -258,8 +258,8 @@ impl RustddsPublisher {
         guid_hex(self.publisher.guid())
     }
 
-    pub async fn publish(&mut self, data: String) -> Result<(), TransportError> {
-        self.publisher.async_publish(data).await.map_err(|e| TransportError::Publish(format!("{e:?}")))
+    pub async fn publish(&mut self, data: &str) -> Result<(), TransportError> {
+        self.publisher.async_publish(data.to_owned()).await.map_err(|e| TransportError::Publish(format!("{e:?}")))
     }
 
     pub async fn matched_changed(&mut self) -> Result<Matched, TransportError> {

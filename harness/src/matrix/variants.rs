@@ -85,6 +85,8 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
         rate_hz: None,
         payload_bytes: None,
         reliability: None,
+        depth: None,
+        message_type: None,
         start_delay_s: None,
         image,
         // On a cluster (the fix overlay): the pod's own address, from the downward API.

@@ -34,7 +34,7 @@ pub use faults::{Direction, FaultNumber, FaultSpec};
 pub use nodes::{NodeSpec, Taint, Toleration, TolerationOperator};
 pub use numbers::{Fraction, NonNegativeF64, PositiveF64};
 pub use parse::{load, locate, parse, MAX_SCENARIO_BYTES};
-pub use pods::{ContainerRole, ContainerSpec, Output, PodSpec};
+pub use pods::{ContainerRole, ContainerSpec, MessageType, Output, PodSpec};
 pub use scenario::{NetworkSpec, Scenario, DEFAULT_POD_MTU, MIN_MTU, UNDERLAY_MTU};
 pub use trials::{TrialSpec, Until};
 pub use validate::{validate, violations, Violation, MAX_DOMAIN};

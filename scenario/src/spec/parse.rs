@@ -137,7 +137,7 @@ pub fn locate(path: &Path, field: &str) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::ContainerRole;
+    use crate::spec::{ContainerRole, MessageType};
 
     const OK: &str = "\
 name: t
@@ -205,6 +205,53 @@ pods:
         let e = err(&OK.replace("    nodeSelector:", "    nodeSelectr:"));
         assert_eq!(e.location().map(|l| (l.line, l.column)), Some((Some(8), Some(5))), "{e}");
         assert!(e.to_string().starts_with("s.yaml:8:5: pods[0].nodeSelectr: unknown field `nodeSelectr`"), "{e}");
+    }
+
+    /// Sensor-sized messages: a stock node's `messageType`, a container's `depth`, the
+    /// `payloadBytes` bound; each mistake names its line, column and field.
+    #[test]
+    fn message_type_depth_and_payload_size_are_checked_where_written() {
+        let stock = |talker: &str| {
+            OK.replace(
+                "{name: talker, role: talker}",
+                &format!("{{name: talker, role: talker, command: [ros2, run, demo_nodes_cpp, talker], output: demo-nodes, {talker}}}"),
+            )
+        };
+        let s =
+            parse(&stock("messageType: sensor_msgs/msg/Image, payloadBytes: 1048576, depth: 1"), Path::new("s.yaml"))
+                .expect("valid");
+        let c = &s.pods[0].containers[0];
+        assert_eq!((c.message_type, c.depth, c.payload_bytes), (Some(MessageType::Image), Some(1), Some(1 << 20)));
+        let e = err(&stock("messageType: sensor_msgs/msg/Imag"));
+        assert!(e.to_string().starts_with("s.yaml:10:"), "{e}");
+        assert!(
+            e.to_string().contains("pods[0].containers[0].messageType: unknown variant `sensor_msgs/msg/Imag`"),
+            "{e}"
+        );
+        let e = err(&OK.replace(
+            "{name: talker, role: talker}",
+            "{name: talker, role: talker, messageType: sensor_msgs/msg/PointCloud2}",
+        ));
+        assert!(
+            matches!(e, SpecError::Invalid { ref field, .. } if field == "pods[0].containers[0].messageType"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("s.yaml:10:"), "{e}");
+        assert!(e.to_string().contains("published by the stock demo nodes run on rclpy"), "{e}");
+        let e = err(&OK.replace("{name: listener, role: listener}", "{name: listener, role: listener, depth: 0}"));
+        assert!(e.to_string().starts_with("s.yaml:11:"), "{e}");
+        assert!(e.to_string().contains("pods[0].containers[1].depth: a keep-last history holds 1 to"), "{e}");
+        let e =
+            err(&OK.replace("{name: talker, role: talker}", "{name: talker, role: talker, payloadBytes: 16777217}"));
+        assert!(
+            e.to_string().contains("pods[0].containers[0].payloadBytes: 16777217 bytes is more than 16777216"),
+            "{e}"
+        );
+        parse(
+            &OK.replace("{name: talker, role: talker}", "{name: talker, role: talker, payloadBytes: 16777216}"),
+            Path::new("s.yaml"),
+        )
+        .expect("16 MiB is allowed");
     }
 
     #[test]

@@ -69,12 +69,20 @@ pub struct ContainerSpec {
     /// Overrides `trials.rateHz` (talkers).
     #[serde(default)]
     pub rate_hz: Option<PositiveF64>,
-    /// Pad messages to at least this many bytes (talkers).
+    /// Pad messages to at least this many bytes (talkers); with `messageType` an image or a
+    /// point cloud, the size of its `data`.
     #[serde(default)]
     pub payload_bytes: Option<u32>,
     /// Overrides `dds.reliability`.
     #[serde(default)]
     pub reliability: Option<Reliability>,
+    /// Overrides `dds.depth` (keep-last history depth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+    /// What a stock demo node publishes or subscribes to (the rclpy nodes; default
+    /// `std_msgs/msg/String`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<MessageType>,
     /// Start this long after the trial starts.
     #[serde(default)]
     pub start_delay_s: Option<NonNegativeF64>,
@@ -107,6 +115,31 @@ impl ContainerSpec {
     /// Runs something other than the harness's own node.
     pub fn is_custom(&self) -> bool {
         self.image.is_some() || self.command.is_some() || self.stand_in.is_some()
+    }
+}
+
+/// The ROS 2 message type of a stock demo node's topic, spelled as ROS spells it. Images and
+/// point clouds carry the message's sequence number (`Hello World: N`) in `header.frame_id`,
+/// so the console lines the harness reads stay those of the String demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum MessageType {
+    #[default]
+    #[serde(rename = "std_msgs/msg/String")]
+    String,
+    #[serde(rename = "sensor_msgs/msg/Image")]
+    Image,
+    #[serde(rename = "sensor_msgs/msg/PointCloud2")]
+    PointCloud2,
+}
+
+impl MessageType {
+    /// As ROS spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::String => "std_msgs/msg/String",
+            MessageType::Image => "sensor_msgs/msg/Image",
+            MessageType::PointCloud2 => "sensor_msgs/msg/PointCloud2",
+        }
     }
 }
 

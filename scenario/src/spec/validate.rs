@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use super::{
-    expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, NetworkSpec, NodeSpec, Output,
-    Scenario, TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS, MIN_MTU, UNDERLAY_MTU,
+    expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, MessageType, NetworkSpec, NodeSpec,
+    Output, Scenario, TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS, MIN_MTU, UNDERLAY_MTU,
 };
 
 /// A validation failure: the field (its path) and what is wrong with it.
@@ -117,12 +117,15 @@ fn check_trials(t: &TrialSpec, out: &mut Vec<Violation>) {
 /// `dds`: the domain and the history depth.
 fn check_dds(dds: &DdsSpec, out: &mut Vec<Violation>) {
     out.extend(domain_in_range("dds.domain".into(), dds.domain).err());
-    if dds.depth == 0 || dds.depth > MAX_DEPTH {
-        out.push(violation(
-            "dds.depth",
-            format!("a keep-last history holds 1 to {MAX_DEPTH} samples, got {}", dds.depth),
-        ));
+    out.extend(depth_in_range("dds.depth".into(), dds.depth).err());
+}
+
+/// A keep-last depth (at `field`) between 1 and [`MAX_DEPTH`].
+fn depth_in_range(field: String, depth: u32) -> Result<(), Violation> {
+    if depth == 0 || depth > MAX_DEPTH {
+        return Err(violation(field, format!("a keep-last history holds 1 to {MAX_DEPTH} samples, got {depth}")));
     }
+    Ok(())
 }
 
 /// A `count`, `replicas` or `processes` (at `field`) between 1 and `max`.
@@ -208,7 +211,21 @@ fn check_container(field: &str, c: &ContainerSpec, talkers_end: f64, out: &mut V
         out.extend(at_most(&sub("rateHz"), r.0, MAX_RATE_HZ, "Hz").err());
     }
     if let Some(b) = c.payload_bytes.filter(|b| *b > MAX_PAYLOAD_BYTES) {
-        out.push(violation(sub("payloadBytes"), format!("{b} bytes is more than {MAX_PAYLOAD_BYTES}")));
+        out.push(violation(
+            sub("payloadBytes"),
+            format!("{b} bytes is more than {MAX_PAYLOAD_BYTES} (16 MiB, the largest message measured to cross)"),
+        ));
+    }
+    if let Some(d) = c.depth {
+        out.extend(depth_in_range(sub("depth"), d).err());
+    }
+    if c.message_type.is_some_and(|t| t != MessageType::String) && c.output != Output::DemoNodes {
+        out.push(violation(
+            sub("messageType"),
+            "images and point clouds are published by the stock demo nodes run on rclpy (a `ros2 run \
+             demo_nodes_cpp talker|listener` command with `output: demo-nodes`); the harness's own nodes send \
+             std_msgs/msg/String: size those with payloadBytes",
+        ));
     }
     if c.args.is_some() && !c.is_custom() {
         out.push(violation(

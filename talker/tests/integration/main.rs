@@ -5,6 +5,7 @@
 use chatter::{Payload, RecordKind};
 use testkit::{cargo_bin, cyclone_peer, cyclone_python, Proc, Sandbox, HANG};
 
+mod large;
 mod ros;
 
 #[test]

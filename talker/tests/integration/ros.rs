@@ -14,12 +14,12 @@ use chatter::{Payload, Record, RecordKind};
 use testkit::{cargo_bin, workspace_root, Proc, Sandbox, HANG};
 
 /// The distro whose build and wheels the tests run: jazzy, or `CHATTER_ROS_DISTRO`.
-fn distro() -> String {
+pub(super) fn distro() -> String {
     std::env::var("CHATTER_ROS_DISTRO").unwrap_or_else(|_| "jazzy".to_owned())
 }
 
 /// The r2r build of `bin`, or `None` (outside CI) when it has not been built.
-fn r2r(bin: &str) -> Option<PathBuf> {
+pub(super) fn r2r(bin: &str) -> Option<PathBuf> {
     let distro = distro();
     let path = workspace_root().join(format!("target/ros-{distro}/release/{bin}"));
     let venv = workspace_root().join(format!(".venv-{distro}/bin/python"));
@@ -36,9 +36,21 @@ fn r2r(bin: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether the distro's wheels are installed (`None`, outside CI, when not: the test is skipped).
+pub(super) fn wheels() -> Option<()> {
+    let venv = workspace_root().join(format!(".venv-{}/bin/python", distro()));
+    if venv.is_file() {
+        return Some(());
+    }
+    let why = format!("{} missing: run `bash scripts/setup.sh`", venv.display());
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("skipped: {why}");
+    None
+}
+
 /// The r2r nodes find the venv's libraries by their rpath and rclpy by its python: nothing of
 /// scripts/ros-env.sh is needed but the RMW.
-fn ros(sb: &Sandbox, program: impl Into<PathBuf>) -> Command {
+pub(super) fn ros(sb: &Sandbox, program: impl Into<PathBuf>) -> Command {
     let mut cmd = sb.command(program.into());
     cmd.env_remove("AMENT_PREFIX_PATH")
         .env_remove("LD_LIBRARY_PATH")
@@ -49,7 +61,7 @@ fn ros(sb: &Sandbox, program: impl Into<PathBuf>) -> Command {
     cmd
 }
 
-fn rclpy(sb: &Sandbox, args: &[&str]) -> Command {
+pub(super) fn rclpy(sb: &Sandbox, args: &[&str]) -> Command {
     let mut cmd = ros(sb, testkit::ros_python(&distro()));
     cmd.arg(workspace_root().join("ros/demo_nodes.py")).args(args);
     cmd
