@@ -20,7 +20,7 @@ const TALKERS: usize = 2;
 const LISTENERS: usize = 5;
 
 fn roster() -> Roster {
-    let m = |id: String| Member { pod: id.clone(), id, node: "n".into(), demo: false };
+    let m = |id: String| Member { pod: id.clone(), id, node: "n".into(), demo: false, message_type: None };
     Roster {
         talkers: (0..TALKERS).map(|i| m(format!("talker-{i}.talker"))).collect(),
         listeners: (0..LISTENERS).map(|i| m(format!("listener-{i}.listener"))).collect(),

@@ -107,6 +107,9 @@ pub struct PlannedContainer {
     /// their "Hello World: N" messages, which name no talker, can be told apart by send time.
     #[serde(default, skip_serializing_if = "Duration::is_zero")]
     pub stagger: Duration,
+    /// A stock node's message type (`messageType`), which decides its topic's pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<crate::spec::MessageType>,
 }
 
 /// The stagger between successive stock demo talkers (local, netns): far above a message's
@@ -343,6 +346,7 @@ fn plan_container(
         } else {
             Duration::ZERO
         },
+        message_type: c.message_type,
     }
 }
 

@@ -11,7 +11,13 @@ use crate::summary::{summarize, RunInfo, RunReport};
 const S: u64 = 1_000_000_000;
 
 fn member(id: &str, node: &str) -> Member {
-    Member { id: id.into(), pod: id.split('.').next().unwrap_or(id).into(), node: node.into(), demo: false }
+    Member {
+        id: id.into(),
+        pod: id.split('.').next().unwrap_or(id).into(),
+        node: node.into(),
+        demo: false,
+        message_type: None,
+    }
 }
 
 pub fn roster() -> Roster {

@@ -18,6 +18,11 @@ pub struct Member {
     /// attributed to it by their send times.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub demo: bool,
+    /// The ROS 2 type of its topic where it is not the chatter's String (a stock node's
+    /// `messageType`): a talker and a listener of different types are on different topics, so
+    /// they make no pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
 }
 
 /// Who was supposed to take part: every planned talker and listener, so one that never printed
@@ -37,6 +42,10 @@ impl Roster {
                 pod: pod.name.clone(),
                 node: pod.node.clone(),
                 demo: c.output == crate::spec::Output::DemoNodes,
+                message_type: c
+                    .message_type
+                    .filter(|t| *t != crate::spec::MessageType::String)
+                    .map(|t| t.as_str().to_owned()),
             };
             match c.role {
                 crate::spec::ContainerRole::Talker => r.talkers.push(m),
@@ -66,6 +75,16 @@ impl Roster {
     /// Where each pod ran: pod → node.
     pub fn placement(&self) -> std::collections::BTreeMap<String, String> {
         self.talkers.iter().chain(&self.listeners).map(|m| (m.pod.clone(), m.node.clone())).collect()
+    }
+
+    /// Whether talker `talker` and listener `listener` share a topic, so that one should hear
+    /// the other: both planned with one message type, or either not planned (a stray talker is
+    /// judged by what arrived).
+    pub fn same_topic(&self, talker: &str, listener: &str) -> bool {
+        match (self.find(talker), self.find(listener)) {
+            (Some(t), Some(l)) => t.message_type == l.message_type,
+            _ => true,
+        }
     }
 
     fn find(&self, id: &str) -> Option<&Member> {

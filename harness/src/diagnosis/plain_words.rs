@@ -41,7 +41,13 @@ const RULES: &[&str] = &[
 ];
 
 fn member(id: &str, node: &str) -> Member {
-    Member { id: id.into(), pod: id.split('.').next().unwrap_or(id).into(), node: node.into(), demo: false }
+    Member {
+        id: id.into(),
+        pod: id.split('.').next().unwrap_or(id).into(),
+        node: node.into(),
+        demo: false,
+        message_type: None,
+    }
 }
 
 /// The seed's shape: pod `tl` (talker and listener) on the Pi, listener pod `l` on the master.

@@ -244,6 +244,7 @@ pub(crate) mod tests {
                 pod: id.split('.').next().unwrap_or_default().into(),
                 node: "pi".into(),
                 demo: false,
+                message_type: None,
             })
             .collect();
         r.roster.listeners = listener_ids
@@ -253,6 +254,7 @@ pub(crate) mod tests {
                 pod: "base".into(),
                 node: "master".into(),
                 demo: false,
+                message_type: None,
             })
             .collect();
         r.pairs.clear();

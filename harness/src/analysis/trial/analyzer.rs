@@ -418,7 +418,13 @@ mod clock_tests {
     /// stamps with its own clock. Without offsets: untrusted, receipts "before" their sends;
     /// with the doctor's offsets: 1 ms, trusted, ± the offset's uncertainty.
     fn cross_node(clocks: Option<ClockCorrection>) -> PairReport {
-        let member = |id: &str, node: &str| Member { id: id.into(), pod: id.into(), node: node.into(), demo: false };
+        let member = |id: &str, node: &str| Member {
+            id: id.into(),
+            pod: id.into(),
+            node: node.into(),
+            demo: false,
+            message_type: None,
+        };
         let roster = Roster { talkers: vec![member("t", "pi")], listeners: vec![member("l", "master")] };
         let settings = AnalysisSettings { warmup_ns: 0, shared_clock: false };
         let mut acc = TrialAnalyzer::new(&roster, settings).with_clocks(clocks);
@@ -471,7 +477,8 @@ mod clock_tests {
     /// On a shared clock nothing moves, even with offsets at hand.
     #[test]
     fn a_shared_clock_is_never_corrected() {
-        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "pi".into(), demo: false };
+        let member =
+            |id: &str| Member { id: id.into(), pod: id.into(), node: "pi".into(), demo: false, message_type: None };
         let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
         let c = ClockCorrection { reference: "master".into(), offsets: [("pi".to_owned(), (5, 1))].into() };
         let acc =
@@ -498,7 +505,8 @@ mod early_window_tests {
     /// A talker and a listener, both up at 1 s, with a 1 s warm-up; ten messages 100 ms apart
     /// from 1.2 s, each heard 1 ms later.
     fn pair(matches: &[(Role, char)], open_at: Option<u64>) -> (bool, PairReport) {
-        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false };
+        let member =
+            |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false, message_type: None };
         let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
         let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S, shared_clock: true });
         acc.push(&testkit::start_record(S, "t", Role::Talker, "n", Some(&guid('a'))).view());
@@ -556,7 +564,13 @@ mod barrier_tests {
     const MS: u64 = 1_000_000;
 
     fn roster() -> Roster {
-        let member = |id: &str, node: &str| Member { id: id.into(), pod: id.into(), node: node.into(), demo: false };
+        let member = |id: &str, node: &str| Member {
+            id: id.into(),
+            pod: id.into(),
+            node: node.into(),
+            demo: false,
+            message_type: None,
+        };
         Roster {
             talkers: vec![member("m.talker", "master"), member("p.talker", "pi")],
             listeners: vec![member("m.listener", "master"), member("p.listener", "pi")],
@@ -645,5 +659,41 @@ mod barrier_tests {
         let own = pair(&r, "m.talker", "m.listener");
         assert_eq!((own.window_from_s, own.expected, own.received), (Some(1.0), 40, 40));
         assert_eq!(r.last_started_ns, Some(0), "of the nodes that started");
+    }
+}
+
+#[cfg(test)]
+mod topic_tests {
+    use super::*;
+    use crate::analysis::{Member, TrialMeta};
+
+    const S: u64 = 1_000_000_000;
+
+    /// A camera (sensor_msgs/msg/Image) and a chatter talker, a viewer and a chatter listener:
+    /// two pairs, each on its own topic — never a chatter listener expecting the camera's frames.
+    #[test]
+    fn talkers_and_listeners_of_different_message_types_make_no_pair() {
+        let member = |id: &str, t: Option<&str>| Member {
+            id: id.into(),
+            pod: id.into(),
+            node: "n".into(),
+            demo: false,
+            message_type: t.map(str::to_owned),
+        };
+        let image = Some("sensor_msgs/msg/Image");
+        let roster = Roster {
+            talkers: vec![member("cam", image), member("chat", None)],
+            listeners: vec![member("viewer", image), member("l", None)],
+        };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
+        for (id, role) in
+            [("cam", Role::Talker), ("chat", Role::Talker), ("viewer", Role::Listener), ("l", Role::Listener)]
+        {
+            acc.push(&testkit::start_record(S, id, role, "n", None).view());
+        }
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: S, end_ns: 3 * S, interrupted: false, opened_ns: None });
+        let pairs: Vec<(&str, &str)> = report.pairs.iter().map(|p| (p.talker.as_str(), p.listener.as_str())).collect();
+        assert_eq!(pairs, [("cam", "viewer"), ("chat", "l")]);
     }
 }

@@ -36,7 +36,8 @@ impl TrialAnalyzer<'_> {
                 group = Some((listener.clone(), *seq));
                 taken.clear();
             }
-            let candidates = demo.iter().filter(|id| !taken.contains(&id.as_str())).filter_map(|id| {
+            let on_topic = demo.iter().filter(|id| self.roster.same_topic(id, listener));
+            let candidates = on_topic.filter(|id| !taken.contains(&id.as_str())).filter_map(|id| {
                 let t = self.talkers.get(id)?.sends.time_of(*seq)?;
                 let ok =
                     t <= recv_ns.saturating_add(DEMO_LOG_LAG_NS) && recv_ns.saturating_sub(t) <= DEMO_ATTRIBUTION_NS;
@@ -83,6 +84,7 @@ mod tests {
             pod: id.split('.').next().unwrap_or(id).into(),
             node: node.into(),
             demo: true,
+            message_type: None,
         }
     }
 

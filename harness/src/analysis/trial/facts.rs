@@ -285,7 +285,8 @@ mod unmeasured_tests {
     /// A talker that sends ten messages in its first second, and a listener that comes up at
     /// `listener_up`, with a 0.5 s warm-up.
     fn trial(listener_up: u64) -> TrialReport {
-        let member = |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false };
+        let member =
+            |id: &str| Member { id: id.into(), pod: id.into(), node: "n".into(), demo: false, message_type: None };
         let roster = Roster { talkers: vec![member("t")], listeners: vec![member("l")] };
         let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: S / 2, shared_clock: true });
         acc.push(&testkit::start_record(0, "t", Role::Talker, "n", None).view());

@@ -79,7 +79,7 @@ impl TrialAnalyzer<'_> {
         let mut hists = Vec::new();
         for l in &self.roster.listeners {
             let mut by_talker = accs.remove(&l.id).unwrap_or_default();
-            for t in talker_ids {
+            for t in talker_ids.iter().filter(|t| self.roster.same_topic(t, &l.id)) {
                 let acc = by_talker.remove(t).unwrap_or_default();
                 let window = self.window(t, &l.id);
                 let outages = self.outages(meta.start_ns, t, &l.id, &acc, window.closes);
