@@ -101,10 +101,11 @@ impl BridgeConfig {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     fn args(line: &[&str]) -> BridgeConfig {
-        use clap::Parser;
         BridgeConfig::from(
             crate::cli::Args::try_parse_from(std::iter::once("bridge").chain(line.iter().copied())).unwrap(),
         )

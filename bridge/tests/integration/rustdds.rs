@@ -7,6 +7,11 @@ use testkit::{cargo_bin, Proc, HANG};
 
 use crate::hosts::{can_run, Link, TwoHosts};
 
+/// The bridges' DDS side for our RustDDS nodes. ros2-client speaks Humble's `ros_discovery_info`
+/// (measured: with ROS_DISTRO=jazzy the plugin rejects every such message as invalid and makes no
+/// route); before Iron the plugin's localhost-only setting puts Cyclone DDS on 127.0.0.1.
+const BRIDGE_ENV: &[(&str, &str)] = &[("ROS_DISTRO", "humble"), ("ROS_LOCALHOST_ONLY", "1")];
+
 /// Whether `line` is the talker's `sent` record of `seq`.
 fn sent(line: &str, seq: u64) -> bool {
     chatter::record::parse_line(line).is_ok_and(|r| r.kind == RecordKind::Sent && r.seq == Some(seq))
@@ -37,7 +42,7 @@ fn rustdds_talker_reaches_a_listener_on_another_host_through_the_bridges() {
     let mut talker = Proc::spawn("talker on a", t);
     // Two seconds of sending with no bridge: DDS alone would have matched and delivered by then.
     talker.wait_line(HANG, |l| sent(l, 100));
-    let (_bridge_a, _bridge_b) = hosts.bridges();
+    let (_bridge_a, _bridge_b) = hosts.bridges(BRIDGE_ENV);
 
     let (status, records) = listener.finish(HANG);
     assert!(status.success(), "listener exit {status}");
@@ -66,8 +71,11 @@ fn rustdds_with_dds_also_crossing_hears_duplicates() {
     let mut talker = Proc::spawn("talker on a", t);
     // Heard over DDS alone first (the control that DDS does cross here).
     listener.wait_line(HANG, |l| l.contains("\"kind\":\"recv\""));
-    let (_bridge_a, _bridge_b) = hosts.bridges();
-    let from = chatter::record::parse_line(&talker.wait_line(HANG, |l| l.contains("\"sent\""))).unwrap().seq.unwrap();
+    let (_bridge_a, _bridge_b) = hosts.bridges(BRIDGE_ENV);
+    // The first message sent after the bridges are up (the talker's earlier lines are queued).
+    let up = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let after = |l: &str| chatter::record::parse_line(l).is_ok_and(|r| r.kind == RecordKind::Sent && r.t_ns >= up);
+    let from = chatter::record::parse_line(&talker.wait_line(HANG, after)).unwrap().seq.unwrap();
     // 200 messages (4 s) sent with both paths up, then everything that arrives for them.
     let last = from + 200;
     talker.wait_line(HANG, |l| sent(l, last));

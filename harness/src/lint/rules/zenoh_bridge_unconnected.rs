@@ -16,7 +16,7 @@ pub(super) fn check(all: &[Workload], out: &mut Out) {
     if anyone_connects {
         return;
     }
-    for (w, c, b) in &bridges {
+    for (w, c, _) in &bridges {
         let spread = if w.daemon() { " (one per node, each alone)" } else { "" };
         out.push(
             w,
