@@ -107,7 +107,7 @@ mod tests {
 
     fn args(line: &[&str]) -> BridgeConfig {
         BridgeConfig::from(
-            crate::cli::Args::try_parse_from(std::iter::once("bridge").chain(line.iter().copied())).unwrap(),
+            crate::cli::Args::try_parse_from(std::iter::once("bridge").chain(line.iter().copied())).expect("arguments"),
         )
     }
 

@@ -81,7 +81,7 @@ mod tests {
     use crate::lint::manifest_set::ManifestSet;
 
     fn first_bridge(yaml: &str, f: impl Fn(Option<Bridge>)) {
-        let files = [SourceFile::parse("t.yaml", yaml.to_owned()).unwrap()];
+        let files = [SourceFile::parse("t.yaml", yaml.to_owned()).expect("yaml")];
         let set = ManifestSet::read(&files);
         f(set.workloads[0].containers.first().and_then(bridge_of));
     }
