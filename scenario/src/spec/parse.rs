@@ -208,7 +208,7 @@ pods:
     }
 
     /// Sensor-sized messages: a stock node's `messageType`, a container's `depth`, the
-    /// `payloadBytes` bound; each mistake names its line, column and field.
+    /// `payloadBytes` bounds (16 MiB; 8 MiB on RustDDS); each mistake names its line, column and field.
     #[test]
     fn message_type_depth_and_payload_size_are_checked_where_written() {
         let stock = |talker: &str| {
@@ -247,11 +247,15 @@ pods:
             e.to_string().contains("pods[0].containers[0].payloadBytes: 16777217 bytes is more than 16777216"),
             "{e}"
         );
-        parse(
-            &OK.replace("{name: talker, role: talker}", "{name: talker, role: talker, payloadBytes: 16777216}"),
-            Path::new("s.yaml"),
-        )
-        .expect("16 MiB is allowed");
+        let sixteen =
+            OK.replace("{name: talker, role: talker}", "{name: talker, role: talker, payloadBytes: 16777216}");
+        let e = err(&sixteen);
+        assert!(e.to_string().starts_with("s.yaml:10:"), "{e}");
+        assert!(
+            e.to_string().contains("payloadBytes: 16777216 bytes: the RustDDS nodes deliver at most 8388608"),
+            "{e}"
+        );
+        parse(&format!("{sixteen}dds: {{transport: ros}}\n"), Path::new("s.yaml")).expect("16 MiB on r2r is allowed");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::{
     expanded_names, ContainerRole, ContainerSpec, DdsSpec, FaultNumber, FaultSpec, MessageType, NetworkSpec, NodeSpec,
-    Output, Scenario, TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS, MIN_MTU, UNDERLAY_MTU,
+    Output, Scenario, Transport, TrialSpec, MAX_NODE_COUNT, MAX_PROCESSES, MAX_REPLICAS, MIN_MTU, UNDERLAY_MTU,
 };
 
 /// A validation failure: the field (its path) and what is wrong with it.
@@ -197,6 +197,7 @@ fn check_pods(s: &Scenario, out: &mut Vec<Violation>) {
             copies_in_range(format!("{field}.processes"), c.processes, MAX_PROCESSES, out);
             check_container(&field, c, talkers_end, out);
             check_role(&field, c, out);
+            check_rustdds_size(&field, c, s.dds.transport, out);
         }
     }
 }
@@ -213,7 +214,7 @@ fn check_container(field: &str, c: &ContainerSpec, talkers_end: f64, out: &mut V
     if let Some(b) = c.payload_bytes.filter(|b| *b > MAX_PAYLOAD_BYTES) {
         out.push(violation(
             sub("payloadBytes"),
-            format!("{b} bytes is more than {MAX_PAYLOAD_BYTES} (16 MiB, the largest message measured to cross)"),
+            format!("{b} bytes is more than {MAX_PAYLOAD_BYTES} (16 MiB, the largest message measured to cross, r2r on Fast DDS)"),
         ));
     }
     if let Some(d) = c.depth {
@@ -258,6 +259,30 @@ fn check_container(field: &str, c: &ContainerSpec, talkers_end: f64, out: &mut V
     }
     if c.stand_in.as_ref().is_some_and(Vec::is_empty) {
         out.push(violation(sub("standIn"), "standIn must name a program"));
+    }
+}
+
+/// The largest message RustDDS (ros2-client 0.12, RustDDS 0.15) was measured to deliver on
+/// loopback: 8 MiB arrived within 3 s; one 10 MiB message of two took 28 s, 12 and 16 MiB none
+/// in 40 s (cf. Atostek/RustDDS#319). The r2r nodes on Fast DDS delivered 16 MiB.
+const MAX_RUSTDDS_PAYLOAD_BYTES: u32 = 8 << 20;
+
+/// Our own talker on RustDDS (the default transport) sends at most [`MAX_RUSTDDS_PAYLOAD_BYTES`].
+fn check_rustdds_size(field: &str, c: &ContainerSpec, transport: Transport, out: &mut Vec<Violation>) {
+    let Some(b) = c.payload_bytes.filter(|b| *b > MAX_RUSTDDS_PAYLOAD_BYTES && *b <= MAX_PAYLOAD_BYTES) else {
+        return;
+    };
+    if transport == Transport::Rustdds && !c.is_custom() {
+        out.push(
+            violation(
+                format!("{field}.payloadBytes"),
+                format!(
+                    "{b} bytes: the RustDDS nodes deliver at most {MAX_RUSTDDS_PAYLOAD_BYTES} (8 MiB; 10 MiB took 28 s, \
+                     16 MiB never arrived): set `dds: {{transport: ros}}` (r2r on Fast DDS, measured to 16 MiB) or send less"
+                ),
+            )
+            .about(&["dds.transport"]),
+        );
     }
 }
 
