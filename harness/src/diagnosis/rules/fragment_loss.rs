@@ -5,7 +5,7 @@
 //! arrive while large ones do not, or where reassembly failed in the listener's namespace.
 //! Discovery worked (its messages are small), so this is never `no-discovery-across-nodes`.
 
-use super::kernel::{listener_ns, lost_some, matched, talker_ns};
+use super::kernel::{data_reached_listener, listener_ns, lost_some, matched, talker_ns};
 use crate::analysis::trial::PairReport;
 use crate::analysis::Delivery;
 use crate::diagnosis::{Context, FaultCheck, Finding, Severity};
@@ -56,6 +56,15 @@ pub fn fragment_loss(c: &Context<'_>) -> Option<Finding> {
     .fault(frame_fault(c, reasm_fails));
     if let Some(words) = sender_words(c) {
         f = f.evidence(words);
+    }
+    if c.pair.listener_matched.is_none() && data_reached_listener(c) {
+        f = f.evidence(format!(
+            "trial {}: per-pair discovery is not observable for {} (stock nodes print nothing about it), but the talker's \
+             fragments reached the listener's namespace, and a DDS writer sends data only to readers it matched: \
+             discovery worked",
+            c.trial.meta.trial,
+            c.pair.name()
+        ));
     }
     if let Some(s) = small {
         f = f.evidence(format!(
@@ -208,6 +217,26 @@ mod tests {
         let mut unmatched = t.clone();
         unmatched.pairs[0].listener_matched = Some(false);
         assert!(fragment_loss(&Context::new(&unmatched.pairs[0], &unmatched, &s)).is_none());
+    }
+
+    /// Stock nodes print nothing about discovery: a camera's fragments failing reassembly in
+    /// the viewer's namespace say the writer matched it — fragment loss, not `no-discovery`.
+    #[test]
+    fn stock_nodes_whose_fragments_reach_the_listener_discovered_each_other() {
+        let (mut t, s) = camera_and_chatter(211_854);
+        (t.pairs[0].listener_matched, t.pairs[0].talker_matched) = (None, None);
+        t.talkers.iter_mut().for_each(|x| x.node.max_peers = 0);
+        t.listeners.iter_mut().for_each(|x| x.node.max_peers = 0);
+        t.kernel[0].udp.rcvbuf_errors = 1;
+        assert_eq!(silent_rule(&t, &s).as_deref(), Some("fragment-loss"));
+        let hit = fragment_loss(&Context::new(&t.pairs[0], &t, &s)).expect("fires");
+        let ev = hit.evidence.join("\n");
+        assert!(ev.contains("per-pair discovery is not observable for cam.talker → l.listener"), "{ev}");
+        assert!(ev.contains("IP reassembly failed 211854 times"), "{ev}");
+        // Nothing reached the listener's namespace: discovery is not shown, so nothing is said.
+        t.kernel[0].ip = IpCounters::default();
+        t.pairs.truncate(1);
+        assert!(fragment_loss(&Context::new(&t.pairs[0], &t, &s)).is_none());
     }
 
     #[test]

@@ -41,10 +41,23 @@ pub(super) fn lost_some(c: &Context<'_>) -> bool {
     c.pair.expected > 0 && c.pair.received < c.pair.expected
 }
 
-/// Whether the pair matched: per pair where the transport says, else both ends matched something.
+/// Whether the pair matched: per pair where the transport says, else both ends matched something,
+/// else (stock nodes print nothing about discovery) whether the talker's large samples reached
+/// the listener's namespace ([`data_reached_listener`]).
 pub(super) fn matched(c: &Context<'_>) -> bool {
     match c.pair.listener_matched {
         Some(m) => m,
-        None => c.talker.is_some_and(|t| t.node.max_peers > 0) && c.listener.is_some_and(|l| l.node.max_peers > 0),
+        None => {
+            let both =
+                c.talker.is_some_and(|t| t.node.max_peers > 0) && c.listener.is_some_and(|l| l.node.max_peers > 0);
+            both || data_reached_listener(c)
+        }
     }
+}
+
+/// Where discovery cannot be observed: the talker sends samples larger than a frame and IP
+/// fragments arrived in the listener's namespace to be reassembled. A DDS writer sends user data
+/// only to the readers it matched, so its data arriving there says the pair discovered itself.
+pub(super) fn data_reached_listener(c: &Context<'_>) -> bool {
+    c.setting.fits_a_frame(&c.pair.talker) == Some(false) && listener_ns(c).is_some_and(|k| k.ip.reasm_reqds > 0)
 }
