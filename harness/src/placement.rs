@@ -110,6 +110,10 @@ pub struct PlannedContainer {
     /// A stock node's message type (`messageType`), which decides its topic's pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_type: Option<crate::spec::MessageType>,
+    /// A program's own `payloadBytes` (a stock node's rclpy stand-in publishes that size); the
+    /// harness's own talkers have theirs in `args`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_bytes: Option<u32>,
 }
 
 /// The stagger between successive stock demo talkers (local, netns): far above a message's
@@ -347,6 +351,7 @@ fn plan_container(
             Duration::ZERO
         },
         message_type: c.message_type,
+        payload_bytes: c.payload_bytes.filter(|_| c.is_custom()),
     }
 }
 

@@ -87,6 +87,11 @@ impl Roster {
         }
     }
 
+    /// Whether `id` is a talker the plan started.
+    pub fn is_talker(&self, id: &str) -> bool {
+        self.talkers.iter().any(|t| t.id == id)
+    }
+
     fn find(&self, id: &str) -> Option<&Member> {
         self.talkers.iter().chain(&self.listeners).find(|m| m.id == id)
     }

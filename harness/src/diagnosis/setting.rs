@@ -72,8 +72,10 @@ impl Setting {
                 .collect(),
             payload_bytes: plan
                 .containers()
-                .filter(|(_, c)| c.role == crate::spec::ContainerRole::Talker && !c.is_custom())
-                .map(|(_, c)| (c.id.clone(), padded_to(&c.args)))
+                .filter(|(_, c)| c.role == crate::spec::ContainerRole::Talker)
+                .filter_map(|(_, c)| {
+                    Some((c.id.clone(), if c.is_custom() { c.payload_bytes? } else { padded_to(&c.args) }))
+                })
                 .collect(),
             pod_mtu: scenario.network.pod_mtu(),
         }

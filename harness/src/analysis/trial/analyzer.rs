@@ -695,5 +695,15 @@ mod topic_tests {
             acc.finish(TrialMeta { trial: 1, start_ns: S, end_ns: 3 * S, interrupted: false, opened_ns: None });
         let pairs: Vec<(&str, &str)> = report.pairs.iter().map(|p| (p.talker.as_str(), p.listener.as_str())).collect();
         assert_eq!(pairs, [("cam", "viewer"), ("chat", "l")]);
+        // Every listener heard every talker of its topic: all heard all.
+        let mut heard = report.pairs.clone();
+        heard.iter_mut().for_each(|p| p.delivery = crate::analysis::Delivery::Delivered);
+        let talkers = ["cam".to_owned(), "chat".to_owned()];
+        assert_eq!(crate::analysis::trial::outcome_label(&["viewer", "l"], &talkers, &heard), "all heard all");
+        heard[0].delivery = crate::analysis::Delivery::None;
+        assert_eq!(
+            crate::analysis::trial::outcome_label(&["viewer", "l"], &talkers, &heard),
+            "viewer ← none · l ← all"
+        );
     }
 }

@@ -31,9 +31,11 @@ impl TrialAnalyzer<'_> {
         let talker_ids = self.talker_ids();
         let accs = std::mem::take(&mut self.pairs);
         let (pairs, silences, hists) = self.pair_reports(&meta, &talker_ids, accs);
+        // Who heard whom among the planned talkers: a receipt no talker could be given (anonymous)
+        // is a measurement's limit, not another outcome.
         let outcome = outcome_label(
             &self.roster.listeners.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
-            &talker_ids,
+            &self.roster.talkers.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
             &pairs,
         );
         (self.into_report(meta, pairs, silences, outcome), hists)
@@ -79,7 +81,15 @@ impl TrialAnalyzer<'_> {
         let mut hists = Vec::new();
         for l in &self.roster.listeners {
             let mut by_talker = accs.remove(&l.id).unwrap_or_default();
-            for t in talker_ids.iter().filter(|t| self.roster.same_topic(t, &l.id)) {
+            // A talker the plan did not start (an anonymous stock talker, a stray) pairs only with
+            // the listeners that heard it: nothing was expected of it.
+            let paired: Vec<&String> = talker_ids
+                .iter()
+                .filter(|t| {
+                    self.roster.same_topic(t, &l.id) && (self.roster.is_talker(t) || by_talker.contains_key(*t))
+                })
+                .collect();
+            for t in paired {
                 let acc = by_talker.remove(t).unwrap_or_default();
                 let window = self.window(t, &l.id);
                 let outages = self.outages(meta.start_ns, t, &l.id, &acc, window.closes);
@@ -269,23 +279,26 @@ impl TrialAnalyzer<'_> {
 /// it heard (`a.l ← t1, t2 · b.l ← none`). Hearing anything counts; how much is the pairs'
 /// business (partial delivery is judged there, not here).
 pub fn outcome_label(listeners: &[&str], talkers: &[String], pairs: &[PairReport]) -> String {
-    let heard = |l: &str| -> Vec<&str> {
+    // Of `talkers`, those `l` makes a pair with (its topic's), and those it heard.
+    let of = |l: &str, delivered: bool| -> Vec<&str> {
         talkers
             .iter()
-            .filter(|t| pairs.iter().any(|p| p.listener == l && &p.talker == *t && p.delivery != Delivery::None))
+            .filter(|t| {
+                pairs.iter().any(|p| p.listener == l && &p.talker == *t && (!delivered || p.delivery != Delivery::None))
+            })
             .map(String::as_str)
             .collect()
     };
-    let per: Vec<(&str, Vec<&str>)> = listeners.iter().map(|l| (*l, heard(l))).collect();
-    if per.iter().all(|(_, h)| h.len() == talkers.len()) {
+    let per: Vec<(&str, Vec<&str>, usize)> = listeners.iter().map(|l| (*l, of(l, true), of(l, false).len())).collect();
+    if per.iter().all(|(_, h, n)| h.len() == *n) {
         return "all heard all".into();
     }
-    if per.iter().all(|(_, h)| h.is_empty()) {
+    if per.iter().all(|(_, h, _)| h.is_empty()) {
         return "none heard".into();
     }
     per.iter()
-        .map(|(l, h)| {
-            let what = if h.len() == talkers.len() {
+        .map(|(l, h, n)| {
+            let what = if h.len() == *n {
                 "all".to_owned()
             } else if h.is_empty() {
                 "none".to_owned()
