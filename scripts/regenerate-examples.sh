@@ -24,9 +24,9 @@ examples=(
   "example-camera|root|run --no-progress --backend netns scenarios/seed-camera.yaml"
   "example-matrix|root|matrix --no-progress scenarios/stock-demo.yaml"
   "example-matrix-fastdds|root|matrix --no-progress scenarios/seed-fastdds.yaml"
-  "example-matrix-camera|root|matrix --no-progress scenarios/seed-camera.yaml"
+  "example-matrix-camera|root|matrix --no-progress --trials 2 scenarios/seed-camera.yaml"
   "example-sweep|root|sweep --no-progress scenarios/sweep-loss.yaml --sizes 1KiB,64KiB,256KiB,1MiB,4MiB"
-  "example-sweep-camera|root|sweep --no-progress scenarios/seed-camera.yaml --sizes 1KiB,16KiB,64KiB,256KiB,1MiB"
+  "example-sweep-camera|root|sweep --no-progress --trials 2 scenarios/seed-camera.yaml --sizes 1KiB,16KiB,64KiB,256KiB,1MiB"
 )
 for entry in "${examples[@]}"; do
   IFS='|' read -r name who cmd <<<"$entry"
