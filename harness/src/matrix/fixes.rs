@@ -232,6 +232,9 @@ fn discovery_server_files(plan: &Plan, namespace: &str, image: Option<&str>) -> 
 
 /// The advice where no manifest change exists.
 pub fn fix_words(variant: &str) -> Option<String> {
+    if let Some(words) = super::large_data::large_data_words(variant) {
+        return Some(words);
+    }
     (variant == "multicast-cni").then(|| {
         "no manifest change: replace flannel's VXLAN backend by a CNI that forwards multicast between nodes \
          (e.g. a Multus macvlan secondary network for the ROS pods)\n"

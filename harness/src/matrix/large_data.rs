@@ -46,8 +46,36 @@ fn not_large(s: &Scenario) -> Option<String> {
     }
 }
 
+const SENSOR_QOS_NOTE: &str = "a change in the nodes (rclpy qos_profile_sensor_data, rclcpp SensorDataQoS, or a QoS \
+     override file): the large streams' publishers and their subscribers drop what is late instead of holding the \
+     writer's history; a sample lost on the wire stays lost";
+
+/// The sensor-data QoS variant: best effort and keep-last 1 on every talker whose messages do not
+/// fit one frame, and on the listeners of its topic (a best-effort writer matches no reliable
+/// reader). Our own nodes have one topic, so all their listeners take it.
+fn with_sensor_qos(s: &Scenario) -> Scenario {
+    let limit = s.network.pod_mtu().saturating_sub(50);
+    let mut out = s.clone();
+    let large: Vec<Option<crate::spec::MessageType>> = s
+        .pods
+        .iter()
+        .flat_map(|p| &p.containers)
+        .filter(|c| c.role == ContainerRole::Talker && c.payload_bytes.is_some_and(|b| b > limit))
+        .map(|c| c.message_type)
+        .collect();
+    for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
+        let talker = c.role == ContainerRole::Talker && c.payload_bytes.is_some_and(|b| b > limit);
+        let listener = c.role == ContainerRole::Listener && large.contains(&c.message_type);
+        if talker || listener {
+            c.reliability = Some(chatter::Reliability::BestEffort);
+            c.depth = Some(1);
+        }
+    }
+    out
+}
+
 /// The large-data variants of `scenario`, in order of invasiveness.
-pub(super) fn large_data_variants(scenario: &Scenario, plan: &Plan, fastdds: bool, files_dir: &Path) -> [Variant; 2] {
+pub(super) fn large_data_variants(scenario: &Scenario, plan: &Plan, fastdds: bool, files_dir: &Path) -> [Variant; 3] {
     let why = not_large(scenario);
     let applies = |with: &dyn Fn() -> Scenario| match (&why, fastdds) {
         (Some(w), _) => Err(w.clone()),
@@ -74,6 +102,14 @@ pub(super) fn large_data_variants(scenario: &Scenario, plan: &Plan, fastdds: boo
                 with_fastdds_env(scenario, "FASTRTPS_DEFAULT_PROFILES_FILE", &profile.display().to_string())
             }),
             note: Some(UNDER_MTU_NOTE),
+        },
+        Variant {
+            files: Vec::new(),
+            id: "sensor-qos",
+            title: "best effort and keep-last 1 for the large streams (sensor-data QoS)",
+            rank: 2,
+            scenario: why.clone().map_or_else(|| Ok(with_sensor_qos(scenario)), Err),
+            note: Some(SENSOR_QOS_NOTE),
         },
     ]
 }
@@ -130,6 +166,15 @@ pub(super) fn large_data_files(variant: &str, plan: &Plan) -> Option<BTreeMap<St
     Some(BTreeMap::from([("kustomization.yaml".to_owned(), k)]))
 }
 
+/// The advice for the large-data variants that have no manifest change.
+pub(super) fn large_data_words(variant: &str) -> Option<String> {
+    (variant == "sensor-qos").then(|| {
+        "no manifest change: in the large streams' publishers and their subscribers, QoS best effort with \
+         keep-last 1 (rclpy qos_profile_sensor_data, rclcpp rclcpp::SensorDataQoS()), or a QoS override file\n"
+            .to_owned()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +211,12 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<useBuiltinTransports>false</useBuiltinTransports>"));
+        // Sensor-data QoS on the camera and on the listeners of its topic (ours: one topic).
+        let qos = find("sensor-qos").scenario.as_ref().expect("applies");
+        for c in qos.pods.iter().flat_map(|p| &p.containers) {
+            assert_eq!((c.reliability, c.depth), (Some(chatter::Reliability::BestEffort), Some(1)), "{}", c.name);
+        }
+        assert!(large_data_words("sensor-qos").expect("words").contains("qos_profile_sensor_data"));
         // Chatter-sized messages: nothing to fix there.
         let (small, plan) = scenario(&CAMERA.replace("payloadBytes: 1048576", "payloadBytes: 512"));
         let v = variants(&small, &plan, "netns", None, Path::new("/m/files"));
