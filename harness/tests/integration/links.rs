@@ -230,3 +230,38 @@ fn fast_dds_bursts_overrun_the_listeners_receive_buffer() {
     // `harness report` reads the counters back from run.json and says the same.
     super::netns::assert_reanalysis_agrees(&r.dir);
 }
+
+/// `scenarios/seed-camera.yaml`, the team's stack with a camera: the stock nodes on Fast DDS
+/// (Jazzy's rclpy), static peers, a 1 MiB `sensor_msgs/Image` from the Pi at 5 Hz, 2 % of the
+/// Pi's frames lost both ways. The chatter crosses (reliable, one frame a message); the images
+/// do not, and the diagnosis is fragment-loss citing the viewer's reassembly failures — never
+/// discovery, though stock nodes print nothing about it — with the chatter on their own topic.
+#[test]
+fn seed_camera_chatter_crosses_and_the_images_are_lost_to_fragments() {
+    testkit::ros_python("jazzy");
+    let r = run(&testkit::workspace_root().join("scenarios/seed-camera.yaml"), &["--trials", "1"]);
+    let rows = |t: &str, l: &str| trial_rows(&r.pairs_csv, t, l);
+    for (t, l) in [
+        ("demo-talkerlistener.talker", "demo-listener.listener"),
+        ("demo-talker.talker", "demo-talkerlistener.listener"),
+    ] {
+        let row = &rows(t, l)[0];
+        let got: f64 = row["received"].parse().unwrap();
+        assert!(got >= 0.8 * row["expected"].parse::<f64>().unwrap(), "the chatter crosses: {row:?}");
+    }
+    let cam = &rows("camera.camera", "viewer.viewer")[0];
+    assert!(cam["received"].parse::<f64>().unwrap() <= 0.1 * cam["expected"].parse::<f64>().unwrap(), "{cam:?}");
+    // The camera's topic is not the chatter's: no chatter listener expects its frames.
+    assert!(rows("camera.camera", "demo-listener.listener").is_empty());
+    let rules = rules_about(&r.summary, "camera.camera → viewer.viewer");
+    assert!(rules.contains(&"fragment-loss".to_owned()), "{rules:?}: {}", r.summary["findings"]);
+    assert!(!rules.iter().any(|r| r.contains("discovery")), "{rules:?}");
+    let f = r.summary["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "fragment-loss").unwrap();
+    let evidence = f["evidence"].to_string();
+    assert!(
+        evidence.contains("IP reassembly failed") && evidence.contains("1048576 bytes (payloadBytes)"),
+        "{evidence}"
+    );
+    assert_eq!(f["fault"]["matches"], true, "the injected frame loss explains it: {f}");
+    assert_eq!(r.summary["verdict"]["kind"], "no-delivery", "{}", r.summary["verdict"]);
+}
