@@ -36,10 +36,13 @@ pub fn fragment_loss(c: &Context<'_>) -> Option<Finding> {
         Severity::Failure,
         "large samples lost to fragment loss: each crosses the link as many frames (IP fragments or the DDS's own \
          fragments) and is lost when any one of them is, while discovery and small samples get through",
-        "send large data where a lost frame costs one frame, not the sample: Fast DDS \
-         FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (TCP for data, 2.13+) or reliable QoS; best effort + keep-last 1 for \
-         sensor streams; for IP fragments raise net.ipv4.ipfrag_high_thresh and ipfrag_time in the listener's pod \
-         (securityContext.sysctls: unsafe sysctls the kubelet must allow); or fix the lossy link",
+        "make a lost frame cost one frame, not the sample: keep every RTPS message in one frame, so the DDS \
+         fragments samples itself and a reliable reader asks again for the fragments it lost (Fast DDS: a profile \
+         whose UDP transport's maxMessageSize fits the pod MTU — on scenarios/seed-camera.yaml the one variant of \
+         `harness matrix` on Fast DDS that delivered the images), with reliable QoS; or fix the lossy link. Best \
+         effort cannot recover a lost fragment, and larger reassembly buffers (ipfrag sysctls) cannot either; \
+         FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA sends data over TCP but, measured there, lost discovery through \
+         ROS_STATIC_PEERS across nodes: `harness matrix` measures each on your layout",
     )
     .pair(c.pair.name())
     .trial(c.trial.meta.trial)
