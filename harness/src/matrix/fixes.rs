@@ -108,7 +108,7 @@ pub fn fix_files(
         "ros-static-peers" => Some(static_peers_files(plan, namespace)),
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
-        _ => super::large_data::large_data_files(variant, plan),
+        _ => super::large_data::large_data_files(variant, plan, namespace),
     }
 }
 

@@ -136,7 +136,7 @@ pub fn under_mtu_xml(range: usize) -> String {
 }
 
 /// The large-data overlays, for the variants of this file.
-pub(super) fn large_data_files(variant: &str, plan: &Plan) -> Option<BTreeMap<String, String>> {
+pub(super) fn large_data_files(variant: &str, plan: &Plan, namespace: &str) -> Option<BTreeMap<String, String>> {
     let k = match variant {
         "fastdds-large-data" => {
             let mut k = String::from(
@@ -152,7 +152,7 @@ pub(super) fn large_data_files(variant: &str, plan: &Plan) -> Option<BTreeMap<St
             let mut k = format!(
                 "# Every ROS container reads a Fast DDS profile (ConfigMap fastdds-under-mtu, through\n\
                  # FASTRTPS_DEFAULT_PROFILES_FILE) whose UDP transport sends no message over {UNDER_MTU_MESSAGE} bytes: one\n\
-                 # frame of the pod network, so no IP fragments.\n{}resources:\n  - base.yaml\n\
+                 # frame of the pod network, so no IP fragments.\n{}namespace: {namespace}\nresources:\n  - base.yaml\n\
                  configMapGenerator:\n  - name: fastdds-under-mtu\n    files:\n      - {UNDER_MTU_PROFILE}\npatches:\n",
                 KUSTOMIZATION
             );
