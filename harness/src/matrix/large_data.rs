@@ -36,11 +36,17 @@ fn largest_payload(s: &Scenario) -> Option<u32> {
         .max()
 }
 
+/// The largest message that fits one frame of `s`'s pod network, with room for the RTPS, UDP and
+/// IP headers.
+fn one_frame(s: &Scenario) -> u32 {
+    s.network.pod_mtu().saturating_sub(50)
+}
+
 /// Why the large-data variants do not apply to `s`, if they do not: every message fits one
-/// frame of its pod network (with room for the RTPS, UDP and IP headers).
+/// frame of its pod network.
 fn not_large(s: &Scenario) -> Option<String> {
     match largest_payload(s) {
-        Some(b) if b > s.network.pod_mtu().saturating_sub(50) => None,
+        Some(b) if b > one_frame(s) => None,
         Some(b) => Some(format!("the largest message ({b} bytes) fits one frame of the pod network")),
         None => Some("no talker sets payloadBytes: every message fits one frame of the pod network".to_owned()),
     }
@@ -54,7 +60,7 @@ const SENSOR_QOS_NOTE: &str = "a change in the nodes (rclpy qos_profile_sensor_d
 /// fit one frame, and on the listeners of its topic (a best-effort writer matches no reliable
 /// reader). Our own nodes have one topic, so all their listeners take it.
 fn with_sensor_qos(s: &Scenario) -> Scenario {
-    let limit = s.network.pod_mtu().saturating_sub(50);
+    let limit = one_frame(s);
     let mut out = s.clone();
     let large: Vec<Option<crate::spec::MessageType>> = s
         .pods
