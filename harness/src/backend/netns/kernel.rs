@@ -243,19 +243,7 @@ mod tests {
 
     #[test]
     fn each_nodes_link_is_counted_where_its_frames_queue() {
-        let plan = crate::placement::Plan {
-            scenario: "t".into(),
-            nodes: ["a", "b"]
-                .map(|n| crate::placement::Node { name: n.into(), labels: Default::default(), taints: Vec::new() })
-                .to_vec(),
-            pods: Vec::new(),
-            timing: crate::placement::TrialTiming {
-                warmup: std::time::Duration::ZERO,
-                duration: std::time::Duration::ZERO,
-                drain: std::time::Duration::ZERO,
-            },
-        };
-        let sets = link_rulesets(&Topology::new("x", &plan, false));
+        let sets = link_rulesets(&Topology::two_empty_nodes("x"));
         assert_eq!(sets.len(), 3);
         assert_eq!(sets[1].0, "chh-x-n1");
         assert!(

@@ -316,6 +316,27 @@ pub fn base_ruleset() -> String {
     .to_owned()
 }
 
+/// Test topologies.
+#[cfg(test)]
+impl Topology {
+    /// Tag `tag`, nodes `a` and `b`, no pods: for the per-node rules the faults and counters make.
+    pub(crate) fn two_empty_nodes(tag: &str) -> Topology {
+        let plan = crate::placement::Plan {
+            scenario: "t".into(),
+            nodes: ["a", "b"]
+                .map(|n| crate::placement::Node { name: n.into(), labels: Default::default(), taints: Vec::new() })
+                .to_vec(),
+            pods: Vec::new(),
+            timing: crate::placement::TrialTiming {
+                warmup: std::time::Duration::ZERO,
+                duration: std::time::Duration::ZERO,
+                drain: std::time::Duration::ZERO,
+            },
+        };
+        Topology::new(tag, &plan, false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

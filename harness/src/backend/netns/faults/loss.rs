@@ -82,19 +82,7 @@ mod tests {
 
     #[test]
     fn in_is_the_nodes_eth0_out_the_underlays_end_of_its_cable() {
-        let plan = crate::placement::Plan {
-            scenario: "t".into(),
-            nodes: ["a", "b"]
-                .map(|n| crate::placement::Node { name: n.into(), labels: Default::default(), taints: Vec::new() })
-                .to_vec(),
-            pods: Vec::new(),
-            timing: crate::placement::TrialTiming {
-                warmup: std::time::Duration::ZERO,
-                duration: std::time::Duration::ZERO,
-                drain: std::time::Duration::ZERO,
-            },
-        };
-        let t = Topology::new("x", &plan, false);
+        let t = Topology::two_empty_nodes("x");
         let at = |d| hook_points(&t, 1, d);
         assert_eq!(at(Direction::In), [("chh-x-n1".to_owned(), "eth0".to_owned())]);
         assert_eq!(at(Direction::Out), [("chh-x-u".to_owned(), "n1".to_owned())]);
