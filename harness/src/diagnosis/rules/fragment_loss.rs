@@ -144,30 +144,32 @@ fn sender_words(c: &Context<'_>) -> Option<String> {
 }
 
 /// The injected loss or cap on this pair's link that loses its frames, if any: frames into the
-/// listener's node, or out of the talker's.
+/// listener's node, or out of the talker's. Frame loss first: where a link has both, a cap
+/// explains itself (`link-saturated`), and the loss would otherwise be reported as unseen.
 fn frame_fault(c: &Context<'_>, reasm_fails: u64) -> Option<FaultCheck> {
     let (tn, ln) = (c.pair.talker_node.as_deref()?, c.pair.listener_node.as_deref()?);
     if tn == ln {
         return None;
     }
-    c.setting.faults.iter().find_map(|f| {
-        let on_path = match f {
-            FaultSpec::Loss { node, direction, .. } => {
-                (node == ln && direction.inbound()) || (node == tn && direction.outbound())
-            }
-            FaultSpec::Bandwidth { .. } => f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some(),
-            _ => false,
-        };
-        on_path.then(|| FaultCheck {
-            injected: f.describe(),
-            observed: format!(
-                "{} received {} of {} large samples; {reasm_fails} reassembly failures at the listener",
-                c.pair.name(),
-                c.pair.received,
-                c.pair.expected
-            ),
-            matches: true,
-        })
+    let loses = |f: &&FaultSpec| match f {
+        FaultSpec::Loss { node, direction, .. } => {
+            (node == ln && direction.inbound()) || (node == tn && direction.outbound())
+        }
+        _ => false,
+    };
+    let caps = |f: &&FaultSpec| {
+        matches!(f, FaultSpec::Bandwidth { .. }) && (f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some())
+    };
+    let faults = &c.setting.faults;
+    faults.iter().find(loses).or_else(|| faults.iter().find(caps)).map(|f| FaultCheck {
+        injected: f.describe(),
+        observed: format!(
+            "{} received {} of {} large samples; {reasm_fails} reassembly failures at the listener",
+            c.pair.name(),
+            c.pair.received,
+            c.pair.expected
+        ),
+        matches: true,
     })
 }
 
@@ -210,6 +212,19 @@ mod tests {
         s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(2.0), direction: Direction::In });
         let hit = fragment_loss(&Context::new(&t.pairs[0], &t, &s)).expect("fires");
         assert!(hit.fault.expect("the loss into the Pi").matches);
+        // A cap on the same link, listed first: the frame loss is still the one named (the cap
+        // has link-saturated), so fault-not-observed does not call the loss unseen.
+        s.faults
+            .insert(0, FaultSpec::Bandwidth { node: "pi".into(), mbit: FaultNumber(25.0), direction: Direction::Both });
+        let hit = fragment_loss(&Context::new(&t.pairs[0], &t, &s)).expect("fires");
+        let named = hit.fault.expect("a fault on the path").injected;
+        assert!(named.contains("frame loss"), "{named}");
+        let unseen: Vec<String> = crate::diagnosis::diagnose(&[&t], &[], &s)
+            .into_iter()
+            .filter(|f| f.rule == "fault-not-observed")
+            .map(|f| f.cause)
+            .collect();
+        assert!(!unseen.iter().any(|c| c.contains("frame loss")), "{unseen:?}");
         // Small samples lost are not fragment loss; neither is a pair that never matched.
         assert!(fragment_loss(&Context::new(&t.pairs[1], &t, &s)).is_none());
         // One sample of thirty arrived whole: the other 29 lie before or after it, none "between".
