@@ -22,6 +22,7 @@ examples=(
   "example-fastdds|root|run --no-progress --backend netns scenarios/seed-fastdds.yaml"
   "example-hostnetwork-fastdds|root|run --no-progress --backend netns scenarios/seed-hostnetwork-fastdds.yaml"
   "example-camera|root|run --no-progress --backend netns scenarios/seed-camera.yaml"
+  "example-camera-wifi|root|run --no-progress --backend netns scenarios/seed-camera-wifi.yaml"
   "example-matrix|root|matrix --no-progress scenarios/stock-demo.yaml"
   "example-matrix-fastdds|root|matrix --no-progress scenarios/seed-fastdds.yaml"
   "example-matrix-camera|root|matrix --no-progress --trials 2 scenarios/seed-camera.yaml"
