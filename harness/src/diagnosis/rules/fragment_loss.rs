@@ -152,9 +152,7 @@ fn frame_fault(c: &Context<'_>, reasm_fails: u64) -> Option<FaultCheck> {
     }
     c.setting.faults.iter().find_map(|f| {
         let on_path = match f {
-            FaultSpec::Loss { node, direction, .. } => {
-                (node == ln && direction.inbound()) || (node == tn && direction.outbound())
-            }
+            FaultSpec::Loss { .. } => f.drops_frames(tn, ln),
             FaultSpec::Bandwidth { .. } => f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some(),
             _ => false,
         };
