@@ -110,6 +110,14 @@ fn sweep_runs_each_size_and_its_rows_come_from_those_runs() {
         }
         assert!(stdout.contains(&format!("{} KiB  same pod", bytes / 1024)), "{stdout}");
     }
+    // `harness report` on the sweep directory re-analyses every size's run and derives the
+    // same sweep, rewriting its files (the page included).
+    std::fs::remove_file(dir.join("report.html")).unwrap();
+    let again = harness().arg("report").arg(&dir).output().unwrap();
+    assert!(matches!(again.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&again.stderr));
+    let rewritten: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rewritten, sweep, "the sweep re-derived from its runs' records");
+    assert_eq!(std::fs::read_to_string(dir.join("report.html")).unwrap(), page);
     // Every size's netns namespaces are gone.
     let left =
         String::from_utf8(std::process::Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();
