@@ -48,12 +48,13 @@ impl SweepExporter for Html {
         h.push_str(&table_html(&table(r)));
         h.push_str("<h2>Each size's report</h2>\n<ul>\n");
         for s in &r.sizes {
-            if let SizeOutcome::Ran { dir, headline, .. } = &s.outcome {
+            if let SizeOutcome::Ran { dir, verdict, headline, .. } = &s.outcome {
                 let _ = writeln!(
                     h,
-                    "<li><a href=\"{}/report.html\">{}</a>: {}</li>",
+                    "<li><a href=\"{}/report.html\">{}</a>: <strong>{}</strong> — {}</li>",
                     esc(dir),
                     esc(&label(s.bytes)),
+                    verdict.as_str(),
                     esc(headline)
                 );
             }
@@ -83,7 +84,7 @@ mod tests {
         // Cross node drops to 62 % at 64 KiB: one red ring there, on its point; same node holds.
         assert_eq!(delivery.matches("class=\"break\"").count(), 2, "the ring and its legend entry: {delivery}");
         assert!(delivery.contains("first size below the threshold"));
-        assert!(h.contains("<a href=\"64KiB/report.html\">64 KiB</a>"));
+        assert!(h.contains("<a href=\"64KiB/report.html\">64 KiB</a>: <strong>degraded</strong> — some pairs lost"));
         assert!(h.contains("1 MiB could not be measured: backend `netns` failed: boom"));
     }
 }
