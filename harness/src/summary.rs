@@ -4,7 +4,9 @@
 //! Trials are grouped by placement — where each pod actually ran — before anything is called a
 //! race: if every placement always gave one outcome, the run is `placement-determined`, and the
 //! report says which placement gives which outcome. Only the same placement giving different
-//! outcomes is a `race`.
+//! outcomes is a `race` — unless every pair whose outcome changed crosses a link on which the
+//! scenario drops frames at random (a `loss` fault): then the differences are what that loss
+//! predicts, and the run is `degraded`, its headline naming the fault.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{OutcomeShare, PairSummary, Roster, RunAnalyzer, TrialReport};
 use crate::diagnosis::{self, Finding, Setting, Severity};
-use crate::spec::ExpectSpec;
+use crate::spec::{ExpectSpec, FaultSpec};
 
 /// Version of `summary.json`.
 pub const SUMMARY_SCHEMA: u32 = 2;
@@ -25,9 +27,11 @@ pub enum VerdictKind {
     Consistent,
     /// Outcomes differ, but each placement always gave the same one: not a timing race.
     PlacementDetermined,
-    /// The same placement gave different outcomes.
+    /// The same placement gave different outcomes, and no injected loss explains it.
     Race,
-    /// Every pair delivered something, but messages were lost, links went silent or an end died.
+    /// Every pair delivered something, but messages were lost, links went silent or an end died;
+    /// or outcomes differ between trials only on pairs whose link drops frames at random (an
+    /// injected `loss`), as that loss predicts.
     Degraded,
     /// Some pair delivered nothing in any trial.
     NoDelivery,
@@ -134,7 +138,7 @@ pub fn summarize(info: RunInfo<'_>, analyzer: &RunAnalyzer, notes: Vec<String>) 
     let complete = analyzer.complete();
     let distribution = analyzer.distribution();
     let findings = diagnosis::diagnose(&complete, &pairs, info.setting);
-    let verdict = verdict(&complete, &pairs, &distribution, &findings);
+    let verdict = verdict(&complete, &pairs, &distribution, &findings, info.setting);
     let expectations = info.expect.map(|e| check(e, &pairs)).unwrap_or_default();
     RunReport {
         schema: SUMMARY_SCHEMA,
@@ -253,9 +257,16 @@ fn group_words(g: &PlacementGroup) -> String {
 }
 
 /// The verdict over the complete trials, checked in order: no trial to judge; the same
-/// placement giving different outcomes (a race); outcomes that differ only with placement; a
-/// pair that never delivered; failures; otherwise consistent.
-pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeShare], findings: &[Finding]) -> Verdict {
+/// placement giving different outcomes (a race, unless `setting`'s random loss explains every
+/// pair that changed: then degraded, or no-delivery where a pair never delivered); outcomes
+/// that differ only with placement; a pair that never delivered; failures; otherwise consistent.
+pub fn verdict(
+    trials: &[&TrialReport],
+    pairs: &[PairSummary],
+    dist: &[OutcomeShare],
+    findings: &[Finding],
+    setting: &Setting,
+) -> Verdict {
     let n = trials.len();
     let groups = placement_groups(trials, dist);
     if n == 0 {
@@ -266,13 +277,22 @@ pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeSh
             groups,
         };
     }
+    let dead: Vec<&PairSummary> = pairs.iter().filter(|p| p.trials_heard() == 0 && p.trials > 0).collect();
     if groups.iter().any(|g| g.outcomes.len() > 1) {
-        return race(groups, pairs, dist, n);
+        let churn = Churn::of(trials, &groups, setting);
+        if !churn.explained_by_loss() {
+            return race(groups, dist, n, &churn);
+        }
+        if !dead.is_empty() {
+            let mut v = no_delivery(groups, &dead, findings);
+            v.evidence.extend(churn.words());
+            return v;
+        }
+        return lossy(groups, dist, findings, &churn);
     }
     if dist.len() > 1 {
         return placement_determined(groups, dist);
     }
-    let dead: Vec<&PairSummary> = pairs.iter().filter(|p| p.trials_heard() == 0 && p.trials > 0).collect();
     if !dead.is_empty() {
         return no_delivery(groups, &dead, findings);
     }
@@ -296,26 +316,148 @@ pub fn verdict(trials: &[&TrialReport], pairs: &[PairSummary], dist: &[OutcomeSh
     }
 }
 
+/// A pair that delivered in some trials of one placement and nothing in others, and the
+/// injected random losses on its way (talker's node to listener's node), if any.
+#[derive(Debug)]
+struct Varying<'s> {
+    name: String,
+    relation: crate::analysis::Relation,
+    /// `talker node → listener node`.
+    nodes: String,
+    heard: usize,
+    none: usize,
+    losses: Vec<&'s FaultSpec>,
+}
+
+impl Varying<'_> {
+    /// The pair, how often it delivered, and — where the scenario injects loss (`loss_injected`)
+    /// — between which nodes and whether a loss lies on its way.
+    fn words(&self, loss_injected: bool) -> String {
+        let (name, rel) = (&self.name, self.relation.as_str());
+        if !loss_injected {
+            return format!("{name} ({rel}): delivered in {} trial(s), nothing in {}", self.heard, self.none);
+        }
+        let how =
+            format!("{name} ({rel}, {}): delivered in {} trial(s), nothing in {}", self.nodes, self.heard, self.none);
+        if self.losses.is_empty() {
+            format!("{how}; no injected loss on its way explains it")
+        } else {
+            let faults: Vec<String> = self.losses.iter().map(|f| f.describe()).collect();
+            format!("{how}; its frames cross {}", faults.join(" and "))
+        }
+    }
+}
+
+/// The pairs whose outcome changed within a placement, from the trials themselves (not the
+/// run-wide pair totals, which mix placements).
+#[derive(Debug)]
+struct Churn<'s> {
+    pairs: Vec<Varying<'s>>,
+    /// A placement whose outcomes differ without any pair that both delivered and did not.
+    unattributed: bool,
+    /// The scenario injects a random loss somewhere.
+    loss_injected: bool,
+}
+
+impl<'s> Churn<'s> {
+    fn of(trials: &[&TrialReport], groups: &[PlacementGroup], setting: &'s Setting) -> Churn<'s> {
+        let loss_injected = setting.faults.iter().any(|f| matches!(f, FaultSpec::Loss { .. }));
+        let mut churn = Churn { pairs: Vec::new(), unattributed: false, loss_injected };
+        for g in groups.iter().filter(|g| g.outcomes.len() > 1) {
+            let rows: Vec<&crate::analysis::trial::PairReport> =
+                trials.iter().filter(|t| g.trials.contains(&t.meta.trial)).flat_map(|t| &t.pairs).collect();
+            let before = churn.pairs.len();
+            let mut seen: Vec<(&str, &str)> = Vec::new();
+            for p in &rows {
+                if seen.contains(&(p.talker.as_str(), p.listener.as_str())) {
+                    continue;
+                }
+                seen.push((&p.talker, &p.listener));
+                let same: Vec<_> = rows.iter().filter(|q| q.talker == p.talker && q.listener == p.listener).collect();
+                let none = same.iter().filter(|q| q.delivery == crate::analysis::Delivery::None).count();
+                if none == 0 || none == same.len() {
+                    continue;
+                }
+                let (tn, ln) = (p.talker_node.as_deref(), p.listener_node.as_deref());
+                churn.pairs.push(Varying {
+                    name: p.name(),
+                    relation: p.relation,
+                    nodes: format!("{} → {}", tn.unwrap_or("?"), ln.unwrap_or("?")),
+                    heard: same.len() - none,
+                    none,
+                    losses: tn.zip(ln).map(|(tn, ln)| setting.frame_losses(tn, ln)).unwrap_or_default(),
+                });
+            }
+            churn.unattributed |= churn.pairs.len() == before;
+        }
+        churn
+    }
+
+    /// Every pair that changed crosses an injected random loss.
+    fn explained_by_loss(&self) -> bool {
+        !self.unattributed && !self.pairs.is_empty() && self.pairs.iter().all(|p| !p.losses.is_empty())
+    }
+
+    /// The losses that explain the changes, each once, in the order first met.
+    fn losses(&self) -> Vec<&'s FaultSpec> {
+        let mut out: Vec<&FaultSpec> = Vec::new();
+        for f in self.pairs.iter().flat_map(|p| p.losses.iter().copied()) {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// One line per pair that changed, saying which loss (or none) lies on its way.
+    fn words(&self) -> Vec<String> {
+        let mut out = vec!["outcomes differ between trials in the same placement; the pairs that changed:".to_owned()];
+        out.extend(self.pairs.iter().map(|p| p.words(self.loss_injected)));
+        out
+    }
+}
+
 /// A race: some placement gave different outcomes over `n` trials; the evidence names those
-/// placements and the pairs that delivered in some trials and nothing in others.
-fn race(groups: Vec<PlacementGroup>, pairs: &[PairSummary], dist: &[OutcomeShare], n: usize) -> Verdict {
+/// placements and the pairs that delivered in some trials and nothing in others, and, where
+/// the scenario injects loss, which of them vary with no loss on their way to explain it.
+fn race(groups: Vec<PlacementGroup>, dist: &[OutcomeShare], n: usize, churn: &Churn<'_>) -> Verdict {
     let mut evidence = vec!["the same placement gave different outcomes:".to_owned()];
     evidence.extend(groups.iter().filter(|g| g.outcomes.len() > 1).map(group_words));
     evidence.extend(outcome_words(dist));
-    for p in pairs.iter().filter(|p| p.trials_none > 0 && p.trials_heard() > 0) {
-        evidence.push(format!(
-            "{} ({}): delivered in {} trial(s), nothing in {}",
-            p.name(),
-            p.relation.as_str(),
-            p.trials_heard(),
-            p.trials_none
-        ));
+    evidence.extend(churn.pairs.iter().map(|p| p.words(churn.loss_injected)));
+    let mut headline = format!(
+        "a race: with the pods in the same places, who hears whom changed between trials ({} outcomes over {n} trials)",
+        dist.len()
+    );
+    let unexplained: Vec<&str> = churn.pairs.iter().filter(|p| p.losses.is_empty()).map(|p| p.name.as_str()).collect();
+    if churn.loss_injected && !unexplained.is_empty() {
+        headline.push_str(&format!("; no injected loss explains {}", unexplained.join(", ")));
     }
+    Verdict { kind: VerdictKind::Race, headline, evidence, groups }
+}
+
+/// Outcomes differ within a placement, but only on pairs whose frames cross an injected random
+/// loss: what that loss predicts, not a timing race.
+fn lossy(groups: Vec<PlacementGroup>, dist: &[OutcomeShare], findings: &[Finding], churn: &Churn<'_>) -> Verdict {
+    let losses: Vec<String> = churn.losses().iter().map(|f| f.short()).collect();
+    let predict = if losses.len() == 1 { "predicts" } else { "predict" };
+    let pairs: Vec<String> = churn
+        .pairs
+        .iter()
+        .map(|p| format!("{} delivered in {} trial(s), nothing in {}", p.name, p.heard, p.none))
+        .collect();
+    let mut evidence = churn.words();
+    evidence.extend(groups.iter().filter(|g| g.outcomes.len() > 1).map(group_words));
+    evidence.extend(outcome_words(dist));
+    evidence.extend(
+        findings.iter().filter(|f| f.severity == Severity::Failure).map(|f| format!("[{}] {}", f.rule, f.cause)),
+    );
     Verdict {
-        kind: VerdictKind::Race,
+        kind: VerdictKind::Degraded,
         headline: format!(
-            "a race: with the pods in the same places, who hears whom changed between trials ({} outcomes over {n} trials)",
-            dist.len()
+            "outcomes differ between trials as {} {predict} (not a timing race): {}",
+            losses.join(" and "),
+            pairs.join("; ")
         ),
         evidence,
         groups,
@@ -426,7 +568,135 @@ mod tests {
         for t in trials {
             a.add(t.clone(), Vec::new());
         }
-        verdict(&a.complete(), &[], &a.distribution(), &[])
+        verdict(&a.complete(), &[], &a.distribution(), &[], &Setting::netns_flannel())
+    }
+
+    /// Trial `n` of one placement: a camera on the Pi to a viewer on the master that heard
+    /// `camera` of 30 frames, and a chatter talker on the master to a listener on the Pi that
+    /// heard `chatter` of 30.
+    fn sensor_trial(n: u32, camera: u64, chatter: u64) -> TrialReport {
+        use crate::diagnosis::rules::test_support::{pair, trial as of_pairs};
+        let mut t = of_pairs(vec![
+            pair("cam.camera", "pi", "viewer.viewer", "master", camera),
+            pair("chat.talker", "master", "l.listener", "pi", chatter),
+        ]);
+        t.meta.trial = n;
+        for p in &mut t.pairs {
+            p.trial = n;
+        }
+        t.placement = BTreeMap::from([
+            ("cam".into(), "pi".into()),
+            ("chat".into(), "master".into()),
+            ("l".into(), "pi".into()),
+            ("viewer".into(), "master".into()),
+        ]);
+        let heard: Vec<&str> = t.pairs.iter().filter(|p| p.received > 0).map(|p| p.listener.as_str()).collect();
+        t.outcome = format!("heard: {}", heard.join(", "));
+        t
+    }
+
+    fn loss(node: &str, percent: f64, direction: crate::spec::Direction) -> FaultSpec {
+        FaultSpec::Loss { node: node.into(), percent: crate::spec::FaultNumber(percent), direction }
+    }
+
+    /// The verdict over `trials` (their pair totals and findings as a run computes them) with
+    /// `faults` injected.
+    fn judge_with(trials: &[TrialReport], faults: Vec<FaultSpec>) -> Verdict {
+        let mut a = RunAnalyzer::default();
+        for t in trials {
+            a.add(t.clone(), Vec::new());
+        }
+        let mut setting = Setting::netns_flannel();
+        setting.faults = faults;
+        let pairs = a.pair_summaries();
+        let findings = diagnosis::diagnose(&a.complete(), &pairs, &setting);
+        verdict(&a.complete(), &pairs, &a.distribution(), &findings, &setting)
+    }
+
+    /// Frames dropped at random on the Pi's link: some of the camera's samples get through in
+    /// one trial and none in the next. That is the loss, not a timing race.
+    #[test]
+    fn outcomes_that_differ_where_an_injected_loss_crosses_are_degraded_by_it() {
+        use crate::spec::Direction;
+        let trials = [sensor_trial(1, 3, 30), sensor_trial(2, 0, 30), sensor_trial(3, 0, 30)];
+        let v = judge_with(&trials, vec![loss("pi", 2.0, Direction::Both)]);
+        assert_eq!(v.kind, VerdictKind::Degraded, "{v:#?}");
+        assert_eq!(
+            v.headline,
+            "outcomes differ between trials as the 2 % frame loss on pi's link predicts (not a timing race): \
+             cam.camera → viewer.viewer delivered in 1 trial(s), nothing in 2"
+        );
+        let ev = v.evidence.join("\n");
+        assert!(
+            ev.contains(
+                "cam.camera → viewer.viewer (cross node, pi → master): delivered in 1 trial(s), nothing in 2; its \
+                 frames cross 2 % frame loss on node pi's link, both ways"
+            ),
+            "{ev}"
+        );
+        assert!(!ev.contains("chat.talker"), "the chatter pair did not change: {ev}");
+        // Frames out of the Pi are what the camera's samples cross: `out` explains it too.
+        let v = judge_with(&trials, vec![loss("pi", 5.0, Direction::Out)]);
+        assert_eq!(v.kind, VerdictKind::Degraded, "{v:#?}");
+        assert!(v.headline.contains("as the 5 % frame loss out of pi predicts"), "{}", v.headline);
+    }
+
+    /// A loss that does not lie on the changing pair's way (frames into the Pi, while the
+    /// camera's go out of it; another node's link) explains nothing: still a race, and the
+    /// verdict says which pair varies with no loss to explain it.
+    #[test]
+    fn a_pair_that_changes_without_crossing_the_loss_is_still_a_race() {
+        use crate::spec::Direction;
+        let trials = [sensor_trial(1, 3, 30), sensor_trial(2, 0, 30)];
+        for fault in [loss("pi", 2.0, Direction::In), loss("arm", 2.0, Direction::Both)] {
+            let v = judge_with(&trials, vec![fault]);
+            assert_eq!(v.kind, VerdictKind::Race, "{v:#?}");
+            assert!(v.headline.ends_with("; no injected loss explains cam.camera → viewer.viewer"), "{}", v.headline);
+            assert!(
+                v.evidence.iter().any(|e| e.starts_with("cam.camera → viewer.viewer (cross node, pi → master)")
+                    && e.ends_with("no injected loss on its way explains it")),
+                "{:#?}",
+                v.evidence
+            );
+        }
+        // Two pairs change; the loss into the Pi explains the chatter's, not the camera's.
+        let both = [sensor_trial(1, 3, 30), sensor_trial(2, 0, 0)];
+        let v = judge_with(&both, vec![loss("pi", 2.0, Direction::In)]);
+        assert_eq!(v.kind, VerdictKind::Race, "{v:#?}");
+        assert!(v.headline.ends_with("; no injected loss explains cam.camera → viewer.viewer"), "{}", v.headline);
+        assert!(
+            v.evidence.iter().any(|e| e.starts_with("chat.talker → l.listener") && e.contains("its frames cross 2 %")),
+            "{:#?}",
+            v.evidence
+        );
+    }
+
+    /// Without any injected fault, the same placement giving different outcomes is a race, in
+    /// the words it always had.
+    #[test]
+    fn without_a_fault_differing_outcomes_stay_a_race() {
+        let v = judge_with(&[sensor_trial(1, 3, 30), sensor_trial(2, 0, 30)], Vec::new());
+        assert_eq!(v.kind, VerdictKind::Race, "{v:#?}");
+        assert_eq!(
+            v.headline,
+            "a race: with the pods in the same places, who hears whom changed between trials (2 outcomes over 2 trials)"
+        );
+        assert!(
+            v.evidence
+                .contains(&"cam.camera → viewer.viewer (cross node): delivered in 1 trial(s), nothing in 1".to_owned()),
+            "{:#?}",
+            v.evidence
+        );
+    }
+
+    /// Changes the loss explains, beside a pair that never delivered: the dead pair decides.
+    #[test]
+    fn a_pair_that_never_delivered_outranks_the_changes_a_loss_explains() {
+        use crate::spec::Direction;
+        let trials = [sensor_trial(1, 3, 0), sensor_trial(2, 0, 0)];
+        let v = judge_with(&trials, vec![loss("pi", 2.0, Direction::Out)]);
+        assert_eq!(v.kind, VerdictKind::NoDelivery, "{v:#?}");
+        assert!(v.evidence.iter().any(|e| e.contains("cam.camera → viewer.viewer (cross node, pi → master)")));
     }
 
     #[test]

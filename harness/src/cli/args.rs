@@ -39,7 +39,7 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// At what message size does the link break? The scenario once per size, with
     /// `payloadBytes` set on its talkers (those that set it; if none does, all), each size a
-    /// normal run directory inside results/<sweep-id>/; sweep.md, sweep.html (plots), sweep.json
+    /// normal run directory inside results/<sweep-id>/; sweep.md, report.html (plots), sweep.json
     /// and sweep.csv give delivered %, p50/p99 latency and goodput per pair relation and size,
     /// and the size where delivery first drops below the scenario's expect.minDelivery (95 %
     /// without one). Exit 1 when it drops below at some size, 3 when a size could not run.
@@ -90,9 +90,10 @@ pub enum Command {
         #[command(subcommand)]
         action: NetnsAction,
     },
-    /// Re-analyse a run directory (from its records.csv) and rewrite its reports.
+    /// Re-analyse a run directory (from its records.csv) and rewrite its reports; given a size
+    /// sweep's directory, every size's run and then the sweep's files.
     Report {
-        /// A run directory, e.g. results/20261123T104500Z-seed.
+        /// A run directory, e.g. results/20261123T104500Z-seed, or a sweep's.
         dir: PathBuf,
     },
     /// Check a scenario and show where its pods would run.

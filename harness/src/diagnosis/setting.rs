@@ -101,6 +101,12 @@ impl Setting {
         self.host_network.get(id).copied().unwrap_or(false)
     }
 
+    /// The `loss` faults that drop, at random, frames node `from` sends to node `to` (see
+    /// [`FaultSpec::drops_frames`]): what the rules and the verdict call a pair's lossy link.
+    pub fn frame_losses(&self, from: &str, to: &str) -> Vec<&FaultSpec> {
+        self.faults.iter().filter(|f| f.drops_frames(from, to)).collect()
+    }
+
     /// Partition faults between nodes `a` and `b` (either order).
     pub fn partitions_between(&self, a: &str, b: &str) -> Vec<&FaultSpec> {
         self.faults

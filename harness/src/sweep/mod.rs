@@ -3,7 +3,7 @@
 //! one sweep directory; [`model`] reads each size's run report into delivery, latency and
 //! goodput per pair relation and finds the size where delivery first drops below the
 //! scenario's `expect` (or a default); [`table`] is the table every format renders, and
-//! [`export`] writes `sweep.md`, `sweep.html`, `sweep.json` and `sweep.csv`. The runs themselves
+//! [`export`] writes `sweep.md`, `report.html`, `sweep.json` and `sweep.csv`. The runs themselves
 //! are the runner's, started by the CLI as `harness matrix` starts its variants.
 
 pub mod export;

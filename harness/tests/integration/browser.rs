@@ -1,7 +1,7 @@
-//! Every committed example report, opened in headless Chromium as a person would at 1400 px and
-//! at 420 px (a phone): no script errors, every plot present and drawn, and nothing wider than
-//! the screen at 420 px except inside the tables' own scroll wrappers. Screenshots land in
-//! `target/report-screenshots/` for a look.
+//! Every committed example report (runs, and size sweeps), opened in headless Chromium as a
+//! person would at 1400 px and at 420 px (a phone): no script errors, every plot present and
+//! drawn, and nothing wider than the screen at 420 px except inside the tables' own scroll
+//! wrappers. Screenshots land in `target/report-screenshots/` for a look.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,13 +60,20 @@ fn chromium(args: &[&str], url: &str) -> std::process::Output {
         .unwrap()
 }
 
-fn examples() -> Vec<PathBuf> {
+/// The committed results directories with a report.html and `marker` beside it (`run.json`: a
+/// run; `sweep.json`: a size sweep).
+fn committed(marker: &str) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(testkit::workspace_root().join("results"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|d| d.join("report.html").is_file())
+        .filter(|d| d.join("report.html").is_file() && d.join(marker).is_file())
         .collect();
     dirs.sort();
+    dirs
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dirs = committed("run.json");
     assert!(dirs.len() >= 3, "three committed examples: {dirs:?}");
     dirs
 }
@@ -138,6 +145,52 @@ fn matrix_page_shows_its_table_at_desktop_and_phone_width() {
         assert_eq!(m["tables"], variants, "one per variant ({variants}): {m}");
         if width == 420 {
             assert!(m["scrollWidth"].as_f64().unwrap() <= m["innerWidth"].as_f64().unwrap(), "overflow at 420 px: {m}");
+        }
+    }
+}
+
+/// Each committed size sweep's report.html: its three plots drawn (a line per relation at the
+/// least), one table row per size and relation, no errors, nothing overflowing at phone width.
+#[test]
+fn sweep_reports_render_their_plots_and_table_at_desktop_and_phone_width() {
+    let sweeps = committed("sweep.json");
+    assert!(!sweeps.is_empty(), "a committed size sweep with its report.html");
+    let shots = testkit::workspace_root().join("target/report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for dir in sweeps {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+        let rows: usize = json["sizes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["outcome"]["rows"].as_array().map_or(1, |r| r.len().max(1)))
+            .sum();
+        let page = dir.join("report.html");
+        for width in [1400, 420] {
+            let m = measure(&page, width);
+            assert_eq!(m["errors"], serde_json::json!([]), "{name} at {width}px: {m}");
+            for id in ["plot-sweep-delivery", "plot-sweep-latency", "plot-sweep-goodput"] {
+                let p = &m["plots"][id];
+                // Frame, ticks and size labels alone are more than a dozen marks; a line and
+                // its markers per relation come on top.
+                assert!(p["marks"].as_u64().unwrap_or(0) > 20, "{name} at {width}px: plot {id} empty: {m}");
+                assert!(
+                    p["w"].as_f64().unwrap_or(0.0) > 100.0 && p["h"].as_f64().unwrap_or(0.0) > 100.0,
+                    "{name}: {id}: {m}"
+                );
+            }
+            assert_eq!(m["tables"].as_u64(), Some(rows as u64), "{name}: a row per size and relation: {m}");
+            if width == 420 {
+                assert!(
+                    m["scrollWidth"].as_f64().unwrap() <= m["innerWidth"].as_f64().unwrap(),
+                    "{name}: overflow: {m}"
+                );
+            }
+            let shot = shots.join(format!("{name}-{width}.png"));
+            let shot_arg = format!("--screenshot={}", shot.display());
+            chromium(&[&format!("--window-size={width},2400"), &shot_arg], &format!("file://{}", page.display()));
+            assert!(shot.is_file(), "screenshot {}", shot.display());
         }
     }
 }

@@ -69,9 +69,19 @@ fn sweep_runs_each_size_and_its_rows_come_from_those_runs() {
         String::from_utf8_lossy(&output.stderr)
     );
     let dir = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
-    for f in ["sweep.md", "sweep.html", "sweep.json", "sweep.csv", "1KiB/report.html", "64KiB/summary.json"] {
+    for f in ["sweep.md", "report.html", "sweep.json", "sweep.csv", "1KiB/report.html", "64KiB/summary.json"] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // The sweep's own page, like every results directory's, is report.html: its plots, and a
+    // link to each size's report.
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for id in ["plot-sweep-delivery", "plot-sweep-latency", "plot-sweep-goodput"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id} missing from the sweep's report.html");
+    }
+    for name in ["1KiB", "64KiB"] {
+        assert!(page.contains(&format!("href=\"{name}/report.html\"")), "no link to {name}/report.html");
+    }
+    assert!(!dir.join("sweep.html").exists(), "one page per sweep: report.html");
     let sweep: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
     let sizes: Vec<u64> = sweep["sizes"].as_array().unwrap().iter().map(|s| s["bytes"].as_u64().unwrap()).collect();
     assert_eq!(sizes, [1024, 65_536], "smallest first");
@@ -100,6 +110,14 @@ fn sweep_runs_each_size_and_its_rows_come_from_those_runs() {
         }
         assert!(stdout.contains(&format!("{} KiB  same pod", bytes / 1024)), "{stdout}");
     }
+    // `harness report` on the sweep directory re-analyses every size's run and derives the
+    // same sweep, rewriting its files (the page included).
+    std::fs::remove_file(dir.join("report.html")).unwrap();
+    let again = harness().arg("report").arg(&dir).output().unwrap();
+    assert!(matches!(again.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&again.stderr));
+    let rewritten: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rewritten, sweep, "the sweep re-derived from its runs' records");
+    assert_eq!(std::fs::read_to_string(dir.join("report.html")).unwrap(), page);
     // Every size's netns namespaces are gone.
     let left =
         String::from_utf8(std::process::Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap();

@@ -111,6 +111,34 @@ impl FaultSpec {
         }
     }
 
+    /// Whether this fault drops, at random, frames that node `from` sends to another node `to`:
+    /// a `loss` on `to`'s link inbound or on `from`'s outbound. Frames between two pods of one
+    /// node never cross a node's link, so no loss fault drops them.
+    pub fn drops_frames(&self, from: &str, to: &str) -> bool {
+        match self {
+            FaultSpec::Loss { node, direction, .. } => {
+                from != to && ((node == to && direction.inbound()) || (node == from && direction.outbound()))
+            }
+            _ => false,
+        }
+    }
+
+    /// A loss fault in a few words, for a headline: `the 2 % frame loss on pi's link` (both
+    /// ways), `… into pi`, `… out of pi`; any other fault as [`describe`](Self::describe) says it.
+    pub fn short(&self) -> String {
+        match self {
+            FaultSpec::Loss { node, percent, direction } => {
+                let way = match direction {
+                    Direction::In => format!("into {node}"),
+                    Direction::Out => format!("out of {node}"),
+                    Direction::Both => format!("on {node}'s link"),
+                };
+                format!("the {} % frame loss {way}", percent.0)
+            }
+            _ => self.describe(),
+        }
+    }
+
     /// The cap (Mbit/s) of a bandwidth fault on `node`'s link in the direction asked
     /// (`outbound`: frames leaving the node).
     pub fn cap_mbit(&self, on: &str, outbound: bool) -> Option<f64> {
@@ -142,5 +170,28 @@ mod tests {
         );
         let out = FaultSpec::Bandwidth { node: "pi".into(), mbit: FaultNumber(5.0), direction: Direction::Out };
         assert_eq!((out.cap_mbit("pi", true), out.cap_mbit("pi", false)), (Some(5.0), None));
+    }
+
+    #[test]
+    fn a_loss_fault_drops_the_frames_that_cross_its_link_its_way() {
+        let into = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(2.0), direction: Direction::In };
+        assert!(into.drops_frames("master", "pi"));
+        assert!(!into.drops_frames("pi", "master"), "frames leaving pi are not dropped by an inbound loss");
+        assert!(!into.drops_frames("pi", "pi"), "within a node nothing crosses its link");
+        assert!(!into.drops_frames("master", "arm"), "another node's link");
+        let both = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(2.5), direction: Direction::Both };
+        assert!(both.drops_frames("master", "pi") && both.drops_frames("pi", "master"));
+        let out = FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(2.0), direction: Direction::Out };
+        assert!(out.drops_frames("pi", "master") && !out.drops_frames("master", "pi"));
+        let cap = FaultSpec::Bandwidth { node: "pi".into(), mbit: FaultNumber(5.0), direction: Direction::Both };
+        assert!(!cap.drops_frames("master", "pi"), "a cap drops frames for being late, not at random");
+        assert_eq!(
+            (into.short(), out.short(), both.short()),
+            (
+                "the 2 % frame loss into pi".to_owned(),
+                "the 2 % frame loss out of pi".to_owned(),
+                "the 2.5 % frame loss on pi's link".to_owned()
+            )
+        );
     }
 }

@@ -166,7 +166,7 @@ fn dir_name(bytes: u32) -> String {
 
 /// The signal that stopped the sweep; else 3 when a size could not run, 1 when some relation's
 /// delivery dropped below the threshold, 0 when every size held it.
-fn exit_code(report: &SweepReport) -> u8 {
+pub(in crate::cli) fn exit_code(report: &SweepReport) -> u8 {
     let interrupted = STOPPED_BY.load(std::sync::atomic::Ordering::SeqCst);
     if interrupted != 0 {
         interrupted

@@ -151,12 +151,7 @@ fn frame_fault(c: &Context<'_>, reasm_fails: u64) -> Option<FaultCheck> {
     if tn == ln {
         return None;
     }
-    let loses = |f: &&FaultSpec| match f {
-        FaultSpec::Loss { node, direction, .. } => {
-            (node == ln && direction.inbound()) || (node == tn && direction.outbound())
-        }
-        _ => false,
-    };
+    let loses = |f: &&FaultSpec| matches!(f, FaultSpec::Loss { .. }) && f.drops_frames(tn, ln);
     let caps = |f: &&FaultSpec| {
         matches!(f, FaultSpec::Bandwidth { .. }) && (f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some())
     };

@@ -135,10 +135,11 @@ fn loss_advice(reliability: chatter::Reliability) -> &'static str {
 /// X's link in that direction.
 fn loss_check(setting: &Setting, s: &PairSummary, rate: f64, lo: f64, hi: f64) -> Option<FaultCheck> {
     setting.faults.iter().find_map(|f| match f {
-        FaultSpec::Loss { node, percent, direction } if s.relation == Relation::CrossNode => {
-            let into = direction.inbound() && s.placements.keys().all(|k| k.ends_with(&format!("→ {node}")));
-            let out = direction.outbound() && s.placements.keys().all(|k| k.starts_with(&format!("{node} →")));
-            (into || out).then(|| {
+        FaultSpec::Loss { percent, .. } if s.relation == Relation::CrossNode => {
+            // Every placement of the pair (`talker node → listener node`) crosses the lossy link.
+            let crosses =
+                s.placements.keys().all(|k| k.split_once(" → ").is_some_and(|(tn, ln)| f.drops_frames(tn, ln)));
+            crosses.then(|| {
                 let p = percent.0 / 100.0;
                 FaultCheck {
                     injected: f.describe(),

@@ -57,4 +57,4 @@ pub use silent_talker::talker_sent_nothing;
 pub use why_silent::why_silent;
 
 #[cfg(test)]
-pub(super) mod test_support;
+pub(crate) mod test_support;

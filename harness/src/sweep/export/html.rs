@@ -1,5 +1,6 @@
-//! `sweep.html`: the sweep as one self-contained page (the run report's style, no scripts):
-//! the answer, the plots, the table, and links to each size's report.
+//! The sweep directory's `report.html` (as every results directory has one): the sweep as one
+//! self-contained page in the run report's style, no scripts: the answer, the plots, the
+//! table, and links to each size's own `report.html`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ pub struct Html;
 
 impl SweepExporter for Html {
     fn file_name(&self) -> &'static str {
-        "sweep.html"
+        "report.html"
     }
 
     fn export(&self, r: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
@@ -47,12 +48,13 @@ impl SweepExporter for Html {
         h.push_str(&table_html(&table(r)));
         h.push_str("<h2>Each size's report</h2>\n<ul>\n");
         for s in &r.sizes {
-            if let SizeOutcome::Ran { dir, headline, .. } = &s.outcome {
+            if let SizeOutcome::Ran { dir, verdict, headline, .. } = &s.outcome {
                 let _ = writeln!(
                     h,
-                    "<li><a href=\"{}/report.html\">{}</a>: {}</li>",
+                    "<li><a href=\"{}/report.html\">{}</a>: <strong>{}</strong> — {}</li>",
                     esc(dir),
                     esc(&label(s.bytes)),
+                    verdict.as_str(),
                     esc(headline)
                 );
             }
@@ -79,7 +81,10 @@ mod tests {
             h.split("id=\"plot-sweep-delivery\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("");
         assert_eq!(delivery.matches("<polyline").count(), 2, "{delivery}");
         assert!(delivery.contains("threshold 95.0 %"));
-        assert!(h.contains("<a href=\"64KiB/report.html\">64 KiB</a>"));
+        // Cross node drops to 62 % at 64 KiB: one red ring there, on its point; same node holds.
+        assert_eq!(delivery.matches("class=\"break\"").count(), 2, "the ring and its legend entry: {delivery}");
+        assert!(delivery.contains("first size below the threshold"));
+        assert!(h.contains("<a href=\"64KiB/report.html\">64 KiB</a>: <strong>degraded</strong> — some pairs lost"));
         assert!(h.contains("1 MiB could not be measured: backend `netns` failed: boom"));
     }
 }

@@ -30,8 +30,8 @@ impl SweepExporter for Markdown {
         out.write_all(table_string(&table(r)).as_bytes())?;
         writeln!(out, "Each size's full report is in its own directory:\n")?;
         for s in &r.sizes {
-            if let SizeOutcome::Ran { dir, headline, .. } = &s.outcome {
-                writeln!(out, "- [{}]({dir}/report.md): {}", label(s.bytes), cell(headline))?;
+            if let SizeOutcome::Ran { dir, verdict, headline, .. } = &s.outcome {
+                writeln!(out, "- [{}]({dir}/report.md): {} — {}", label(s.bytes), verdict.as_str(), cell(headline))?;
             }
         }
         Ok(())

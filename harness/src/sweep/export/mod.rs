@@ -1,5 +1,5 @@
 //! The sweep's files, one exporter per format, each writing a [`SweepReport`] into any
-//! `io::Write`: `sweep.md`, `sweep.html` (with its [`plot`]s), `sweep.json`, `sweep.csv`; and
+//! `io::Write`: `sweep.md`, `report.html` (with its [`plot`]s), `sweep.json`, `sweep.csv`; and
 //! the console summary.
 
 mod console;

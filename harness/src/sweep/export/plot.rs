@@ -1,4 +1,4 @@
-//! The sweep's pictures for `sweep.html`, drawn like the run report's (inline SVG, the same
+//! The sweep's pictures for its `report.html`, drawn like the run report's (inline SVG, the same
 //! palette, text in `currentColor`): delivered %, latency and goodput against message size on
 //! a log axis, one line per pair relation. Colour is never the only signal: each relation has
 //! its own marker and line style, and p99 is dashed where p50 is solid.
@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::analysis::Relation;
 use crate::report::markup::esc;
 use crate::report::plots::{open, text, CLOSE, RED, SERIES};
-use crate::sweep::model::SweepReport;
+use crate::sweep::model::{Break, SweepReport};
 use crate::sweep::size::label;
 
 const W: f64 = 720.0;
@@ -220,7 +220,8 @@ fn sizes_of(r: &SweepReport) -> Vec<u32> {
     r.sizes.iter().map(|s| s.bytes).collect()
 }
 
-/// Delivered % against size, one line per relation, the threshold as a red dashed rule.
+/// Delivered % against size, one line per relation, the threshold as a red dashed rule, and a
+/// red ring on each relation's first size below it (where its delivery breaks).
 pub fn delivery(r: &SweepReport) -> String {
     let sizes = sizes_of(r);
     let series: Vec<Line> = r
@@ -233,8 +234,13 @@ pub fn delivery(r: &SweepReport) -> String {
             points: r.sizes.iter().map(|s| (s.bytes, s.row(rel).and_then(|row| row.delivered))).collect(),
         })
         .collect();
-    let mut s =
-        open("plot-sweep-delivery", "Delivered % against message size, per pair relation", W, height(series.len()));
+    // The relations' legend entries, the threshold's and the break ring's.
+    let mut s = open(
+        "plot-sweep-delivery",
+        "Delivered % against message size, per pair relation; a red ring where delivery first drops below the threshold",
+        W,
+        height(series.len() + 2),
+    );
     let (x, y) = (SizeAxis::new(&sizes), YAxis::Percent);
     frame(&mut s, &sizes, &x, &y, "delivered");
     let min = r.threshold.min_delivery;
@@ -254,8 +260,29 @@ pub fn delivery(r: &SweepReport) -> String {
         ly - 4.0
     );
     s.push_str(&text(lx + 34.0, ly, "start", &format!("threshold {}", crate::sweep::model::percent(min))));
+    let broke: Vec<(u32, f64)> = r
+        .breaks()
+        .into_iter()
+        .filter_map(|(_, b)| match b {
+            Some(Break::At { bytes, delivered }) => Some((bytes, delivered)),
+            _ => None,
+        })
+        .collect();
+    if !broke.is_empty() {
+        for (bytes, delivered) in &broke {
+            s.push_str(&ring(x.at(*bytes), y.at(*delivered)));
+        }
+        let (lx, ly) = legend_at(series.len() + 1);
+        s.push_str(&ring(lx + 14.0, ly - 4.0));
+        s.push_str(&text(lx + 34.0, ly, "start", "first size below the threshold"));
+    }
     s.push_str(CLOSE);
     s
+}
+
+/// The red ring that marks where a relation's delivery breaks.
+fn ring(x: f64, y: f64) -> String {
+    format!("<circle class=\"break\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"9\" fill=\"none\" stroke=\"{RED}\" stroke-width=\"2\"/>")
 }
 
 fn ms_tick(v: f64) -> String {
