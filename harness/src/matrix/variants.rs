@@ -104,6 +104,7 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
         host_ipc: false,
         tolerations: Vec::new(),
         replicas: None,
+        sysctls: BTreeMap::new(),
         containers: vec![container],
     });
     Ok(out)
