@@ -179,6 +179,7 @@ pub fn variants(
     }
     v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds, files_dir));
     v.extend(super::large_data::large_data_variants(scenario, plan, fastdds, files_dir));
+    v.push(super::fragment_sysctls::variant(scenario, plan));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
     if fastdds {
