@@ -105,8 +105,12 @@ fn with_sysctls(s: &Scenario, plan: &Plan, frame: u32, not_large: Option<String>
     Ok(out)
 }
 
+/// Pod Security `privileged` on the run's namespace: `baseline` and `restricted` admit only the
+/// safe sysctls.
+const PRIVILEGED_PATCH: &str = "  - target:\n      kind: Namespace\n    patch: |-\n      - op: replace\n        path: /metadata/labels/pod-security.kubernetes.io~1enforce\n        value: privileged\n";
+
 /// The overlay: the sysctls in the pod security context of every receiving pod of `plan` on the
-/// pod network.
+/// pod network, and a namespace that admits them.
 pub(super) fn files(plan: &Plan) -> BTreeMap<String, String> {
     let mut k = String::from(
         "# More IP reassembly memory, held for less time, in every pod that receives samples larger than a frame:\n\
@@ -117,7 +121,7 @@ pub(super) fn files(plan: &Plan) -> BTreeMap<String, String> {
          # The namespace needs Pod Security `privileged` (baseline forbids unsafe sysctls). hostNetwork pods\n\
          # cannot set them per pod. A fragment lost on the wire stays lost: this lets retransmissions through.\n",
     );
-    let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\npatches:\n");
+    let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\npatches:\n{PRIVILEGED_PATCH}");
     for (name, _) in receivers(plan, super::large_data::UNDER_MTU_MESSAGE).into_iter().filter(|(_, host)| !host) {
         let _ = write!(
             k,
@@ -185,5 +189,6 @@ mod tests {
         assert!(k.contains("- {name: net.ipv4.ipfrag_high_thresh, value: \"134217728\"}"), "{k}");
         assert!(k.contains("UNSAFE sysctls") && k.contains("--allowed-unsafe-sysctls 'net.ipv4.ipfrag_*'"), "{k}");
         assert!(k.contains("SysctlForbidden"), "{k}");
+        assert!(k.contains("path: /metadata/labels/pod-security.kubernetes.io~1enforce\n        value: privileged"));
     }
 }
