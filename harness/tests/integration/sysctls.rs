@@ -58,3 +58,30 @@ trials: {{count: 1, durationS: 1, warmupS: 1, drainS: 0.2}}
         "{notes:#?}"
     );
 }
+
+/// The local backend runs every pod in one namespace: it refuses pod sysctls before anything
+/// starts, rather than running without them.
+#[test]
+fn the_local_backend_refuses_pod_sysctls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local.yaml");
+    std::fs::write(
+        &path,
+        "name: local\npods:\n  - name: t\n    containers: [{name: t, role: talker}]\n  - name: view\n    sysctls: \
+         {net.ipv4.ipfrag_time: 5}\n    containers: [{name: l, role: listener}]\ntrials: {count: 1, durationS: 1, \
+         warmupS: 1}\n",
+    )
+    .unwrap();
+    let out = super::netns::harness()
+        .args(["run", "--backend", "local", "--no-progress", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && out.status.code() != Some(1), "exit {:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot set pod view's sysctls in a namespace of its own; use --backend netns"),
+        "{stderr}"
+    );
+}

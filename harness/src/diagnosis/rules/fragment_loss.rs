@@ -38,13 +38,14 @@ pub fn fragment_loss(c: &Context<'_>) -> Option<Finding> {
          fragments) and is lost when any one of them is, while discovery and small samples get through",
         "make a lost frame cost one frame, not the sample: keep every RTPS message in one frame, so the DDS \
          fragments samples itself and a reliable reader asks again for the fragments it lost (Fast DDS: a profile \
-         whose UDP transport's maxMessageSize fits the pod MTU — on scenarios/seed-camera.yaml the one variant of \
-         `harness matrix` on Fast DDS that delivered the images), with reliable QoS; or fix the lossy link. Best \
+         whose UDP transport's maxMessageSize fits the pod MTU — on scenarios/seed-camera.yaml the least invasive \
+         variant of `harness matrix` that delivered the images), with reliable QoS; or fix the lossy link. Best \
          effort cannot recover a lost fragment. Where reassembly failed far more often than queues timed out, more \
-         reassembly memory held for less time in the receiving pod (ipfrag_high_thresh, ipfrag_time: unsafe sysctls \
-         the kubelet must allow) lets a reliable writer's retransmissions through (`harness matrix`'s \
-         fragment-sysctls); FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA sends data over TCP but, measured there, lost discovery through \
-         ROS_STATIC_PEERS across nodes: `harness matrix` measures each on your layout",
+         reassembly memory held for less time in the receiving pod (ipfrag_high_thresh, ipfrag_time: unsafe \
+         sysctls the kubelet must allow) lets a reliable writer's retransmissions through (`harness matrix`'s \
+         fragment-sysctls, slower: p50 220 ms against 60 ms there); FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA sends \
+         data over TCP but, measured there, lost discovery through ROS_STATIC_PEERS across nodes: `harness \
+         matrix` measures each on your layout",
     )
     .pair(c.pair.name())
     .trial(c.trial.meta.trial)
