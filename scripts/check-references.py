@@ -14,7 +14,10 @@ For every pod (and pod template of Deployment/DaemonSet/StatefulSet/Job):
     entry failed to rewrite is caught, and a container given ROS settings runs a ros-* image;
   - the containers of one pod agree on RMW_IMPLEMENTATION and CYCLONEDDS_URI (a patch that
     reached only containers/0), and a CYCLONEDDS_URI file lies under one of the container's
-    volume mounts.
+    volume mounts;
+  - a pod's securityContext.sysctls: none on the host network (the kubelet refuses net.*
+    sysctls there), and sysctls outside Kubernetes' safe set only in a namespace of the set whose
+    Pod Security enforce level is `privileged` (baseline and restricted reject the pod).
 
 Usage: check-references.py [--registry PREFIX] FILE...   Exit 1 on any problem.
 """
@@ -72,6 +75,28 @@ def referenced(spec):
                 yield "Secret", ef["secretRef"].get("name"), f"container {c.get('name')} envFrom"
 
 
+# Kubernetes' safe sysctls (Pod Security baseline allows these only).
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
+
+
+def sysctl_problems(where, ns, spec, have):
+    names = [s.get("name") for s in (spec.get("securityContext") or {}).get("sysctls") or []]
+    if names and spec.get("hostNetwork"):
+        yield f"{where}: sysctls {names} on the host network: the kubelet refuses net.* sysctls there"
+    unsafe = [n for n in names if n not in SAFE_SYSCTLS]
+    namespace = have.get(("Namespace", None, ns))
+    if unsafe and namespace is not None:
+        level = ((namespace.get("metadata") or {}).get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+        if level in ("baseline", "restricted"):
+            yield (f"{where}: unsafe sysctls {unsafe} in namespace {ns}, whose Pod Security enforce level "
+                   f"{level} rejects them (needs privileged)")
+
+
 def env_value(container, name):
     for e in container.get("env") or []:
         if e.get("name") == name:
@@ -114,6 +139,7 @@ def check(docs, registry, allow=()):
                         )
                 if not spec.get("hostname"):
                     problems.append(f"{where}: subdomain {sub} without hostname: the per-pod DNS name never exists")
+            problems.extend(sysctl_problems(where, ns, spec, have))
             sa = spec.get("serviceAccountName")
             if sa and sa != "default" and ("ServiceAccount", ns, sa) not in have:
                 problems.append(f"{where}: serviceAccountName {sa} is not in the set")

@@ -158,6 +158,10 @@ pub struct PlacedPod {
     /// The scenario's tolerations (applied to the pod on a real cluster).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
+    /// The scenario's sysctls, set in the pod's own network namespace (netns) or by the kubelet
+    /// (kube: `securityContext.sysctls`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
     pub containers: Vec<PlannedContainer>,
 }
 
@@ -272,6 +276,7 @@ pub fn place_with(scenario: &Scenario, nodes: &[Node], choice: Choice) -> Result
             host_network: pod.host_network,
             host_ipc: pod.host_ipc,
             tolerations: pod.tolerations.clone(),
+            sysctls: pod.sysctls.clone(),
             containers,
         });
     }

@@ -44,6 +44,13 @@ impl Backend for LocalBackend {
                 f.describe()
             )));
         }
+        if let Some(p) = plan.pods.iter().find(|p| !p.sysctls.is_empty()) {
+            return Err(BackendError::Unsupported(format!(
+                "the local backend runs every pod in one network namespace, so it cannot set pod {}'s sysctls in a \
+                 namespace of its own; use --backend netns",
+                p.name
+            )));
+        }
         super::check_commands(plan)
     }
 

@@ -108,6 +108,7 @@ pub fn fix_files(
         "ros-static-peers" => Some(static_peers_files(plan, namespace)),
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
+        super::fragment_sysctls::ID => Some(super::fragment_sysctls::files(plan)),
         _ => super::large_data::large_data_files(variant, plan, namespace),
     }
 }

@@ -38,13 +38,13 @@ fn largest_payload(s: &Scenario) -> Option<u32> {
 
 /// The largest message that fits one frame of `s`'s pod network, with room for the RTPS, UDP and
 /// IP headers.
-fn one_frame(s: &Scenario) -> u32 {
+pub(super) fn one_frame(s: &Scenario) -> u32 {
     s.network.pod_mtu().saturating_sub(50)
 }
 
 /// Why the large-data variants do not apply to `s`, if they do not: every message fits one
 /// frame of its pod network.
-fn not_large(s: &Scenario) -> Option<String> {
+pub(super) fn not_large(s: &Scenario) -> Option<String> {
     match largest_payload(s) {
         Some(b) if b > one_frame(s) => None,
         Some(b) => Some(format!("the largest message ({b} bytes) fits one frame of the pod network")),

@@ -8,6 +8,7 @@
 
 mod edits;
 mod fixes;
+mod fragment_sysctls;
 mod large_data;
 mod overlay;
 mod report;

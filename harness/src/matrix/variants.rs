@@ -104,6 +104,7 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
         host_ipc: false,
         tolerations: Vec::new(),
         replicas: None,
+        sysctls: BTreeMap::new(),
         containers: vec![container],
     });
     Ok(out)
@@ -178,6 +179,7 @@ pub fn variants(
     }
     v.extend(fastdds_discovery_variants(scenario, plan, ros, fastdds, files_dir));
     v.extend(super::large_data::large_data_variants(scenario, plan, fastdds, files_dir));
+    v.push(super::fragment_sysctls::variant(scenario, plan));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
     if fastdds {

@@ -8,7 +8,7 @@
 //! pods it describes.
 //!
 //! The model has one file per section of a scenario (`scenario`, `nodes`, `pods`, `trials`,
-//! `dds`, `faults`, `expect`, with the range-checked `numbers` they share); `parse` reads a
+//! `dds`, `faults`, `expect`, a pod's `sysctls`, with the range-checked `numbers` they share); `parse` reads a
 //! file, `recovery` lets it report every error at once, `error` says where each is, and
 //! `validate` checks what the types cannot.
 
@@ -23,6 +23,7 @@ mod parse;
 mod pods;
 mod recovery;
 mod scenario;
+mod sysctls;
 mod trials;
 mod validate;
 
@@ -36,5 +37,8 @@ pub use numbers::{Fraction, NonNegativeF64, PositiveF64};
 pub use parse::{load, locate, parse, MAX_SCENARIO_BYTES};
 pub use pods::{ContainerRole, ContainerSpec, MessageType, Output, PodSpec};
 pub use scenario::{NetworkSpec, Scenario, DEFAULT_POD_MTU, MIN_MTU, UNDERLAY_MTU};
+pub use sysctls::{
+    write_order as sysctl_write_order, IPFRAG_HIGH_THRESH, IPFRAG_LOW_THRESH, IPFRAG_MAX_DIST, IPFRAG_TIME,
+};
 pub use trials::{TrialSpec, Until};
 pub use validate::{validate, violations, Violation, MAX_DOMAIN};

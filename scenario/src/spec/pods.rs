@@ -28,6 +28,11 @@ pub struct PodSpec {
     /// the scheduler (default: one pod, named `<name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// Kernel parameters set in the pod's own network namespace before its containers start
+    /// (Kubernetes `securityContext.sysctls`, written as a map of name → value): the IPv4
+    /// reassembly ones only, never on the host network (see `sysctls.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
     pub containers: Vec<ContainerSpec>,
 }
 

@@ -20,7 +20,7 @@ pub struct Violation {
     pub about: Vec<String>,
 }
 
-fn violation(field: impl Into<String>, message: impl Into<String>) -> Violation {
+pub(super) fn violation(field: impl Into<String>, message: impl Into<String>) -> Violation {
     Violation { field: field.into(), message: message.into(), about: Vec::new() }
 }
 
@@ -177,6 +177,7 @@ fn check_pods(s: &Scenario, out: &mut Vec<Violation>) {
             out.push(violation(format!("pods[{i}].name"), format!("pod `{taken}` is declared twice")));
         }
         copies_in_range(format!("pods[{i}].replicas"), p.replicas, MAX_REPLICAS, out);
+        super::sysctls::check_sysctls(i, p, out);
         if p.containers.is_empty() {
             let all = format!("pods[{i}].containers[*]");
             out.push(violation(format!("pods[{i}].containers"), "a pod needs at least one container").about(&[&all]));

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, DownwardAPIVolumeFile, DownwardAPIVolumeSource, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, Namespace, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec, ResourceRequirements,
-    SeccompProfile, SecurityContext, Toleration, Volume, VolumeMount,
+    SeccompProfile, SecurityContext, Sysctl, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -176,10 +176,11 @@ pub fn namespace(name: &str, run_id: &str, privileged: bool) -> Namespace {
     }
 }
 
-/// Whether any pod of `plan` shares a namespace of its node (hostNetwork, hostIPC), which the
+/// Whether any pod of `plan` shares a namespace of its node (hostNetwork, hostIPC) or sets a
+/// sysctl (only the reassembly ones, none of them in Kubernetes' safe set), which the
 /// `baseline` and `restricted` Pod Security levels forbid.
 pub fn needs_privileged(plan: &crate::placement::Plan) -> bool {
-    plan.pods.iter().any(|p| p.host_network || p.host_ipc)
+    plan.pods.iter().any(|p| p.host_network || p.host_ipc || !p.sysctls.is_empty())
 }
 
 /// Grants `subject` the pod permissions of [`PODS_ROLE`] in the run's namespace only.
@@ -237,9 +238,12 @@ fn quantity(q: &str) -> Quantity {
 }
 
 /// Every pod of ours: non-root as the images' user, the runtime's seccomp profile (Pod Security
-/// `restricted`).
-fn pod_security() -> PodSecurityContext {
+/// `restricted`); and the scenario's `sysctls`, which Kubernetes counts as unsafe: the kubelet
+/// must allow them (`--allowed-unsafe-sysctls`) or it rejects the pod (`SysctlForbidden`).
+fn pod_security(sysctls: &BTreeMap<String, String>) -> PodSecurityContext {
     PodSecurityContext {
+        sysctls: (!sysctls.is_empty())
+            .then(|| sysctls.iter().map(|(name, value)| Sysctl { name: name.clone(), value: value.clone() }).collect()),
         run_as_non_root: Some(true),
         run_as_user: Some(UID),
         run_as_group: Some(UID),
@@ -302,7 +306,7 @@ pub fn pod(p: &PlacedPod, ctx: &PodContext<'_>, trial: u32) -> Pod {
             // The nodes never talk to the API server.
             automount_service_account_token: Some(false),
             termination_grace_period_seconds: Some(10),
-            security_context: Some(pod_security()),
+            security_context: Some(pod_security(&p.sysctls)),
             volumes: Some(pod_volumes(p)),
             containers: p.containers.iter().map(|c| container(c, images)).collect(),
             ..Default::default()
@@ -409,7 +413,7 @@ pub fn probe_pod(
             termination_grace_period_seconds: Some(2),
             // The doctor must reach every node, tainted or not.
             tolerations: Some(vec![Toleration { operator: Some("Exists".into()), ..Toleration::default() }]),
-            security_context: Some(pod_security()),
+            security_context: Some(pod_security(&BTreeMap::new())),
             containers: vec![Container {
                 name: if serve { "serve".into() } else { "send".into() },
                 image: Some(images.talker.clone()),
@@ -529,6 +533,30 @@ mod tests {
         assert!(!needs_privileged(&plan));
         plan.pods[1].host_network = true;
         assert!(needs_privileged(&plan));
+    }
+
+    /// A pod's sysctls become its `securityContext.sysctls`; being unsafe sysctls, they need the
+    /// `privileged` Pod Security level (baseline allows only the safe set).
+    #[test]
+    fn sysctls_render_in_the_pod_security_context_and_need_a_privileged_namespace() {
+        let text = "name: t\npods:\n  - name: a\n    containers: [{name: t, role: talker}]\n  - name: b\n    sysctls: {net.ipv4.ipfrag_time: 60, net.ipv4.ipfrag_high_thresh: 67108864}\n    containers: [{name: l, role: listener}]\n";
+        let s = crate::spec::parse(text, std::path::Path::new("t.yaml")).expect("valid");
+        let mut plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
+        let yaml = render(&plan, "x", &Images::new(Images::DEFAULT_REGISTRY, "0.1.0"), false).expect("yaml");
+        let docs: Vec<&str> = yaml.split("---\n").collect();
+        assert!(docs[0].contains("pod-security.kubernetes.io/enforce: privileged"), "{}", docs[0]);
+        let sysctls = |doc: &str| {
+            let pod = serde_saphyr::from_str::<Pod>(doc).expect("a pod");
+            let ctx = pod.spec.expect("spec").security_context.expect("a security context");
+            ctx.sysctls.unwrap_or_default().into_iter().map(|s| (s.name, s.value)).collect::<Vec<_>>()
+        };
+        assert!(sysctls(docs[1]).is_empty());
+        assert_eq!(
+            sysctls(docs[2]),
+            [("net.ipv4.ipfrag_high_thresh".into(), "67108864".into()), ("net.ipv4.ipfrag_time".into(), "60".into())]
+        );
+        plan.pods[1].sysctls.clear();
+        assert!(!needs_privileged(&plan));
     }
 
     #[test]

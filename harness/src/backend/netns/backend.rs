@@ -29,6 +29,8 @@ pub struct NetnsBackend {
     pub(super) arm64_fallback: Option<String>,
     /// Per trial, the processes that ended by themselves.
     pub(super) facts: std::collections::BTreeMap<u32, TrialFacts>,
+    /// The pods' sysctls as read back from their namespaces, for the notes.
+    pub(super) sysctls: Vec<String>,
 }
 
 impl NetnsBackend {
@@ -43,6 +45,7 @@ impl NetnsBackend {
             faults: Vec::new(),
             arm64_fallback: None,
             facts: Default::default(),
+            sysctls: Vec::new(),
         }
     }
 
@@ -59,7 +62,12 @@ impl NetnsBackend {
     pub(super) async fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
         self.topology = Some(topo.clone());
         let faults = self.faults.clone();
-        off_runtime(move || build_topology(&topo, &faults, BuildMode::Batched)).await
+        self.sysctls = off_runtime(move || {
+            build_topology(&topo, &faults, BuildMode::Batched)?;
+            super::sysctls::notes(&topo)
+        })
+        .await?;
+        Ok(())
     }
 
     /// The cluster `plan` needs: the prepared one, or — a rescheduled trial moves pods between
@@ -102,6 +110,7 @@ impl Backend for NetnsBackend {
             _ => {}
         }
         notes.extend(self.faults.iter().map(|f| format!("fault injected: {}", f.describe())));
+        notes.extend(self.sysctls.iter().cloned());
         notes
     }
 
@@ -130,6 +139,7 @@ impl Backend for NetnsBackend {
             faults: Vec::new(),
             arm64_fallback: self.arm64_fallback.clone(),
             facts: Default::default(),
+            sysctls: Vec::new(),
         })
     }
 

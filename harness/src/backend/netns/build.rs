@@ -1,5 +1,5 @@
 //! Building a simulated cluster ([`build_topology`]): its namespaces, links and routes, its
-//! /dev/shm directories, each node's forwarding and nftables rules, and what the scenario's
+//! /dev/shm directories, the pods' sysctls, each node's forwarding and nftables rules, and what the scenario's
 //! faults put in place for the whole run (see [`faults`](super::faults)).
 
 use super::commands::{run, setup_err};
@@ -45,6 +45,8 @@ pub fn build_topology(topo: &Topology, faults: &[FaultSpec], mode: BuildMode) ->
     }
     // After the namespaces, which are how a run's leftovers are found.
     make_shm_dirs(&topo.shm_dirs(shm_base()?), false)?;
+    // Before any container starts, as the kubelet sets them in the pod sandbox.
+    super::sysctls::apply(topo)?;
     for i in 0..topo.nodes.len() {
         let ns = topo.node_ns(i);
         // Forwarding on, then the base table and this node's fault rules in one `nft -f`.

@@ -147,6 +147,7 @@ fn probe_plan(scenario: &Scenario, nodes: Vec<Node>) -> Plan {
                 host_network: false,
                 host_ipc: false,
                 tolerations: Vec::new(),
+                sysctls: Default::default(),
                 containers: Vec::new(),
             })
             .collect(),

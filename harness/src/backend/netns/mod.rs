@@ -21,6 +21,7 @@ mod faults;
 mod kernel;
 mod registry;
 mod shm;
+mod sysctls;
 mod teardown;
 pub mod topology;
 mod traffic;

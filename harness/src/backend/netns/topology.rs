@@ -25,6 +25,7 @@
 //! node's directory (`<base>/chh-<tag>-n<i>`), the node's /dev/shm; no other process runs "on
 //! the node" here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::placement::Plan;
@@ -92,6 +93,9 @@ pub struct TopoPod {
     pub node: usize,
     pub host_network: bool,
     pub host_ipc: bool,
+    /// Set in the pod's own namespace when it is made (validation keeps them off the host
+    /// network).
+    pub sysctls: BTreeMap<String, String>,
 }
 
 /// Names and addresses of one run's topology.
@@ -120,6 +124,7 @@ impl Topology {
                 node: nodes.iter().position(|n| *n == p.node).unwrap_or(0),
                 host_network: p.host_network,
                 host_ipc: p.host_ipc,
+                sysctls: p.sysctls.clone(),
             })
             .collect();
         let mut domains: Vec<u16> = plan.containers().map(|(_, c)| c.domain).collect();
@@ -351,6 +356,7 @@ mod tests {
             host_network: host,
             host_ipc: false,
             tolerations: Vec::new(),
+            sysctls: BTreeMap::new(),
             containers: vec![],
         }
     }

@@ -38,11 +38,14 @@ pub fn fragment_loss(c: &Context<'_>) -> Option<Finding> {
          fragments) and is lost when any one of them is, while discovery and small samples get through",
         "make a lost frame cost one frame, not the sample: keep every RTPS message in one frame, so the DDS \
          fragments samples itself and a reliable reader asks again for the fragments it lost (Fast DDS: a profile \
-         whose UDP transport's maxMessageSize fits the pod MTU — on scenarios/seed-camera.yaml the one variant of \
-         `harness matrix` on Fast DDS that delivered the images), with reliable QoS; or fix the lossy link. Best \
-         effort cannot recover a lost fragment, and larger reassembly buffers (ipfrag sysctls) cannot either; \
-         FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA sends data over TCP but, measured there, lost discovery through \
-         ROS_STATIC_PEERS across nodes: `harness matrix` measures each on your layout",
+         whose UDP transport's maxMessageSize fits the pod MTU — on scenarios/seed-camera.yaml the least invasive \
+         variant of `harness matrix` that delivered the images), with reliable QoS; or fix the lossy link. Best \
+         effort cannot recover a lost fragment. Where reassembly failed far more often than queues timed out, more \
+         reassembly memory held for less time in the receiving pod (ipfrag_high_thresh, ipfrag_time: unsafe \
+         sysctls the kubelet must allow) lets a reliable writer's retransmissions through (`harness matrix`'s \
+         fragment-sysctls, slower: p50 220 ms against 60 ms there); FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA sends \
+         data over TCP but, measured there, lost discovery through ROS_STATIC_PEERS across nodes: `harness \
+         matrix` measures each on your layout",
     )
     .pair(c.pair.name())
     .trial(c.trial.meta.trial)
@@ -117,7 +120,7 @@ fn receiver_words(c: &Context<'_>, reasm_fails: u64) -> String {
             k.place(),
         );
     }
-    format!(
+    let mut words = format!(
         "in {}'s namespace ({}) IP reassembly failed {} times (ReasmFails; {} timed out), {} datagrams reassembled \
          from {} fragments received (ReasmOKs, ReasmReqds)",
         c.pair.listener,
@@ -126,7 +129,17 @@ fn receiver_words(c: &Context<'_>, reasm_fails: u64) -> String {
         ip.reasm_timeout,
         ip.reasm_oks,
         ip.reasm_reqds
-    )
+    );
+    // The kernel counts one failure per queue that times out, and one per fragment it refuses
+    // while its reassembly memory is over ipfrag_high_thresh.
+    if ip.reasm_fails > 2 * ip.reasm_timeout.max(1) {
+        words.push_str(
+            "; most failures are not timeouts but fragments refused, as when the namespace's reassembly memory \
+             (ipfrag_high_thresh) is full of incomplete datagrams that each wait ipfrag_time for a fragment lost on \
+             the wire",
+        );
+    }
+    words
 }
 
 /// What the talker's namespace counted of fragmentation, where it fragmented anything.
@@ -202,6 +215,11 @@ mod tests {
         let ev = hit.evidence.join("\n");
         assert!(ev.contains("whose samples are 262144 bytes (payloadBytes)"), "{ev}");
         assert!(ev.contains("IP reassembly failed 4200 times (ReasmFails"), "{ev}");
+        assert!(ev.contains("most failures are not timeouts but fragments refused"), "{ev}");
+        let mut timed_out = t.clone();
+        timed_out.kernel[0].ip.reasm_timeout = 4200;
+        let hit = fragment_loss(&Context::new(&timed_out.pairs[0], &timed_out, &s)).expect("fires");
+        assert!(!hit.evidence.join("\n").contains("fragments refused"), "{:?}", hit.evidence);
         assert!(ev.contains("meanwhile chat.talker → l.listener on the same path"), "{ev}");
         assert!(hit.fault.is_none());
         s.faults.push(FaultSpec::Loss { node: "pi".into(), percent: FaultNumber(2.0), direction: Direction::In });
