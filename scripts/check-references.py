@@ -17,7 +17,8 @@ For every pod (and pod template of Deployment/DaemonSet/StatefulSet/Job):
     volume mounts;
   - a pod's securityContext.sysctls: none on the host network (the kubelet refuses net.*
     sysctls there), and sysctls outside Kubernetes' safe set only in a namespace of the set whose
-    Pod Security enforce level is `privileged` (baseline and restricted reject the pod).
+    Pod Security enforce level is `privileged` (baseline and restricted reject the pod);
+  - hostNetwork, hostIPC or hostPID only in such a namespace, for the same reason.
 
 Usage: check-references.py [--registry PREFIX] FILE...   Exit 1 on any problem.
 """
@@ -84,17 +85,32 @@ SAFE_SYSCTLS = {
 }
 
 
+def enforce_level(ns, have):
+    """The Pod Security enforce level of namespace `ns` when the set holds it, else None."""
+    namespace = have.get(("Namespace", None, ns))
+    if namespace is None:
+        return None
+    return ((namespace.get("metadata") or {}).get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+
+
 def sysctl_problems(where, ns, spec, have):
     names = [s.get("name") for s in (spec.get("securityContext") or {}).get("sysctls") or []]
     if names and spec.get("hostNetwork"):
         yield f"{where}: sysctls {names} on the host network: the kubelet refuses net.* sysctls there"
     unsafe = [n for n in names if n not in SAFE_SYSCTLS]
-    namespace = have.get(("Namespace", None, ns))
-    if unsafe and namespace is not None:
-        level = ((namespace.get("metadata") or {}).get("labels") or {}).get("pod-security.kubernetes.io/enforce")
-        if level in ("baseline", "restricted"):
-            yield (f"{where}: unsafe sysctls {unsafe} in namespace {ns}, whose Pod Security enforce level "
-                   f"{level} rejects them (needs privileged)")
+    level = enforce_level(ns, have)
+    if unsafe and level in ("baseline", "restricted"):
+        yield (f"{where}: unsafe sysctls {unsafe} in namespace {ns}, whose Pod Security enforce level "
+               f"{level} rejects them (needs privileged)")
+
+
+def host_namespace_problems(where, ns, spec, have):
+    """hostNetwork, hostIPC and hostPID: Pod Security baseline and restricted reject the pod."""
+    host = [k for k in ("hostNetwork", "hostIPC", "hostPID") if spec.get(k)]
+    level = enforce_level(ns, have)
+    if host and level in ("baseline", "restricted"):
+        yield (f"{where}: {', '.join(host)} in namespace {ns}, whose Pod Security enforce level {level} "
+               "rejects the pod (needs privileged)")
 
 
 def env_value(container, name):
@@ -140,6 +156,7 @@ def check(docs, registry, allow=()):
                 if not spec.get("hostname"):
                     problems.append(f"{where}: subdomain {sub} without hostname: the per-pod DNS name never exists")
             problems.extend(sysctl_problems(where, ns, spec, have))
+            problems.extend(host_namespace_problems(where, ns, spec, have))
             sa = spec.get("serviceAccountName")
             if sa and sa != "default" and ("ServiceAccount", ns, sa) not in have:
                 problems.append(f"{where}: serviceAccountName {sa} is not in the set")

@@ -30,6 +30,14 @@ for want in "names ConfigMap cyclonedds-peers, which is not in the set" "without
   "has no Service chatter-peers" "containers disagree on CYCLONEDDS_URI" "has no ROS 2"; do
   grep -q "$want" "$out/broken.txt" || { echo "reference check missed: $want" >&2; cat "$out/broken.txt" >&2; exit 1; }
 done
+hostnet="$out/host-network-restricted.yaml"
+.venv/bin/kubectl kustomize tests/fixtures/manifests/host-network-restricted > "$hostnet"
+if refs "$hostnet" > "$out/hostnet.txt"; then
+  echo "check-references.py passed pods on the host network in a restricted namespace" >&2
+  exit 1
+fi
+grep -q "hostNetwork in namespace chatter-fixture, whose Pod Security enforce level restricted rejects the pod" \
+  "$out/hostnet.txt" || { echo "reference check missed: hostNetwork under restricted" >&2; cat "$out/hostnet.txt" >&2; exit 1; }
 # The committed matrices' fixes — the recommended one (fix/) and every variant's (fixes/<id>/):
 # overlays over stock ROS images (not ours).
 shopt -s nullglob

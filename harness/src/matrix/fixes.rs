@@ -9,7 +9,7 @@ use crate::results::{write_atomic, ResultsError};
 use crate::spec::Rmw;
 
 use super::edits::raised_initial_peers_range;
-use super::overlay::{env_patches, profile_mount_patches, KUSTOMIZATION};
+use super::overlay::{env_patches, profile_mount_patches, KUSTOMIZATION, PRIVILEGED_PATCH};
 use super::variants::{
     cyclone_peers_xml, initial_peers_range_xml, DISCOVERY_COMMAND, DISCOVERY_POD, DISCOVERY_PORT, RANGE_PROFILE,
 };
@@ -116,7 +116,8 @@ pub fn fix_files(
 /// The host-network overlays' first comment line.
 const HOST_NETWORK_HEADER: &str =
     "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
-/// The patch that puts every pod on its node's network (keeping cluster DNS).
+/// The patches that put every pod on its node's network (keeping cluster DNS), in a namespace
+/// whose Pod Security admits it.
 const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
          \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
 
@@ -129,7 +130,7 @@ fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {
              # share; see host-network-udpv4.\n",
         );
     }
-    let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}");
+    let _ = write!(k, "{KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}{PRIVILEGED_PATCH}");
     BTreeMap::from([("kustomization.yaml".to_owned(), k)])
 }
 
@@ -138,7 +139,7 @@ fn host_network_udpv4_files(plan: &Plan) -> BTreeMap<String, String> {
     let mut k = format!(
         "{HOST_NETWORK_HEADER}# Pods on one node share its network namespace, so Fast DDS takes them for one host and offers\n\
          # shared memory, which they do not share (each pod has its own /dev/shm): UDP only.\n\
-         {KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}"
+         {KUSTOMIZATION}resources:\n  - base.yaml\n{HOST_NETWORK_PATCH}{PRIVILEGED_PATCH}"
     );
     env_patches(&mut k, plan, "{name: FASTDDS_BUILTIN_TRANSPORTS, value: UDPv4}");
     BTreeMap::from([("kustomization.yaml".to_owned(), k)])

@@ -28,7 +28,7 @@ use crate::placement::{Plan, PlannedContainer};
 use crate::spec::{ContainerRole, MessageType, Scenario, Transport, IPFRAG_HIGH_THRESH, IPFRAG_TIME};
 
 use super::edits::Variant;
-use super::overlay::KUSTOMIZATION;
+use super::overlay::{KUSTOMIZATION, PRIVILEGED_PATCH};
 
 pub(super) const ID: &str = "fragment-sysctls";
 /// Twice the 71 MB measured in use with 5 s.
@@ -107,10 +107,6 @@ fn with_sysctls(s: &Scenario, plan: &Plan, frame: u32, not_large: Option<String>
     }
     Ok(out)
 }
-
-/// Pod Security `privileged` on the run's namespace: `baseline` and `restricted` admit only the
-/// safe sysctls.
-const PRIVILEGED_PATCH: &str = "  - target:\n      kind: Namespace\n    patch: |-\n      - op: replace\n        path: /metadata/labels/pod-security.kubernetes.io~1enforce\n        value: privileged\n";
 
 /// The overlay: the sysctls in the pod security context of every receiving pod of `plan` on the
 /// pod network, and a namespace that admits them.

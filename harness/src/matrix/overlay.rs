@@ -6,6 +6,11 @@ use std::fmt::Write as _;
 use crate::placement::Plan;
 
 pub(super) const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+/// A patch (an item of `patches:`) raising the run namespace's Pod Security enforce level to
+/// `privileged`: `baseline` and `restricted` reject pods on the host network (or IPC, or PID)
+/// and pods setting unsafe sysctls, and the rendered base enforces `restricted` when no pod
+/// needs more.
+pub(super) const PRIVILEGED_PATCH: &str = "  - target:\n      kind: Namespace\n    patch: |-\n      - op: replace\n        path: /metadata/labels/pod-security.kubernetes.io~1enforce\n        value: privileged\n";
 /// A JSON patch adding `var` (`{name: …, value: …}`) to every container of every pod of `plan`.
 pub(super) fn env_patches(k: &mut String, plan: &Plan, var: &str) {
     for p in &plan.pods {

@@ -400,6 +400,10 @@ mod tests {
         assert_eq!(files["kustomization.yaml"].matches("FASTDDS_BUILTIN_TRANSPORTS").count(), 4, "one per container");
         let alone = fix_files("host-network", &plan, "ns", Some(Rmw::Fastdds), None).expect("an overlay");
         assert!(!alone["kustomization.yaml"].contains("value: {name: FASTDDS"));
+        // Pod Security `restricted` (the rendered base's) rejects pods on the host network.
+        for k in [&files["kustomization.yaml"], &alone["kustomization.yaml"]] {
+            assert!(k.contains("pod-security.kubernetes.io~1enforce\n        value: privileged"), "{k}");
+        }
     }
 
     /// Six talker processes in one pod, six listener processes in another: plain static peers
