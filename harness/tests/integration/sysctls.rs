@@ -1,6 +1,7 @@
 //! A pod's sysctls on the simulated cluster: set in that pod's own network namespace before its
 //! containers start, read there by a container of the pod itself, and nowhere else (not in a
-//! pod without them, not on this machine).
+//! pod without them, not on this machine). And a pod's kernel state is a trial's own: each
+//! trial's pods get new network namespaces, as a new pod on a cluster would.
 
 use super::netns::run;
 
@@ -84,4 +85,36 @@ fn the_local_backend_refuses_pod_sysctls() {
         stderr.contains("cannot set pod view's sysctls in a namespace of its own; use --backend netns"),
         "{stderr}"
     );
+}
+
+/// Trials one at a time: each trial's pod has a network namespace of its own, not the last
+/// trial's (whose incomplete reassembly queues, held for `ipfrag_time`, refused the next trial's
+/// fragments when namespaces were kept).
+#[test]
+fn each_trial_runs_in_new_pod_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen");
+    let text = format!(
+        "name: fresh
+nodes: [{{name: master}}, {{name: pi}}]
+pods:
+  - name: cam
+    nodeSelector: {{kubernetes.io/hostname: master}}
+    containers: [{{name: talker, role: talker}}]
+  - name: view
+    nodeSelector: {{kubernetes.io/hostname: pi}}
+    containers:
+      - {{name: listener, role: listener}}
+      - {{name: ns, role: process, command: [sh, -c, 'readlink /proc/self/ns/net >> {seen}; exec sleep 600']}}
+trials: {{count: 3, durationS: 1, warmupS: 1, drainS: 0.2}}
+",
+        seen = seen.display()
+    );
+    let path = dir.path().join("fresh.yaml");
+    std::fs::write(&path, text).unwrap();
+    run(&path, &[]);
+    let lines: Vec<String> = std::fs::read_to_string(&seen).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "one line a trial: {lines:?}");
+    let distinct: std::collections::BTreeSet<&String> = lines.iter().collect();
+    assert_eq!(distinct.len(), 3, "a namespace of its own each trial: {lines:?}");
 }

@@ -31,6 +31,8 @@ pub struct NetnsBackend {
     pub(super) facts: std::collections::BTreeMap<u32, TrialFacts>,
     /// The pods' sysctls as read back from their namespaces, for the notes.
     pub(super) sysctls: Vec<String>,
+    /// Whether a trial ran in the cluster as built: the next one gets a new one.
+    pub(super) used: bool,
 }
 
 impl NetnsBackend {
@@ -46,6 +48,7 @@ impl NetnsBackend {
             arm64_fallback: None,
             facts: Default::default(),
             sysctls: Vec::new(),
+            used: false,
         }
     }
 
@@ -61,6 +64,7 @@ impl NetnsBackend {
     /// Builds `topo` off the runtime and remembers it.
     pub(super) async fn build(&mut self, topo: Topology) -> Result<(), BackendError> {
         self.topology = Some(topo.clone());
+        self.used = false;
         let faults = self.faults.clone();
         self.sysctls = off_runtime(move || {
             build_topology(&topo, &faults, BuildMode::Batched)?;
@@ -70,16 +74,20 @@ impl NetnsBackend {
         Ok(())
     }
 
-    /// The cluster `plan` needs: the prepared one, or — a rescheduled trial moves pods between
-    /// nodes — a new one built to match.
+    /// The cluster `plan` needs, as no trial has left it: the prepared one for the first trial,
+    /// then a new one for each — pods of a new trial are new pods, and a namespace's kernel state
+    /// (incomplete IP reassembly queues held for `ipfrag_time`, neighbour and conntrack entries)
+    /// would otherwise carry one trial's losses into the next. A rescheduled trial's cluster
+    /// matches where its pods now run.
     async fn topology_for(&mut self, plan: &Plan) -> Result<Topology, BackendError> {
         let prepared = self.topology.clone().ok_or_else(|| setup_err("run", "topology not prepared"))?;
         let wanted = Topology::new(&self.tag, plan, prepared.multicast_between_nodes).with_mtu(prepared.mtu);
-        if wanted != prepared {
+        if wanted != prepared || self.used {
             let prefix = format!("{PREFIX}{}-", self.tag);
             off_runtime(move || remove_namespaces(&prefix)).await;
             self.build(wanted.clone()).await?;
         }
+        self.used = true;
         Ok(wanted)
     }
 }
@@ -140,6 +148,7 @@ impl Backend for NetnsBackend {
             arm64_fallback: self.arm64_fallback.clone(),
             facts: Default::default(),
             sysctls: Vec::new(),
+            used: false,
         })
     }
 
