@@ -108,7 +108,8 @@ pub fn fix_files(
         "ros-static-peers" => Some(static_peers_files(plan, namespace)),
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
-        _ => super::large_data::large_data_files(variant, plan, namespace),
+        _ => super::large_data::large_data_files(variant, plan, namespace)
+            .or_else(|| super::zenoh::zenoh_files(variant, plan, namespace, rmw)),
     }
 }
 
@@ -116,7 +117,7 @@ pub fn fix_files(
 const HOST_NETWORK_HEADER: &str =
     "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
 /// The patch that puts every pod on its node's network (keeping cluster DNS).
-const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
+pub(super) const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
          \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
 
 /// The host-network overlay (`rmw`: the scenario's, for what Fast DDS then does).

@@ -12,6 +12,7 @@ mod large_data;
 mod overlay;
 mod report;
 mod variants;
+mod zenoh;
 
 pub use edits::{most_processes_per_ip, Variant};
 pub use fixes::{fix_files, fix_words, write_fix};

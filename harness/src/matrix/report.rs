@@ -17,11 +17,21 @@ use super::edits::RAISED_RANGE_AT_LEAST;
 const PAIR_COLUMNS: usize = 8;
 
 /// One pair's result under one variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairCell {
     pub pair: String,
     pub delivered: u32,
     pub trials: u32,
+    /// The two ends ran on different nodes.
+    #[serde(default)]
+    pub cross_node: bool,
+    /// Messages heard more than once, over the trials.
+    #[serde(default)]
+    pub duplicates: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p50_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p99_us: Option<u64>,
 }
 
 /// What one variant gave.
@@ -85,6 +95,14 @@ pub struct Manifests {
     pub busiest: Option<crate::lint::BusiestIp>,
 }
 
+/// A pair's cell: trials delivered / trials, and the messages heard twice where any were.
+fn cell_text(c: &PairCell) -> String {
+    match c.duplicates {
+        0 => format!("{}/{}", c.delivered, c.trials),
+        d => format!("{}/{} ({d} duplicates)", c.delivered, c.trials),
+    }
+}
+
 /// What a run gave, as a matrix outcome.
 pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
     let pairs: Vec<PairCell> = report
@@ -95,6 +113,10 @@ pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
             pair: format!("{} → {}", p.talker, p.listener),
             delivered: p.trials_delivered,
             trials: p.trials,
+            cross_node: p.relation == crate::analysis::Relation::CrossNode,
+            duplicates: p.duplicates,
+            latency_p50_us: p.latency_p50_us,
+            latency_p99_us: p.latency_p99_us,
         })
         .collect();
     let complete = report.complete().count() > 0;
@@ -117,12 +139,15 @@ pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
 }
 
 impl MatrixReport {
-    /// Picks the least invasive variant that delivered everything.
+    /// Picks the least invasive variant that delivered everything, each message once.
     pub fn recommend(&mut self) {
         self.recommended = self
             .variants
             .iter()
-            .filter(|v| matches!(v.outcome, Outcome::Ran { delivers_all: true, .. }))
+            .filter(|v| match &v.outcome {
+                Outcome::Ran { delivers_all, pairs, .. } => *delivers_all && pairs.iter().all(|c| c.duplicates == 0),
+                _ => false,
+            })
             .min_by_key(|v| v.rank)
             .map(|v| v.id.clone());
     }
@@ -151,11 +176,7 @@ impl MatrixReport {
             match &v.outcome {
                 Outcome::Ran { pairs: ps, verdict, delivers_all, .. } => {
                     for p in &pairs {
-                        row.push(
-                            ps.iter()
-                                .find(|c| &c.pair == p)
-                                .map_or("–".into(), |c| format!("{}/{}", c.delivered, c.trials)),
-                        );
+                        row.push(ps.iter().find(|c| &c.pair == p).map_or("–".into(), cell_text));
                     }
                     let mark = if *delivers_all { "delivers everything" } else { "does not" };
                     row.push(format!("{} ({mark})", verdict.as_str()));
@@ -301,6 +322,7 @@ impl MatrixReport {
                 out.push(format!("{}: {note}", v.title));
             }
         }
+        out.extend(super::zenoh::bridge_words(self));
         out
     }
 
@@ -434,7 +456,12 @@ mod tests {
                 dir: id.into(),
                 verdict: VerdictKind::Consistent,
                 headline: String::new(),
-                pairs: vec![PairCell { pair: "a → b".into(), delivered: if all { 3 } else { 1 }, trials: 3 }],
+                pairs: vec![PairCell {
+                    pair: "a → b".into(),
+                    delivered: if all { 3 } else { 1 },
+                    trials: 3,
+                    ..Default::default()
+                }],
                 delivers_all: all,
                 lost: if all { vec![] } else { vec!["multicast".into()] },
             },

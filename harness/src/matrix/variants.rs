@@ -180,6 +180,7 @@ pub fn variants(
     v.extend(super::large_data::large_data_variants(scenario, plan, fastdds, files_dir));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
+    v.extend(super::zenoh::zenoh_variants(scenario, plan, fastdds, super::zenoh::bridge_binary().as_deref()));
     if fastdds {
         v.push(Variant {
             files: Vec::new(),
