@@ -9,7 +9,7 @@ use crate::results::{write_atomic, ResultsError};
 use crate::spec::Rmw;
 
 use super::edits::raised_initial_peers_range;
-use super::overlay::{env_patches, profile_mount_patches, KUSTOMIZATION};
+use super::overlay::{env_patches, profile_mount_patches, HOST_NETWORK_PATCH, KUSTOMIZATION};
 use super::variants::{
     cyclone_peers_xml, initial_peers_range_xml, DISCOVERY_COMMAND, DISCOVERY_POD, DISCOVERY_PORT, RANGE_PROFILE,
 };
@@ -116,9 +116,6 @@ pub fn fix_files(
 /// The host-network overlays' first comment line.
 const HOST_NETWORK_HEADER: &str =
     "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
-/// The patch that puts every pod on its node's network (keeping cluster DNS).
-pub(super) const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
-         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
 
 /// The host-network overlay (`rmw`: the scenario's, for what Fast DDS then does).
 fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {

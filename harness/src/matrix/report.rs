@@ -84,6 +84,9 @@ pub struct MatrixReport {
     /// The user's deployment, linted beside the scenario (`--manifests`): its busiest IP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Manifests>,
+    /// What the Zenoh bridge variants changed (`matrix::bridge_words`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridges: Vec<String>,
 }
 
 /// The deployment the matrix was asked to compare its process counts with.
@@ -322,7 +325,7 @@ impl MatrixReport {
                 out.push(format!("{}: {note}", v.title));
             }
         }
-        out.extend(super::zenoh::bridge_words(self));
+        out.extend(self.bridges.iter().cloned());
         out
     }
 
@@ -475,6 +478,7 @@ mod tests {
             fix: None,
             processes_per_ip: 2,
             manifests: None,
+            bridges: Vec::new(),
         };
         m.recommend();
         assert_eq!(m.recommended.as_deref(), Some("unicast-peers"));
@@ -528,6 +532,7 @@ mod tests {
             fix: None,
             processes_per_ip: 6,
             manifests: None,
+            bridges: Vec::new(),
         };
         assert_eq!(m.manifests_words(), None, "no --manifests, no words");
         m.manifests = Some(Manifests { paths: vec!["k8s/".into()], busiest: Some(busiest(12, 12, &[])) });

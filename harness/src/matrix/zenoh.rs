@@ -14,7 +14,7 @@ use crate::placement::Plan;
 use crate::spec::{ContainerRole, Rmw, Scenario};
 
 use super::edits::{on_fastdds, Variant};
-use super::overlay::{env_patches, KUSTOMIZATION};
+use super::overlay::{env_patches, HOST_NETWORK_PATCH, KUSTOMIZATION};
 use super::report::{MatrixReport, Outcome, PairCell};
 
 /// The variants' ids.
@@ -39,15 +39,23 @@ pub const CYCLONE_ON_LOOPBACK: &str = r#"<CycloneDDS><Domain><General><Interface
 pub const CYCLONE_ON_CNI: &str = r#"<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="cni0"/></Interfaces></General></Domain></CycloneDDS>"#;
 
 const PER_NODE_NOTE: &str = "a bridge process per node (host network), TCP 7447 open from every node to the \
-     master's; Fast DDS nodes go on the host network with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (so DDS stays \
-     on the node) and hostIPC (measured: at LOCALHOST, Fast DDS processes of one network namespace meet only \
-     through a /dev/shm they share, FASTDDS_BUILTIN_TRANSPORTS=UDPv4 or not: 0 of 30 heard with a /dev/shm \
-     each, 31 of 31 with one shared); the bridge's \
-     Cyclone DDS pinned to `lo` (CYCLONEDDS_URI) at ROS_DISTRO=jazzy; our RustDDS nodes (no localhost-only \
-     setting) stay on the pod network, the bridge's Cyclone DDS on the node's CNI bridge (cni0) at ROS_DISTRO=humble";
+     master's. Fast DDS nodes go on the host network at ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (DDS stays on the \
+     node) with hostIPC: at LOCALHOST, Fast DDS processes of one network namespace meet only through a /dev/shm \
+     they share, with FASTDDS_BUILTIN_TRANSPORTS=UDPv4 or without (measured: 0 of 30 heard with a /dev/shm each, \
+     31 of 31 with one shared). The bridge's Cyclone DDS is pinned to `lo` (CYCLONEDDS_URI) at ROS_DISTRO=jazzy: \
+     with the plugin's own ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST instead, Cyclone stays on the node's other \
+     interface and Fast DDS nodes started after the bridge are never heard (0 of 494, bridge/README.md). Our \
+     RustDDS nodes (no localhost-only setting) stay on the pod network, the bridge's Cyclone DDS on the node's \
+     CNI bridge (cni0) at ROS_DISTRO=humble";
 const DDS_CROSSES_NOTE: &str = "not a fix: DDS reaches the other nodes by itself as well, so a listener hears \
      a talker of another node both directly and through the bridges (the bridge README's warning); harness \
      lint flags the layout (zenoh-bridge-dds-also-crosses)";
+
+/// How long before the ROS nodes the bridges start, as a DaemonSet's run long before the nodes
+/// on a cluster: a bridge was ready 0.5 s after its start here (measured, idle machine). Fast
+/// DDS nodes at LOCALHOST that announce themselves before their node's bridge listens were
+/// heard only seconds later (missed the first messages of a 3 s warm-up in 1 of 3 trials).
+const HEAD_START_S: f64 = 2.0;
 
 /// The patch that gives every pod its node's IPC namespace and /dev/shm.
 const HOST_IPC_PATCH: &str =
@@ -129,9 +137,13 @@ fn with_bridges(s: &Scenario, plan: &Plan, bridge: &Path, fastdds: bool, crosses
         p.host_ipc |= fastdds;
     }
     for c in out.pods.iter_mut().flat_map(|p| p.containers.iter_mut()) {
-        if on_fastdds(c, s) && c.role != ContainerRole::Process && !crosses {
+        if c.role == ContainerRole::Process {
+            continue;
+        }
+        if on_fastdds(c, s) && !crosses {
             c.env.insert("ROS_AUTOMATIC_DISCOVERY_RANGE".into(), "LOCALHOST".into());
         }
+        c.start_delay_s = Some(crate::spec::NonNegativeF64(c.start_delay_s.map_or(0.0, |d| d.0) + HEAD_START_S));
     }
     let env = bridge_env(fastdds, crosses);
     let endpoint = format!("tcp/{}:{ZENOH_PORT}", Topology::node_addr(0));
@@ -228,7 +240,7 @@ pub(super) fn zenoh_files(
     });
     let _ = write!(k, "{KUSTOMIZATION}namespace: {namespace}\nresources:\n  - base.yaml\n  - zenoh-bridges.yaml\n");
     if ros_on_host_network(fastdds, crosses) {
-        k.push_str(super::fixes::HOST_NETWORK_PATCH);
+        k.push_str(HOST_NETWORK_PATCH);
     }
     if fastdds {
         k.push_str(HOST_IPC_PATCH);
@@ -307,7 +319,7 @@ fn cells(v: &super::report::VariantResult) -> Option<&[PairCell]> {
 /// What the Zenoh variants that ran change that the DDS fixes do not: the pairs that go through
 /// the bridges (the cross-node ones), their latency against the least invasive DDS variant that
 /// delivered the same pair, the duplicates where DDS also crosses, and what the bridges need.
-pub(super) fn bridge_words(m: &MatrixReport) -> Vec<String> {
+pub fn bridge_words(m: &MatrixReport) -> Vec<String> {
     let mut out = Vec::new();
     for v in m.variants.iter().filter(|v| v.id == PER_NODE || v.id == DDS_CROSSES) {
         let Some(pairs) = cells(v) else { continue };
@@ -318,8 +330,13 @@ pub(super) fn bridge_words(m: &MatrixReport) -> Vec<String> {
         }
         let names = cross.iter().map(|c| c.pair.as_str()).collect::<Vec<_>>().join(", ");
         let heard = cross.iter().filter(|c| c.delivered > 0).count();
+        let how = if v.id == DDS_CROSSES {
+            "go both directly over DDS and through the bridges"
+        } else {
+            "go through the bridges"
+        };
         let mut w = format!(
-            "{}: the cross-node pairs ({names}) go through the bridges (heard in {heard} of {}); the others stay on DDS.",
+            "{}: the cross-node pairs ({names}) {how} (heard in {heard} of {}); the others stay on DDS.",
             v.title,
             cross.len()
         );
@@ -414,6 +431,7 @@ mod tests {
         for p in per_node.pods.iter().filter(|p| !p.name.starts_with("zenoh-bridge")) {
             assert!(p.host_network && p.host_ipc, "{}", p.name);
             assert!(p.containers.iter().all(|c| c.env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"));
+            assert!(p.containers.iter().all(|c| c.start_delay_s.is_some_and(|d| d.0 == HEAD_START_S)), "{p:?}");
         }
         let crosses = edited(&s, &plan, true, DDS_CROSSES);
         let ros = crosses.pods.iter().filter(|p| !p.name.starts_with("zenoh-bridge")).flat_map(|p| &p.containers);
@@ -537,6 +555,7 @@ mod tests {
             fix: None,
             processes_per_ip: 1,
             manifests: None,
+            bridges: Vec::new(),
         };
         let words = bridge_words(&m).join("\n");
         assert!(words.contains(&format!("{PER_NODE}: the cross-node pairs (a → b) go through the bridges")), "{words}");
@@ -546,7 +565,13 @@ mod tests {
         );
         assert!(words.contains("duplicates per pair): a → b 58"), "{words}");
         assert!(words.contains("TCP port 7447"), "{words}");
-        assert!(m.markdown().contains("| 3/3 (58 duplicates) |"), "{}", m.markdown());
+        m.bridges = bridge_words(&m);
+        assert!(
+            m.markdown().contains("- zenoh-bridge-per-node: the cross-node pairs (a → b)")
+                && m.markdown().contains("| 3/3 (58 duplicates) |"),
+            "{}",
+            m.markdown()
+        );
         // Only the bridge variants deliver everything: the one without duplicates is taken.
         m.variants.retain(|v| v.id != "host-network-udpv4" && v.id != "multicast-cni");
         m.recommend();
