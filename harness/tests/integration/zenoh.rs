@@ -7,7 +7,7 @@ use super::netns::{harness, scenario};
 
 /// The bridge scripts/build-bridge.sh builds, or `None` (skipped, with why) outside CI; CI
 /// builds it first (scripts/test.sh), so there a missing bridge fails.
-fn bridge_built() -> bool {
+pub(crate) fn bridge_built() -> bool {
     let path = testkit::workspace_root().join("target/bridge/chatter-zenoh-bridge");
     if path.is_file() {
         return true;
