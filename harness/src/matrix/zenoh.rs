@@ -132,6 +132,9 @@ fn with_bridges(s: &Scenario, plan: &Plan, bridge: &Path, fastdds: bool, crosses
         return Err("the cluster has no nodes".into());
     }
     let mut out = s.clone();
+    // The nodes start HEAD_START_S late: the talkers publish that much longer, so they are
+    // measured as long as in the other variants.
+    out.trials.duration_s = crate::spec::PositiveF64(s.trials.duration_s.0 + HEAD_START_S);
     for p in &mut out.pods {
         p.host_network |= ros_on_host_network(fastdds, crosses);
         p.host_ipc |= fastdds;
@@ -433,6 +436,7 @@ mod tests {
             assert!(p.containers.iter().all(|c| c.env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"));
             assert!(p.containers.iter().all(|c| c.start_delay_s.is_some_and(|d| d.0 == HEAD_START_S)), "{p:?}");
         }
+        assert_eq!(per_node.trials.duration_s.0, s.trials.duration_s.0 + HEAD_START_S);
         let crosses = edited(&s, &plan, true, DDS_CROSSES);
         let ros = crosses.pods.iter().filter(|p| !p.name.starts_with("zenoh-bridge")).flat_map(|p| &p.containers);
         assert!(ros.clone().all(|c| !c.env.contains_key("ROS_AUTOMATIC_DISCOVERY_RANGE")));
