@@ -9,7 +9,7 @@ use crate::results::{write_atomic, ResultsError};
 use crate::spec::Rmw;
 
 use super::edits::raised_initial_peers_range;
-use super::overlay::{env_patches, profile_mount_patches, KUSTOMIZATION, PRIVILEGED_PATCH};
+use super::overlay::{env_patches, profile_mount_patches, HOST_NETWORK_PATCH, KUSTOMIZATION, PRIVILEGED_PATCH};
 use super::variants::{
     cyclone_peers_xml, initial_peers_range_xml, DISCOVERY_COMMAND, DISCOVERY_POD, DISCOVERY_PORT, RANGE_PROFILE,
 };
@@ -109,17 +109,14 @@ pub fn fix_files(
         "ros-static-peers-range" => Some(static_peers_range_files(plan, namespace)),
         "discovery-server" => Some(discovery_server_files(plan, namespace, image)),
         super::fragment_sysctls::ID => Some(super::fragment_sysctls::files(plan)),
-        _ => super::large_data::large_data_files(variant, plan, namespace),
+        _ => super::large_data::large_data_files(variant, plan, namespace)
+            .or_else(|| super::zenoh::zenoh_files(variant, plan, namespace, rmw)),
     }
 }
 
 /// The host-network overlays' first comment line.
 const HOST_NETWORK_HEADER: &str =
     "# Every ROS pod on the host network: DDS discovery multicast travels on the nodes' LAN.\n";
-/// The patches that put every pod on its node's network (keeping cluster DNS), in a namespace
-/// whose Pod Security admits it.
-const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
-         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
 
 /// The host-network overlay (`rmw`: the scenario's, for what Fast DDS then does).
 fn host_network_files(rmw: Option<Rmw>) -> BTreeMap<String, String> {

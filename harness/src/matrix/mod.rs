@@ -13,9 +13,11 @@ mod large_data;
 mod overlay;
 mod report;
 mod variants;
+mod zenoh;
 
 pub use edits::{most_processes_per_ip, Variant};
 pub use fixes::{fix_files, fix_words, write_fix};
 pub use large_data::under_mtu_xml;
 pub use report::{outcome_of, Manifests, MatrixReport, Outcome, PairCell, VariantResult};
 pub use variants::{cyclone_peers_xml, initial_peers_range_xml, variants, DISCOVERY_POD, DISCOVERY_PORT};
+pub use zenoh::bridge_words;

@@ -11,6 +11,9 @@ pub(super) const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1be
 /// and pods setting unsafe sysctls, and the rendered base enforces `restricted` when no pod
 /// needs more.
 pub(super) const PRIVILEGED_PATCH: &str = "  - target:\n      kind: Namespace\n    patch: |-\n      - op: replace\n        path: /metadata/labels/pod-security.kubernetes.io~1enforce\n        value: privileged\n";
+/// The patch that puts every pod on its node's network (keeping cluster DNS).
+pub(super) const HOST_NETWORK_PATCH: &str = "patches:\n  - target:\n      kind: Pod\n    patch: |-\n      - op: add\n        path: /spec/hostNetwork\n\
+         \x20       value: true\n      - op: add\n        path: /spec/dnsPolicy\n        value: ClusterFirstWithHostNet\n";
 /// A JSON patch adding `var` (`{name: …, value: …}`) to every container of every pod of `plan`.
 pub(super) fn env_patches(k: &mut String, plan: &Plan, var: &str) {
     for p in &plan.pods {

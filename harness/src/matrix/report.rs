@@ -17,11 +17,21 @@ use super::edits::RAISED_RANGE_AT_LEAST;
 const PAIR_COLUMNS: usize = 8;
 
 /// One pair's result under one variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairCell {
     pub pair: String,
     pub delivered: u32,
     pub trials: u32,
+    /// The two ends ran on different nodes.
+    #[serde(default)]
+    pub cross_node: bool,
+    /// Messages heard more than once, over the trials.
+    #[serde(default)]
+    pub duplicates: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p50_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p99_us: Option<u64>,
 }
 
 /// What one variant gave.
@@ -74,6 +84,9 @@ pub struct MatrixReport {
     /// The user's deployment, linted beside the scenario (`--manifests`): its busiest IP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Manifests>,
+    /// What the Zenoh bridge variants changed (`matrix::bridge_words`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridges: Vec<String>,
 }
 
 /// The deployment the matrix was asked to compare its process counts with.
@@ -83,6 +96,14 @@ pub struct Manifests {
     pub paths: Vec<String>,
     /// Its IP with the most ROS 2 processes (`None`: no ROS 2 container the lint recognises).
     pub busiest: Option<crate::lint::BusiestIp>,
+}
+
+/// A pair's cell: trials delivered / trials, and the messages heard twice where any were.
+fn cell_text(c: &PairCell) -> String {
+    match c.duplicates {
+        0 => format!("{}/{}", c.delivered, c.trials),
+        d => format!("{}/{} ({d} duplicates)", c.delivered, c.trials),
+    }
 }
 
 /// What a run gave, as a matrix outcome.
@@ -95,6 +116,10 @@ pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
             pair: format!("{} → {}", p.talker, p.listener),
             delivered: p.trials_delivered,
             trials: p.trials,
+            cross_node: p.relation == crate::analysis::Relation::CrossNode,
+            duplicates: p.duplicates,
+            latency_p50_us: p.latency_p50_us,
+            latency_p99_us: p.latency_p99_us,
         })
         .collect();
     let complete = report.complete().count() > 0;
@@ -117,12 +142,15 @@ pub fn outcome_of(report: &RunReport, dir: &str) -> Outcome {
 }
 
 impl MatrixReport {
-    /// Picks the least invasive variant that delivered everything.
+    /// Picks the least invasive variant that delivered everything, each message once.
     pub fn recommend(&mut self) {
         self.recommended = self
             .variants
             .iter()
-            .filter(|v| matches!(v.outcome, Outcome::Ran { delivers_all: true, .. }))
+            .filter(|v| match &v.outcome {
+                Outcome::Ran { delivers_all, pairs, .. } => *delivers_all && pairs.iter().all(|c| c.duplicates == 0),
+                _ => false,
+            })
             .min_by_key(|v| v.rank)
             .map(|v| v.id.clone());
     }
@@ -151,11 +179,7 @@ impl MatrixReport {
             match &v.outcome {
                 Outcome::Ran { pairs: ps, verdict, delivers_all, .. } => {
                     for p in &pairs {
-                        row.push(
-                            ps.iter()
-                                .find(|c| &c.pair == p)
-                                .map_or("–".into(), |c| format!("{}/{}", c.delivered, c.trials)),
-                        );
+                        row.push(ps.iter().find(|c| &c.pair == p).map_or("–".into(), cell_text));
                     }
                     let mark = if *delivers_all { "delivers everything" } else { "does not" };
                     row.push(format!("{} ({mark})", verdict.as_str()));
@@ -301,6 +325,7 @@ impl MatrixReport {
                 out.push(format!("{}: {note}", v.title));
             }
         }
+        out.extend(self.bridges.iter().cloned());
         out
     }
 
@@ -434,7 +459,12 @@ mod tests {
                 dir: id.into(),
                 verdict: VerdictKind::Consistent,
                 headline: String::new(),
-                pairs: vec![PairCell { pair: "a → b".into(), delivered: if all { 3 } else { 1 }, trials: 3 }],
+                pairs: vec![PairCell {
+                    pair: "a → b".into(),
+                    delivered: if all { 3 } else { 1 },
+                    trials: 3,
+                    ..Default::default()
+                }],
                 delivers_all: all,
                 lost: if all { vec![] } else { vec!["multicast".into()] },
             },
@@ -448,6 +478,7 @@ mod tests {
             fix: None,
             processes_per_ip: 2,
             manifests: None,
+            bridges: Vec::new(),
         };
         m.recommend();
         assert_eq!(m.recommended.as_deref(), Some("unicast-peers"));
@@ -501,6 +532,7 @@ mod tests {
             fix: None,
             processes_per_ip: 6,
             manifests: None,
+            bridges: Vec::new(),
         };
         assert_eq!(m.manifests_words(), None, "no --manifests, no words");
         m.manifests = Some(Manifests { paths: vec!["k8s/".into()], busiest: Some(busiest(12, 12, &[])) });

@@ -182,6 +182,7 @@ pub fn variants(
     v.push(super::fragment_sysctls::variant(scenario, plan));
     v.push(multicast_cni_variant(scenario, backend));
     v.extend(host_network_variants(scenario, fastdds));
+    v.extend(super::zenoh::zenoh_variants(scenario, plan, fastdds, super::zenoh::bridge_binary().as_deref()));
     if fastdds {
         v.push(Variant {
             files: Vec::new(),

@@ -15,6 +15,7 @@ mod robots;
 mod soak;
 mod sweep;
 mod sysctls;
+mod zenoh;
 
 /// Starts `cmd` (a `harness run`) with its info log on a pipe and returns once `trials` of its
 /// trials have each collected a first message — an event, not a sleep — with the rest of its log drained in the

@@ -23,7 +23,9 @@ impl TrialAnalyzer<'_> {
     /// last before it (within [`DEMO_ATTRIBUTION_NS`]) and is not yet taken by an earlier
     /// receipt of that N; where no send of N came before it, to the first one stamped after it
     /// within [`DEMO_LOG_LAG_NS`] (a talker that logs after publishing). Two candidates closer
-    /// than [`DEMO_AMBIGUOUS_NS`] leave the receipt anonymous.
+    /// than [`DEMO_AMBIGUOUS_NS`] leave the receipt anonymous. A receipt of N after every
+    /// candidate has one is a duplicate of the nearest (a message that came two ways: DDS and a
+    /// Zenoh bridge).
     pub(super) fn attribute_demo(&mut self) {
         let mut heard = std::mem::take(&mut self.demo_heard);
         heard.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
@@ -36,24 +38,25 @@ impl TrialAnalyzer<'_> {
                 group = Some((listener.clone(), *seq));
                 taken.clear();
             }
-            let on_topic = demo.iter().filter(|id| self.roster.same_topic(id, listener));
-            let candidates = on_topic.filter(|id| !taken.contains(&id.as_str())).filter_map(|id| {
-                let t = self.talkers.get(id)?.sends.time_of(*seq)?;
-                let ok =
-                    t <= recv_ns.saturating_add(DEMO_LOG_LAG_NS) && recv_ns.saturating_sub(t) <= DEMO_ATTRIBUTION_NS;
-                ok.then_some((t, id.as_str()))
-            });
-            // Sends before the receipt, latest first; else those after it, earliest first.
-            let (mut before, mut after): (Vec<_>, Vec<_>) = candidates.partition(|(t, _)| t <= recv_ns);
-            before.sort_unstable_by(|a, b| b.cmp(a));
-            after.sort_unstable();
-            let nearest = if before.is_empty() { after } else { before };
-            let pick = match nearest.as_slice() {
-                [] => None,
-                [(t1, _), (t2, _), ..] if t1.abs_diff(*t2) < DEMO_AMBIGUOUS_NS => None,
-                [(t1, best), ..] => Some((*best, *t1)),
+            let sends: Vec<(u64, &str)> = demo
+                .iter()
+                .filter(|id| self.roster.same_topic(id, listener))
+                .filter_map(|id| {
+                    let t = self.talkers.get(id)?.sends.time_of(*seq)?;
+                    let ok = t <= recv_ns.saturating_add(DEMO_LOG_LAG_NS)
+                        && recv_ns.saturating_sub(t) <= DEMO_ATTRIBUTION_NS;
+                    ok.then_some((t, id.as_str()))
+                })
+                .collect();
+            let free: Vec<(u64, &str)> = sends.iter().copied().filter(|(_, id)| !taken.contains(id)).collect();
+            // Once every talker that sent N has its receipt, a further one is a duplicate of
+            // the talker whose send is nearest (a message that came two ways).
+            let pick = if sends.is_empty() || !free.is_empty() {
+                nearest_send(free, *recv_ns)
+            } else {
+                nearest_send(sends, *recv_ns)
             };
-            if let Some((best, _)) = pick {
+            if let Some((best, _)) = pick.filter(|(best, _)| !taken.contains(best)) {
                 taken.push(best);
             }
             decided.push((listener.clone(), *seq, *recv_ns, pick.map(|(b, t)| (b.to_owned(), t))));
@@ -64,6 +67,21 @@ impl TrialAnalyzer<'_> {
                 None => self.arrive(&listener, ANONYMOUS, seq, recv_ns, None),
             }
         }
+    }
+}
+
+/// Of the talkers' sends of one number (`candidates`: send time, talker), the one a receipt at
+/// `recv_ns` is attributed to: the latest send before it, else the earliest after it; none where
+/// two are closer than [`DEMO_AMBIGUOUS_NS`].
+fn nearest_send(candidates: Vec<(u64, &str)>, recv_ns: u64) -> Option<(&str, u64)> {
+    let (mut before, mut after): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|(t, _)| *t <= recv_ns);
+    before.sort_unstable_by(|a, b| b.cmp(a));
+    after.sort_unstable();
+    let nearest = if before.is_empty() { after } else { before };
+    match nearest.as_slice() {
+        [] => None,
+        [(t1, _), (t2, _), ..] if t1.abs_diff(*t2) < DEMO_AMBIGUOUS_NS => None,
+        [(t1, best), ..] => Some((*best, *t1)),
     }
 }
 
@@ -170,6 +188,33 @@ mod tests {
         let p = report.pairs.iter().find(|p| p.talker == "p.talker").expect("the pair");
         assert_eq!((p.expected, p.received, p.lost), (4, 4, 0), "{:?}", report.pairs);
         assert!(report.pairs.iter().all(|p| p.talker != ANONYMOUS), "{:?}", report.pairs);
+    }
+
+    /// A message heard twice (directly and through a bridge) is its talker's duplicate, not an
+    /// anonymous talker's nor the other talker's, while that one's own receipt stays its own.
+    #[test]
+    fn a_demo_message_heard_twice_is_a_duplicate_of_its_talker() {
+        let roster = Roster {
+            talkers: vec![member("a.talker", "pi"), member("b.talker", "master")],
+            listeners: vec![member("l.listener", "master")],
+        };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
+        acc.push(&testkit::start_record(0, "l.listener", Role::Listener, "h", None).view());
+        for n in 1..=8u64 {
+            let (a, b) = (S + n * 250 * MS, S + n * 250 * MS + 125 * MS);
+            acc.push(&Record::sent(a, "a.talker", n).view());
+            acc.push(&Record::sent(b, "b.talker", n).view());
+            let data = format!("Hello World: {n}");
+            acc.push(&Record::recv(a + MS, "l.listener", &data).view());
+            acc.push(&Record::recv(a + 3 * MS, "l.listener", &data).view());
+            acc.push(&Record::recv(b + MS, "l.listener", &data).view());
+        }
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 4 * S, interrupted: false, opened_ns: None });
+        let pair = |t: &str| report.pairs.iter().find(|p| p.talker == t).map(|p| (p.received, p.duplicates));
+        assert_eq!(pair("a.talker"), Some((8, 8)), "{:?}", report.pairs);
+        assert_eq!(pair("b.talker"), Some((8, 0)), "{:?}", report.pairs);
+        assert_eq!(pair(ANONYMOUS), None, "{:?}", report.pairs);
     }
 
     /// Sends of N closer together than the ambiguity margin leave the receipt anonymous.

@@ -73,6 +73,7 @@ pub(in crate::cli) fn matrix(args: MatrixArgs) -> Result<u8, Failure> {
     };
     let mut report = rt.block_on(runs.run_all())?;
     report.manifests = manifests;
+    report.bridges = matrix::bridge_words(&report);
     report.recommend();
     write_fixes(&mut report, &s, &plan, &matrix_id, &images, &dir)?;
     report.write(&dir).map_err(Failure::backend)?;
@@ -115,6 +116,7 @@ impl VariantRuns<'_> {
             fix: None,
             processes_per_ip: matrix::most_processes_per_ip(self.plan),
             manifests: None,
+            bridges: Vec::new(),
         };
         for v in matrix::variants(self.s, self.plan, "netns", self.stack, &self.dir.join("files")) {
             let outcome = match v.scenario {

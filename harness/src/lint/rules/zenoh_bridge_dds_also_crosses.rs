@@ -43,9 +43,17 @@ pub(super) fn check(all: &[Workload], out: &mut Out) {
                  bridges (the bridge's README: DDS must not also cross between bridged hosts)",
                 w.label,
                 bridge.label,
-                w.other_names(&reach).replace(&w.label, &format!("{} (its own pods)", w.label)),
+                reach
+                    .iter()
+                    .map(|o| if std::ptr::eq(*o, w) { format!("{} (its own pods)", w.label) } else { o.label.clone() })
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
-            "keep DDS on each host: ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (ROS_LOCALHOST_ONLY=1 before Iron) on the ROS pods and the bridges, or a ROS_DOMAIN_ID per node",
+            "keep DDS on each host: ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (ROS_LOCALHOST_ONLY=1 before Iron) on the \
+             ROS pods (Fast DDS pods then also need hostIPC, measured: at LOCALHOST Fast DDS processes of one node \
+             meet only through a /dev/shm they share), and the bridge's own Cyclone DDS pinned to the loopback \
+             interface by CYCLONEDDS_URI (with Fast DDS nodes, not the bridge's ROS_LOCALHOST_ONLY, which they \
+             were measured never to meet); or a ROS_DOMAIN_ID per node",
         );
     }
 }
@@ -125,5 +133,18 @@ spec:
         // On the pod network the bridge does not reach them: not bridged, not this rule.
         let pod_net = layout("", "").replace("  hostNetwork: true\n  nodeName", "  nodeName");
         assert_eq!(fired(&run(&pod_net), "zenoh-bridge-dds-also-crosses"), 0);
+    }
+
+    /// The message names each workload whole, even one whose name begins another's (`a` and
+    /// `ab`), and the fix keeps the bridge's Cyclone on loopback rather than at LOCALHOST.
+    #[test]
+    fn the_message_names_the_other_workloads_whole() {
+        let found = run(&layout("", "").replace("metadata: {name: b}", "metadata: {name: ab}"));
+        let on_a: Vec<_> =
+            found.iter().filter(|f| f.rule == "zenoh-bridge-dds-also-crosses" && f.object == "Pod/a").collect();
+        assert_eq!(on_a.len(), 1, "{:?}", rules(&found));
+        assert!(on_a[0].message.contains("also reaches Pod/ab on other nodes"), "{}", on_a[0].message);
+        assert!(!on_a[0].message.contains("(its own pods)"), "{}", on_a[0].message);
+        assert!(on_a[0].fix.contains("CYCLONEDDS_URI") && on_a[0].fix.contains("hostIPC"), "{}", on_a[0].fix);
     }
 }
