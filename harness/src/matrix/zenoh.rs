@@ -76,6 +76,7 @@ pub(super) fn bridge_binary() -> Option<PathBuf> {
 /// The two Zenoh variants of `scenario` (`bridge`: the bridge binary, if built).
 pub(super) fn zenoh_variants(scenario: &Scenario, plan: &Plan, fastdds: bool, bridge: Option<&Path>) -> [Variant; 2] {
     let applies = |crosses: bool| match bridge {
+        _ if on_cyclone(scenario) => Err(CYCLONE_STAND_IN.to_owned()),
         Some(b) => with_bridges(scenario, plan, b, fastdds, crosses),
         None => Err("the Zenoh bridge is not built here: run `bash scripts/build-bridge.sh` \
                      (target/bridge/chatter-zenoh-bridge)"
@@ -101,6 +102,21 @@ pub(super) fn zenoh_variants(scenario: &Scenario, plan: &Plan, fastdds: bool, br
             note: Some(DDS_CROSSES_NOTE),
         },
     ]
+}
+
+/// Why the bridge is not measured with Cyclone DDS nodes here.
+const CYCLONE_STAND_IN: &str = "not measurable here on Cyclone DDS: no rmw_cyclonedds_cpp exists on this machine, and the \
+     stand-in for the stock nodes (PyPI cyclonedds) publishes no ros_discovery_info, the ROS 2 graph the bridge builds its \
+     routes from (measured with our nodes: without valid discovery info it makes no route), so the bridge would carry \
+     nothing for it — a result about the stand-in, not about your nodes";
+
+/// Whether a ROS container of `s` runs on Cyclone DDS (its own `rmw` or the scenario's).
+fn on_cyclone(s: &Scenario) -> bool {
+    s.pods
+        .iter()
+        .flat_map(|p| &p.containers)
+        .filter(|c| c.role != ContainerRole::Process)
+        .any(|c| c.rmw.or(s.dds.rmw) == Some(Rmw::Cyclonedds))
 }
 
 /// The bridges' DDS side, measured (bridge/README.md): for Fast DDS nodes on the host network,
@@ -473,6 +489,12 @@ mod tests {
             assert!(rank(PER_NODE) > rank(id), "{id}");
         }
         assert!(rank(DDS_CROSSES) > rank(PER_NODE));
+        // Cyclone DDS nodes (here: the stand-in for the stock nodes, which announces no ROS 2
+        // graph) are not measured through the bridge, and the variants say why.
+        let (s, plan) = scenario("stock-demo.yaml");
+        for v in zenoh_variants(&s, &plan, false, Some(Path::new("/b/bridge"))) {
+            assert!(v.scenario.expect_err("Cyclone").contains("ros_discovery_info"));
+        }
     }
 
     /// The overlays: the router as a Deployment on the master with its headless Service, a
