@@ -22,6 +22,57 @@ pub struct Variant {
     pub files: Vec<(PathBuf, String)>,
 }
 
+/// A helper process a variant adds (a discovery server, a Zenoh bridge): `command` on a
+/// cluster (the fix overlay), `stand_in` here.
+pub(super) struct HelperProcess {
+    pub name: &'static str,
+    pub image: Option<String>,
+    pub command: Vec<String>,
+    pub stand_in: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// A pod `pod` of one helper process, pinned to the node whose hostname is `hostname`.
+pub(super) fn helper_pod(pod: String, hostname: &str, host_network: bool, p: HelperProcess) -> crate::spec::PodSpec {
+    let container = crate::spec::ContainerSpec {
+        name: p.name.into(),
+        role: ContainerRole::Process,
+        processes: None,
+        domain: None,
+        rate_hz: None,
+        payload_bytes: None,
+        reliability: None,
+        depth: None,
+        message_type: None,
+        start_delay_s: None,
+        image: p.image,
+        command: Some(p.command),
+        args: None,
+        stand_in: Some(p.stand_in),
+        env: p.env,
+        rmw: None,
+        output: crate::spec::Output::ChatterRecords,
+    };
+    crate::spec::PodSpec {
+        name: pod,
+        node_selector: BTreeMap::from([(crate::placement::HOSTNAME_LABEL.to_owned(), hostname.to_owned())]),
+        host_network,
+        host_ipc: false,
+        tolerations: Vec::new(),
+        replicas: None,
+        sysctls: BTreeMap::new(),
+        containers: vec![container],
+    }
+}
+
+/// A scenario's text parsed and placed on its declared nodes (for the variants' tests).
+#[cfg(test)]
+pub(super) fn parsed(text: &str) -> (Scenario, Plan) {
+    let s = crate::spec::parse(text, std::path::Path::new("t.yaml")).expect("valid");
+    let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
+    (s, plan)
+}
+
 /// Whether container `c` of `s` runs on Fast DDS: your own program (or a stock node) whose RMW
 /// is rmw_fastrtps_cpp, or the harness's r2r build.
 pub(super) fn on_fastdds(c: &crate::spec::ContainerSpec, s: &Scenario) -> bool {

@@ -137,11 +137,7 @@ mod tests {
     use super::*;
     use crate::matrix::{fix_files, variants};
 
-    fn scenario(text: &str) -> (Scenario, Plan) {
-        let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
-        let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
-        (s, plan)
-    }
+    use crate::matrix::edits::parsed as scenario;
 
     fn camera() -> String {
         std::fs::read_to_string(testkit::workspace_root().join("scenarios/seed-camera.yaml")).expect("present")

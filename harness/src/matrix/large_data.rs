@@ -186,11 +186,7 @@ mod tests {
     use super::*;
     use crate::matrix::{fix_files, variants};
 
-    fn scenario(text: &str) -> (Scenario, Plan) {
-        let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
-        let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
-        (s, plan)
-    }
+    use crate::matrix::edits::parsed as scenario;
 
     const CAMERA: &str = "name: t\nnodes: [{name: master}, {name: pi}]\npods:\n  - name: base\n    nodeSelector: \
                           {kubernetes.io/hostname: master}\n    containers: [{name: l, role: listener}]\n  - name: \

@@ -10,7 +10,9 @@ use crate::placement::Plan;
 use crate::ros::RosStack;
 use crate::spec::{ContainerRole, Rmw, Scenario};
 
-use super::edits::{on_fastdds, raised_initial_peers_range, with_fastdds_env, Variant, NOT_FASTDDS};
+use super::edits::{
+    helper_pod, on_fastdds, raised_initial_peers_range, with_fastdds_env, HelperProcess, Variant, NOT_FASTDDS,
+};
 
 /// The peer list of the unicast-peers variants on the simulated cluster: each pod's address
 /// (10.42.<node>.<pod index + 2>, or its node's on the host network) where it runs — as the
@@ -77,36 +79,19 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
     let ip = format!("10.42.0.{}", plan.pods.len() + 2);
     let mut out = with_fastdds_env(s, "ROS_DISCOVERY_SERVER", &format!("{ip}:{DISCOVERY_PORT}"));
     let image = s.pods.iter().flat_map(|p| &p.containers).find_map(|c| c.image.clone());
-    let container = crate::spec::ContainerSpec {
-        name: "server".into(),
-        role: ContainerRole::Process,
-        processes: None,
-        domain: None,
-        rate_hz: None,
-        payload_bytes: None,
-        reliability: None,
-        depth: None,
-        message_type: None,
-        start_delay_s: None,
-        image,
-        // On a cluster (the fix overlay): the pod's own address, from the downward API.
-        command: Some(DISCOVERY_COMMAND.iter().map(|w| (*w).to_owned()).collect()),
-        args: None,
-        stand_in: Some(stack.discovery_server(0, &ip, DISCOVERY_PORT)),
-        env: BTreeMap::from([("LD_LIBRARY_PATH".to_owned(), stack.library_path())]),
-        rmw: None,
-        output: crate::spec::Output::ChatterRecords,
-    };
-    out.pods.push(crate::spec::PodSpec {
-        name: DISCOVERY_POD.into(),
-        node_selector: BTreeMap::from([(crate::placement::HOSTNAME_LABEL.to_owned(), node.hostname().to_owned())]),
-        host_network: false,
-        host_ipc: false,
-        tolerations: Vec::new(),
-        replicas: None,
-        sysctls: BTreeMap::new(),
-        containers: vec![container],
-    });
+    out.pods.push(helper_pod(
+        DISCOVERY_POD.into(),
+        node.hostname(),
+        false,
+        HelperProcess {
+            name: "server",
+            image,
+            // On a cluster (the fix overlay): the pod's own address, from the downward API.
+            command: DISCOVERY_COMMAND.iter().map(|w| (*w).to_owned()).collect(),
+            stand_in: stack.discovery_server(0, &ip, DISCOVERY_PORT),
+            env: BTreeMap::from([("LD_LIBRARY_PATH".to_owned(), stack.library_path())]),
+        },
+    ));
     Ok(out)
 }
 
@@ -351,11 +336,7 @@ mod tests {
     use super::*;
     use crate::matrix::{fix_files, most_processes_per_ip};
 
-    fn scenario(text: &str) -> (Scenario, Plan) {
-        let s = crate::spec::parse(text, Path::new("t.yaml")).expect("valid");
-        let plan = crate::placement::place(&s, &crate::placement::declared_nodes(&s)).expect("placeable");
-        (s, plan)
-    }
+    use crate::matrix::edits::parsed as scenario;
 
     #[test]
     fn variants_say_why_they_do_not_apply() {

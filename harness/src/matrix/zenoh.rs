@@ -13,7 +13,7 @@ use crate::backend::netns::topology::Topology;
 use crate::placement::Plan;
 use crate::spec::{ContainerRole, Rmw, Scenario};
 
-use super::edits::{on_fastdds, Variant};
+use super::edits::{helper_pod, on_fastdds, HelperProcess, Variant};
 use super::overlay::{env_patches, HOST_NETWORK_PATCH, KUSTOMIZATION, PRIVILEGED_PATCH};
 use super::report::{MatrixReport, Outcome, PairCell};
 
@@ -170,35 +170,18 @@ fn with_bridges(s: &Scenario, plan: &Plan, bridge: &Path, fastdds: bool, crosses
         let args = bridge_args(i == 0, &endpoint, s.dds.domain);
         let mut env: BTreeMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         env.insert("RUST_LOG".into(), "warn".into());
-        let container = crate::spec::ContainerSpec {
-            name: "bridge".into(),
-            role: ContainerRole::Process,
-            processes: None,
-            domain: None,
-            rate_hz: None,
-            payload_bytes: None,
-            reliability: None,
-            depth: None,
-            message_type: None,
-            start_delay_s: None,
-            image: None,
-            command: Some(std::iter::once("zenoh-bridge-ros2dds".to_owned()).chain(args.clone()).collect()),
-            args: None,
-            stand_in: Some(std::iter::once(bridge.display().to_string()).chain(args).collect()),
-            env,
-            rmw: None,
-            output: crate::spec::Output::ChatterRecords,
-        };
-        out.pods.push(crate::spec::PodSpec {
-            name: format!("{BRIDGE_POD}-{}", node.name),
-            node_selector: BTreeMap::from([(crate::placement::HOSTNAME_LABEL.to_owned(), node.hostname().to_owned())]),
-            host_network: true,
-            host_ipc: false,
-            tolerations: Vec::new(),
-            replicas: None,
-            sysctls: BTreeMap::new(),
-            containers: vec![container],
-        });
+        out.pods.push(helper_pod(
+            format!("{BRIDGE_POD}-{}", node.name),
+            node.hostname(),
+            true,
+            HelperProcess {
+                name: "bridge",
+                image: None,
+                command: std::iter::once("zenoh-bridge-ros2dds".to_owned()).chain(args.clone()).collect(),
+                stand_in: std::iter::once(bridge.display().to_string()).chain(args).collect(),
+                env,
+            },
+        ));
     }
     Ok(out)
 }
