@@ -100,11 +100,6 @@ fn with_discovery_server(s: &Scenario, plan: &Plan, ros: Option<&RosStack>) -> R
 /// `peers`.
 fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, String> {
     let stand_in = (Path::new("tests/peers/demo_nodes.py"), Path::new(".venv/bin/python"));
-    if !(stand_in.0.is_file() && stand_in.1.is_file()) {
-        return Err(
-            "no Cyclone DDS build of the stock nodes here (the workspace's tests/peers/demo_nodes.py on .venv)".into(),
-        );
-    }
     let xml = cyclone_peers_xml(peers);
     let mut out = s.clone();
     out.dds.rmw = Some(Rmw::Cyclonedds);
@@ -125,6 +120,18 @@ fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, Strin
                 c.name
             ));
         };
+        // The stand-in speaks the demo's chatter only: an image or a sized message would become
+        // "Hello World" on the chatter topic, and a viewer would "hear" the chatter instead.
+        let message = c.message_type.unwrap_or_default();
+        if message != crate::spec::MessageType::String || c.payload_bytes.is_some() {
+            return Err(format!(
+                "the Cyclone DDS stand-in for the stock nodes (tests/peers/demo_nodes.py) publishes only the demo's \
+                 std_msgs/String chatter: container {}'s {}{} cannot be measured on it",
+                c.name,
+                message.as_str(),
+                c.payload_bytes.map_or_else(String::new, |b| format!(" of {b} bytes"))
+            ));
+        }
         let mut line = vec![stand_in.1.display().to_string(), stand_in.0.display().to_string()];
         match stock.role {
             ContainerRole::Talker => {
@@ -135,6 +142,11 @@ fn switched_to_cyclone(s: &Scenario, peers: &[String]) -> Result<Scenario, Strin
         c.stand_in = Some(line);
         c.rmw = Some(Rmw::Cyclonedds);
         c.env.insert("CYCLONEDDS_URI".into(), xml.clone());
+    }
+    if !(stand_in.0.is_file() && stand_in.1.is_file()) {
+        return Err(
+            "no Cyclone DDS build of the stock nodes here (the workspace's tests/peers/demo_nodes.py on .venv)".into(),
+        );
     }
     Ok(out)
 }
@@ -386,6 +398,18 @@ mod tests {
         for k in [&files["kustomization.yaml"], &alone["kustomization.yaml"]] {
             assert!(k.contains("pod-security.kubernetes.io~1enforce\n        value: privileged"), "{k}");
         }
+    }
+
+    /// The Cyclone DDS stand-in speaks the demo's chatter only: a camera's images cannot be
+    /// measured on it, and the switch says so rather than counting the chatter a viewer hears.
+    #[test]
+    fn the_cyclone_switch_refuses_messages_its_stand_in_cannot_send() {
+        let text = std::fs::read_to_string(testkit::workspace_root().join("scenarios/seed-camera.yaml")).expect("read");
+        let (s, plan) = scenario(&text);
+        let v = variants(&s, &plan, "netns", None, Path::new("/nonexistent"));
+        let why = v.iter().find(|x| x.id == "switch-to-cyclonedds").expect("listed").scenario.clone().err();
+        let why = why.expect("does not apply");
+        assert!(why.contains("container camera's sensor_msgs/msg/Image of 1048576 bytes cannot be measured"), "{why}");
     }
 
     /// Six talker processes in one pod, six listener processes in another: plain static peers
