@@ -49,12 +49,24 @@ impl TrialAnalyzer<'_> {
                 })
                 .collect();
             let free: Vec<(u64, &str)> = sends.iter().copied().filter(|(_, id)| !taken.contains(id)).collect();
-            // Once every talker that sent N has its receipt, a further one is a duplicate of
-            // the talker whose send is nearest (a message that came two ways).
+            // Once every talker that sent N before this receipt has its receipt, a further one is
+            // a duplicate of the talker whose send is nearest (a message that came two ways).
+            // While one that sent N earlier, however long ago, has none, this may be its N
+            // arriving late (repaired, beyond the window): anonymous, not another's duplicate.
+            let every_sender_heard = demo
+                .iter()
+                .filter(|id| self.roster.same_topic(id, listener))
+                .filter(|id| {
+                    let sent = self.talkers.get(*id).and_then(|t| t.sends.time_of(*seq));
+                    sent.is_some_and(|t| t <= recv_ns.saturating_add(DEMO_LOG_LAG_NS))
+                })
+                .all(|id| taken.contains(&id.as_str()));
             let pick = if sends.is_empty() || !free.is_empty() {
                 nearest_send(free, *recv_ns)
-            } else {
+            } else if every_sender_heard {
                 nearest_send(sends, *recv_ns)
+            } else {
+                None
             };
             if let Some((best, _)) = pick.filter(|(best, _)| !taken.contains(best)) {
                 taken.push(best);
@@ -215,6 +227,29 @@ mod tests {
         assert_eq!(pair("a.talker"), Some((8, 8)), "{:?}", report.pairs);
         assert_eq!(pair("b.talker"), Some((8, 0)), "{:?}", report.pairs);
         assert_eq!(pair(ANONYMOUS), None, "{:?}", report.pairs);
+    }
+
+    /// A late receipt of N while a talker that sent N (long before, beyond the attribution
+    /// window) has none yet is that talker's message arriving late, maybe: anonymous, never a
+    /// duplicate of the other talker.
+    #[test]
+    fn a_late_receipt_is_no_duplicate_while_another_sender_of_n_is_unheard() {
+        let roster = Roster {
+            talkers: vec![member("a.talker", "pi"), member("b.talker", "master")],
+            listeners: vec![member("l.listener", "master")],
+        };
+        let mut acc = TrialAnalyzer::new(&roster, AnalysisSettings { warmup_ns: 0, shared_clock: true });
+        acc.push(&testkit::start_record(0, "l.listener", Role::Listener, "h", None).view());
+        let (a, b) = (S, S + 20 * S);
+        acc.push(&Record::sent(a, "a.talker", 1).view());
+        acc.push(&Record::sent(b, "b.talker", 1).view());
+        acc.push(&Record::recv(b + MS, "l.listener", "Hello World: 1").view());
+        // a's 1, repaired and beyond the window, arrives after b's.
+        acc.push(&Record::recv(b + 2 * MS, "l.listener", "Hello World: 1").view());
+        let (report, _) =
+            acc.finish(TrialMeta { trial: 1, start_ns: 0, end_ns: 30 * S, interrupted: false, opened_ns: None });
+        let pair = |t: &str| report.pairs.iter().find(|p| p.talker == t).map(|p| (p.received, p.duplicates));
+        assert_eq!(pair("b.talker"), Some((1, 0)), "{:?}", report.pairs);
     }
 
     /// Sends of N closer together than the ambiguity margin leave the receipt anonymous.
