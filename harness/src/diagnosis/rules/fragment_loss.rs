@@ -164,12 +164,9 @@ fn frame_fault(c: &Context<'_>, reasm_fails: u64) -> Option<FaultCheck> {
     if tn == ln {
         return None;
     }
-    let loses = |f: &&FaultSpec| matches!(f, FaultSpec::Loss { .. }) && f.drops_frames(tn, ln);
-    let caps = |f: &&FaultSpec| {
-        matches!(f, FaultSpec::Bandwidth { .. }) && (f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some())
-    };
-    let faults = &c.setting.faults;
-    faults.iter().find(loses).or_else(|| faults.iter().find(caps)).map(|f| FaultCheck {
+    let caps = |f: &&FaultSpec| f.cap_mbit(ln, false).is_some() || f.cap_mbit(tn, true).is_some();
+    let lost = c.setting.frame_losses(tn, ln).into_iter().next();
+    lost.or_else(|| c.setting.faults.iter().find(caps)).map(|f| FaultCheck {
         injected: f.describe(),
         observed: format!(
             "{} received {} of {} large samples; {reasm_fails} reassembly failures at the listener",
